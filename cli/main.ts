@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { PdmError, errorMessage } from '../lib/errors';
+import { registerPendingCommands } from './not-built';
+import { registerStackCommands } from './stack.command';
+import { registerStartCommand } from './start.command';
+import { registerTopicsCommand } from './topics.command';
+
+const program = new Command('pdmctl')
+  .description('pdm-stream: predictive maintenance on Apache Kafka')
+  .showHelpAfterError()
+  .configureHelp({ sortSubcommands: false });
+
+registerStartCommand(program);
+registerStackCommands(program);
+registerTopicsCommand(program);
+registerPendingCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  // Expected failures (a missing prerequisite, a bad setting) read as one clear message; anything
+  // else keeps its stack trace for a bug report.
+  if (err instanceof PdmError) console.error(`pdmctl: ${err.message}`);
+  else console.error(`pdmctl: ${errorMessage(err)}\n${err instanceof Error ? err.stack : ''}`);
+  process.exitCode = 1;
+});

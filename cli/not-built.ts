@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+
+/**
+ * Commands of CONTRACT.md whose implementation has not landed yet. They exist so `--help` shows
+ * the whole surface, and they say so plainly and exit non-zero instead of pretending to work.
+ */
+const pending: Array<{ name: string; args?: string; description: string; issue: string }> = [
+  { name: 'simulate', description: 'simulated machines with realistic faults', issue: 'Producers (#3)' },
+  { name: 'replay', description: 'replay a CSV file as sensor readings', issue: 'Producers (#3)' },
+  { name: 'run', args: '<service>', description: 'run window|inference|sink-postgres|sink-email|api|all until SIGTERM', issue: 'the processors, sinks and API (#4, #6, #7, #8)' },
+  { name: 'train', description: 'fit a model from window features and export it to ONNX', issue: 'Models (#5)' },
+  { name: 'evaluate', description: 'score a model on a labelled dataset', issue: 'Models (#5)' },
+  { name: 'bench', args: '[name]', description: 'the benchmarks, each printing its figures', issue: 'the benchmarks of #3, #4 and #6' },
+];
+
+export function registerPendingCommands(program: Command): void {
+  for (const command of pending) {
+    const cmd = program.command(command.args ? `${command.name} ${command.args}` : command.name).description(`${command.description} (not built yet)`);
+    cmd.allowUnknownOption(true).allowExcessArguments(true);
+    cmd.action(() => {
+      console.error(`pdmctl ${command.name} is not built yet: it arrives with ${command.issue}.`);
+      process.exitCode = 2;
+    });
+  }
+}

@@ -1,0 +1,81 @@
+import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import { PdmError } from '../errors';
+import { diffTopic, type TopicReport, type TopicSpec } from '../topics';
+import { createKafka, type KafkaConnection } from './client';
+
+/** Broker ids and controller of a cluster, or an error when no broker answers in time. */
+export async function describeCluster(connection: KafkaConnection, timeoutMs = 3000): Promise<{ brokers: number; controller: number | null; clusterId: string }> {
+  const admin = createKafka(connection, { connectionTimeoutMs: timeoutMs, retries: 0 }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return { brokers: cluster.brokers.length, controller: cluster.controller, clusterId: cluster.clusterId };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Creates missing topics with their configuration and reports existing ones whose partitions or
+ * configuration differ from the spec. It never changes an existing topic: a drift is for a person
+ * to decide on.
+ */
+export async function ensureTopics(connection: KafkaConnection, specs: readonly TopicSpec[]): Promise<TopicReport[]> {
+  const admin = createKafka(connection).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((spec) => !existing.has(spec.name));
+    if (missing.length > 0) {
+      await admin
+        .createTopics({
+          waitForLeaders: true,
+          topics: missing.map((spec) => ({
+            topic: spec.name,
+            numPartitions: spec.partitions,
+            replicationFactor: spec.replicationFactor,
+            configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value })),
+          })),
+        })
+        .catch((cause: unknown) => {
+          throw new PdmError('KAFKA_ADMIN', `creating topics ${missing.map((s) => s.name).join(', ')} failed: ${(cause as Error).message}`, { cause });
+        });
+    }
+    const reports: TopicReport[] = [];
+    for (const spec of specs) {
+      if (!existing.has(spec.name)) {
+        reports.push({ topic: spec.name, status: 'created', differences: [] });
+        continue;
+      }
+      const actual = await readTopic(admin, spec);
+      const differences = diffTopic(spec, actual);
+      reports.push({ topic: spec.name, status: differences.length === 0 ? 'ok' : 'drift', differences });
+    }
+    return reports;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function readTopic(admin: Admin, spec: TopicSpec): Promise<{ partitions: number; config: Record<string, string> }> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [spec.name] });
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: spec.name, configNames: Object.keys(spec.config) }],
+  });
+  const config: Record<string, string> = {};
+  for (const entry of described.resources[0]?.configEntries ?? []) config[entry.configName] = entry.configValue;
+  return { partitions: metadata.topics[0]?.partitions.length ?? 0, config };
+}
+
+export async function deleteTopics(connection: KafkaConnection, topics: string[]): Promise<void> {
+  const admin = createKafka(connection).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await admin.deleteTopics({ topics: present });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,60 @@
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { Logger } from '../logger';
+
+/**
+ * The Kafka adapter: the only place that imports kafkajs (ESLint enforces it). Everything else
+ * speaks to Kafka through the functions of lib/kafka/, so the client library can be replaced in
+ * one folder.
+ */
+
+export interface KafkaConnection {
+  brokers: string[];
+  clientId: string;
+  ssl?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+/** Connection settings from CONTRACT.md's environment: KAFKA_BROKERS plus optional SASL/TLS. */
+export function kafkaConnectionFromEnv(clientId: string, env: NodeJS.ProcessEnv = process.env, fallbackBrokers?: string): KafkaConnection {
+  const brokers = (env.KAFKA_BROKERS ?? fallbackBrokers ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set (run `eval "$(npx pdmctl stack env)"` for the local stack)');
+  const connection: KafkaConnection = { brokers, clientId, ssl: env.KAFKA_SSL === 'true' };
+  if (env.KAFKA_SASL_MECHANISM) {
+    connection.sasl = {
+      mechanism: env.KAFKA_SASL_MECHANISM as 'plain',
+      username: env.KAFKA_SASL_USERNAME ?? '',
+      password: env.KAFKA_SASL_PASSWORD ?? '',
+    };
+  }
+  return connection;
+}
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+export function createKafka(connection: KafkaConnection, options: { logger?: Logger; connectionTimeoutMs?: number; retries?: number } = {}): Kafka {
+  const config: KafkaConfig = {
+    clientId: connection.clientId,
+    brokers: connection.brokers,
+    ssl: connection.ssl,
+    sasl: connection.sasl as SASLOptions | undefined,
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    retry: { retries: options.retries ?? 5 },
+    logLevel: options.logger ? logLevel.INFO : logLevel.NOTHING,
+  };
+  const logger = options.logger?.child({ component: 'kafkajs' });
+  if (logger) {
+    config.logCreator = () => (entry: LogEntry) => {
+      const { message, ...rest } = entry.log;
+      logger[levels[entry.level] ?? 'info']({ namespace: entry.namespace, ...rest }, message);
+    };
+  }
+  return new Kafka(config);
+}

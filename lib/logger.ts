@@ -1,0 +1,28 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * The one structured logger. Services log JSON lines; components take a child logger bound to
+ * their name (and topic/partition/offset where they handle records). Secrets never reach it:
+ * connection strings are logged through `redactUrl`.
+ */
+export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+  return pino({
+    level: options.level ?? process.env.PDM_LOG_LEVEL ?? 'info',
+    base: { service: options.name ?? 'pdm' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: ['password', '*.password', 'secret', '*.secret'], censor: '[redacted]' },
+  });
+}
+
+/** Replaces the password in a URL (postgres://user:pw@host) with `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The topics of CONTRACT.md with their explicit configuration. Pure data and comparison; the
+ * Kafka adapter creates them.
+ */
+
+export interface TopicSpec {
+  /** Full topic name, with the prefix when one is given (tests use their own). */
+  name: string;
+  /** Name in CONTRACT.md, without prefix. */
+  contractName: string;
+  partitions: number;
+  replicationFactor: number;
+  config: Record<string, string>;
+  /** Avro schema files (in schemas/) of key and value; none for raw-bytes topics. */
+  keySchema?: string;
+  valueSchema?: string;
+  description: string;
+}
+
+export interface TopicReport {
+  topic: string;
+  status: 'created' | 'ok' | 'drift';
+  differences: string[];
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface TopicOptions {
+  prefix?: string;
+  partitions?: number;
+  replicationFactor?: number;
+}
+
+export const TOPICS = {
+  readings: 'pdm.sensor-readings.v1',
+  windowFeatures: 'pdm.window-features.v1',
+  alerts: 'pdm.alerts.v1',
+  lateReadings: 'pdm.late-readings.v1',
+  deadLetter: 'pdm.dead-letter.v1',
+} as const;
+
+export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
+  const prefix = options.prefix ?? '';
+  const partitions = options.partitions ?? 6;
+  const replicationFactor = options.replicationFactor ?? 1;
+  // Producers write with acks=all; min.insync.replicas can't exceed the replication factor.
+  const minIsr = String(Math.min(2, replicationFactor));
+  // Retention of raw streams counts from arrival (LogAppendTime): simulated or replayed history
+  // carries old event times in its values and must not be deleted the moment it lands.
+  const byArrival = { 'message.timestamp.type': 'LogAppendTime' };
+  const spec = (contractName: string, rest: Omit<TopicSpec, 'name' | 'contractName' | 'replicationFactor'>): TopicSpec => ({
+    name: `${prefix}${contractName}`,
+    contractName,
+    replicationFactor,
+    ...rest,
+  });
+  return [
+    spec(TOPICS.readings, {
+      partitions,
+      config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS), 'min.insync.replicas': minIsr, ...byArrival },
+      keySchema: 'machine-id.avsc',
+      valueSchema: 'sensor-reading.avsc',
+      description: 'raw sensor readings, keyed by machine id',
+    }),
+    spec(TOPICS.windowFeatures, {
+      partitions,
+      // Compacted: one final record per machine and window. Segments roll hourly and the cleaner
+      // runs on a small dirty ratio so duplicates do not pile up; tombstones stay a day so every
+      // consumer sees them.
+      config: {
+        'cleanup.policy': 'compact',
+        'min.cleanable.dirty.ratio': '0.1',
+        'segment.ms': String(60 * 60 * 1000),
+        'delete.retention.ms': String(DAY_MS),
+        'min.compaction.lag.ms': '0',
+        'min.insync.replicas': minIsr,
+      },
+      keySchema: 'window-key.avsc',
+      valueSchema: 'window-features.avsc',
+      description: 'final per-machine window aggregates',
+    }),
+    spec(TOPICS.alerts, {
+      partitions,
+      config: { 'cleanup.policy': 'delete', 'retention.ms': String(365 * DAY_MS), 'min.insync.replicas': minIsr, ...byArrival },
+      keySchema: 'machine-id.avsc',
+      valueSchema: 'alert-event.avsc',
+      description: 'alert transitions (FIRING, RESOLVED)',
+    }),
+    spec(TOPICS.lateReadings, {
+      partitions,
+      config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS), 'min.insync.replicas': minIsr, ...byArrival },
+      keySchema: 'machine-id.avsc',
+      valueSchema: 'sensor-reading.avsc',
+      description: 'readings that arrived after their window closed',
+    }),
+    spec(TOPICS.deadLetter, {
+      partitions,
+      config: { 'cleanup.policy': 'delete', 'retention.ms': String(90 * DAY_MS), 'min.insync.replicas': minIsr, ...byArrival },
+      description: 'original bytes of records that could not be processed; headers say why',
+    }),
+  ];
+}
+
+/** Differences between the expected spec and what the broker has, as sentences. */
+export function diffTopic(spec: TopicSpec, actual: { partitions: number; config: Record<string, string> }): string[] {
+  const differences: string[] = [];
+  if (actual.partitions !== spec.partitions) differences.push(`partitions: expected ${spec.partitions}, found ${actual.partitions}`);
+  for (const [name, expected] of Object.entries(spec.config)) {
+    const found = actual.config[name];
+    if (found !== expected) differences.push(`${name}: expected ${expected}, found ${found ?? '(unset)'}`);
+  }
+  return differences;
+}
+
+/** Subject names under Confluent's TopicNameStrategy. */
+export const keySubject = (topic: string): string => `${topic}-key`;
+export const valueSubject = (topic: string): string => `${topic}-value`;

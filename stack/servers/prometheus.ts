@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipelineServices } from '../../lib/services';
+import { ensureDebianPackages, which } from '../artifacts';
+import { serverDir, type StackContext, type StackServer } from '../server';
+
+/**
+ * Prometheus scraping itself and every pipeline service. Targets come from a file (file_sd), so
+ * the list changes without a restart.
+ */
+export function prometheusConfig(self: string, targetsFile: string): string {
+  return `# written by pdmctl stack
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ['${self}']
+  - job_name: pdm
+    file_sd_configs:
+      - files: ['${targetsFile}']
+        refresh_interval: 10s
+`;
+}
+
+export function pipelineTargets(host: string): Array<{ targets: string[]; labels: Record<string, string> }> {
+  return pipelineServices.map((service) => ({ targets: [`${host}:${service.metricsPort}`], labels: { service: service.name } }));
+}
+
+function binary(ctx: StackContext): string {
+  let found = which('prometheus') ?? (fs.existsSync('/usr/bin/prometheus') ? '/usr/bin/prometheus' : undefined);
+  if (!found) {
+    ensureDebianPackages(['prometheus'], ctx.reporter);
+    found = which('prometheus') ?? '/usr/bin/prometheus';
+  }
+  return found;
+}
+
+export const prometheusServer: StackServer = {
+  name: 'prometheus',
+  dependsOn: [],
+  stopSignal: 'SIGTERM',
+  title: () => 'Prometheus',
+  address: (ctx) => `http://${ctx.settings.PDM_STACK_HOST}:${ctx.settings.PDM_PROMETHEUS_PORT}`,
+  ports: (ctx) => [ctx.settings.PDM_PROMETHEUS_PORT],
+  marker: (ctx) => path.join(serverDir(ctx, 'prometheus'), 'prometheus.yml'),
+
+  async prepare(ctx) {
+    const command = binary(ctx);
+    const dir = serverDir(ctx, 'prometheus');
+    const targetsFile = path.join(dir, 'targets', 'pipeline.json');
+    fs.mkdirSync(path.dirname(targetsFile), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+    fs.writeFileSync(targetsFile, JSON.stringify(pipelineTargets(ctx.settings.PDM_STACK_HOST), null, 2));
+    const self = `${ctx.settings.PDM_STACK_HOST}:${ctx.settings.PDM_PROMETHEUS_PORT}`;
+    const config = path.join(dir, 'prometheus.yml');
+    fs.writeFileSync(config, prometheusConfig(self, targetsFile));
+    return {
+      command,
+      args: [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=${self}`,
+        '--storage.tsdb.retention.time=15d',
+        '--web.enable-lifecycle',
+      ],
+    };
+  },
+
+  async probe(ctx) {
+    const ready = await fetch(`${prometheusServer.address(ctx)}/-/ready`, { signal: AbortSignal.timeout(2000) });
+    return ready.ok ? undefined : `/-/ready answered ${ready.status}`;
+  },
+};
