@@ -20,6 +20,7 @@ module.exports = {
       testEnvironment: 'node',
       testMatch: ['<rootDir>/test/integration/**/*.itest.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      setupFiles: ['<rootDir>/test/integration/setup-file.js'],
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
       slowTestThreshold: 60,
     },

@@ -67,6 +67,16 @@ function portInUse(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** A server killed a moment ago may hold its port for a little longer while the kernel reaps it. */
+async function portStaysInUse(host: string, port: number, graceMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + graceMs;
+  while (await portInUse(host, port)) {
+    if (Date.now() >= deadline) return true;
+    await sleep(250);
+  }
+  return false;
+}
+
 /**
  * Serialises stack commands across processes (a test run and a person may both call `up`). The
  * lock names its holder's pid; a lock whose holder is gone is taken over.
@@ -115,7 +125,7 @@ async function upOne(ctx: StackContext, server: StackServer): Promise<UpResult> 
   try {
     if (pid === undefined) {
       for (const port of server.ports(ctx)) {
-        if (await portInUse(ctx.settings.PDM_STACK_HOST, port)) {
+        if (await portStaysInUse(ctx.settings.PDM_STACK_HOST, port)) {
           throw new PdmError('STACK_SERVER_FAILED', `port ${port} is already taken by another program; stop it or choose another port (see "Configuration" in the README)`);
         }
       }

@@ -39,6 +39,15 @@ function runAs(): { uid: number; gid: number } | undefined {
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
+/** Fails clearly when the user the cluster runs as can't reach its folder (a private home, say). */
+function assertReachable(dir: string, user: { uid: number; gid: number } | undefined): void {
+  if (!user) return;
+  const probe = spawnSync('test', ['-x', dir], { uid: user.uid, gid: user.gid });
+  if (probe.status !== 0) {
+    throw new PdmError('STACK_PREREQUISITE', `Postgres runs as the unprivileged user postgres, which can't reach ${dir}: put PDM_STATE_DIR under folders others may traverse (chmod o+x on its parents)`);
+  }
+}
+
 function makeOwnedDir(dir: string, user: { uid: number; gid: number } | undefined, mode = 0o700): void {
   fs.mkdirSync(dir, { recursive: true, mode });
   fs.chmodSync(dir, mode);
@@ -98,6 +107,7 @@ export const postgresPrimary: StackServer = {
     const dir = serverDir(ctx, 'postgres');
     const dataDir = path.join(dir, 'data');
     makeOwnedDir(dir, user, 0o755);
+    assertReachable(dir, user);
     if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
       fs.rmSync(dataDir, { recursive: true, force: true });
       makeOwnedDir(dataDir, user);
@@ -157,6 +167,7 @@ export const postgresFollower: StackServer = {
     const dir = serverDir(ctx, 'postgres-follower');
     const dataDir = path.join(dir, 'data');
     makeOwnedDir(dir, user, 0o755);
+    assertReachable(dir, user);
     if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
       fs.rmSync(dataDir, { recursive: true, force: true });
       // A slot left by an earlier follower would make the new base backup fail; its WAL is no

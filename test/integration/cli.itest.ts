@@ -1,0 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { repoRoot } from '../../lib/paths';
+import { uniqueName } from './servers';
+
+const pdmctl = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+  spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), ...args], { encoding: 'utf8', env, timeout: 120_000 });
+
+describe('pdmctl as a person runs it', () => {
+  test('a command that is not built yet says so and exits non-zero', () => {
+    const result = pdmctl(['simulate', '--machines', '3']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/pdmctl simulate is not built yet/);
+  });
+
+  test('stack env prints export lines a shell can eval', () => {
+    const result = pdmctl(['stack', 'env']);
+    expect(result.status).toBe(0);
+    const shell = spawnSync('sh', ['-c', `${result.stdout}\nprintf '%s|%s|%s' "$KAFKA_BROKERS" "$SCHEMA_REGISTRY_URL" "$DATABASE_FOLLOWER_URL"`], { encoding: 'utf8' });
+    const [brokers, registry, follower] = shell.stdout.split('|');
+    expect(brokers).toMatch(/^[\w.-]+:\d+$/);
+    expect(registry).toMatch(/^http:\/\/.+\/apis\/ccompat\/v7$/);
+    expect(follower).toMatch(/^postgres:\/\/pdm:.+@.+:\d+\/pdm$/);
+  });
+
+  (process.env.PDM_TEST_SERVERS === 'local' ? test : test.skip)('stack status reports every server healthy', () => {
+    const result = pdmctl(['stack', 'status', '--json']);
+    expect(result.status).toBe(0);
+    const statuses = JSON.parse(result.stdout) as Array<{ name: string; state: string }>;
+    expect(statuses.map((s) => s.name)).toEqual(['kafka', 'registry', 'postgres', 'postgres-follower', 'smtp', 'prometheus']);
+    expect(statuses.every((s) => s.state === 'healthy')).toBe(true);
+  });
+
+  test('topics creates and registers everything, and a second run finds it all in order', () => {
+    const prefix = `${uniqueName('cli')}.`;
+    const first = pdmctl(['topics', '--prefix', prefix, '--partitions', '2']);
+    expect(first.stderr).toContain(`${prefix}pdm.window-features.v1`);
+    expect(first.status).toBe(0);
+    const second = pdmctl(['topics', '--prefix', prefix, '--partitions', '2']);
+    expect(second.status).toBe(0);
+    expect(second.stderr.match(/ ok$/gm)).toHaveLength(5);
+  });
+});

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { quietReporter } from '../../stack/reporter';
+import { loadStackSettings } from '../../stack/settings';
+import { stackDown, stackStatus, stackUp } from '../../stack/stack';
+
+/** Pids of processes whose command line mentions `dir`. */
+function processesUsing(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
+
+// A second, private stack (own state folder and ports) so that killing and stopping servers here
+// never disturbs the stack the other integration tests use. Needs the local binaries, so it runs
+// where the tier itself runs on the local stack.
+const local = process.env.PDM_TEST_SERVERS === 'local';
+(local ? describe : describe.skip)('a private local stack from nothing: up, a server killed by hand, up again, down', () => {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pdm-stack-'));
+  fs.chmodSync(stateDir, 0o755); // Postgres runs as its own user when tests run as root
+  const settings = loadStackSettings({
+    ...process.env,
+    PDM_STATE_DIR: stateDir,
+    PDM_KAFKA_PORT: '19192',
+    PDM_KAFKA_CONTROLLER_PORT: '19193',
+    PDM_REGISTRY_PORT: '18181',
+    PDM_POSTGRES_PORT: '15532',
+    PDM_POSTGRES_FOLLOWER_PORT: '15533',
+    PDM_SMTP_PORT: '11125',
+    PDM_INBOX_PORT: '11180',
+    PDM_PROMETHEUS_PORT: '19190',
+    PDM_KAFKA_HEAP: '512m',
+    PDM_REGISTRY_HEAP: '256m',
+  });
+
+  afterAll(async () => {
+    await stackDown({ settings });
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  test('every server starts from an empty state folder and answers', async () => {
+    const results = await stackUp({ settings, reporter: quietReporter });
+    expect(results.map((r) => [r.name, r.outcome, r.error])).toEqual(results.map((r) => [r.name, 'started', undefined]));
+    const statuses = await stackStatus({ settings });
+    expect(statuses.map((s) => [s.name, s.state])).toEqual(statuses.map((s) => [s.name, 'healthy']));
+  });
+
+  test('up is idempotent: a second call starts nothing', async () => {
+    const results = await stackUp({ settings, reporter: quietReporter });
+    expect(results.every((r) => r.outcome === 'running')).toBe(true);
+  });
+
+  test('a server killed with SIGKILL is restarted by the next up, and the others keep their processes', async () => {
+    const before = new Map((await stackStatus({ settings })).map((s) => [s.name, s.pid]));
+    const victim = before.get('kafka')!;
+    process.kill(victim, 'SIGKILL');
+    const results = await stackUp({ settings, reporter: quietReporter });
+    const outcomes = Object.fromEntries(results.map((r) => [r.name, r.error ?? r.outcome]));
+    expect(outcomes).toEqual({ kafka: 'started', registry: 'running', postgres: 'running', 'postgres-follower': 'running', smtp: 'running', prometheus: 'running' });
+    const after = new Map((await stackStatus({ settings })).map((s) => [s.name, s.pid]));
+    expect(after.get('kafka')).not.toBe(victim);
+    for (const name of ['registry', 'postgres', 'postgres-follower', 'smtp', 'prometheus']) expect(after.get(name)).toBe(before.get(name));
+  });
+
+  test('down stops every server it started and leaves none of its processes running', async () => {
+    const results = await stackDown({ settings });
+    expect(results.map((r) => r.outcome).sort()).toEqual(['stopped', 'stopped', 'stopped', 'stopped', 'stopped', 'stopped']);
+    expect(processesUsing(stateDir)).toEqual([]);
+    expect((await stackStatus({ settings })).every((s) => s.state === 'stopped')).toBe(true);
+  });
+});
