@@ -15,6 +15,14 @@ export default tseslint.config(
     },
   },
   {
+    // One Kafka adapter: only lib/kafka/ (and tests that act as an outside client) import kafkajs.
+    files: ['**/*.ts'],
+    ignores: ['lib/kafka/**', 'test/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Kafka calls go through lib/kafka/ (the adapter).' }] }],
+    },
+  },
+  {
     // The CLI talks to a person; services log through lib/logger.
     files: ['cli/**', 'bin/**', 'test/**', 'stack/ui.ts'],
     rules: { 'no-console': 'off' },

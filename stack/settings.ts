@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseEnv, port } from '../lib/config';
+import { PdmError } from '../lib/errors';
 import { repoRoot } from '../lib/paths';
 
 /**
@@ -43,7 +44,7 @@ export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSe
   const seen = new Map<unknown, string>();
   for (const [key, value] of ports) {
     const other = seen.get(value);
-    if (other) throw new Error(`invalid configuration: ${key} and ${other} are both ${String(value)}`);
+    if (other) throw new PdmError('CONFIG_INVALID', `invalid configuration: ${key} and ${other} are both ${String(value)}`);
     seen.set(value, key);
   }
   return settings;
