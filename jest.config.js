@@ -12,7 +12,7 @@ module.exports = {
       displayName: 'unit',
       transform,
       testEnvironment: 'node',
-      testMatch: ['<rootDir>/{bin,cli,lib,stack,producers,processors,sinks,schemas,models,grafana,test}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{bin,cli,lib,stack,scripts,producers,processors,sinks,schemas,models,grafana,test}/**/*.test.ts'],
     },
     {
       displayName: 'integration',

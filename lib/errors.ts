@@ -10,6 +10,8 @@ export type PdmErrorCode =
   | 'TOPIC_CONFIG_DRIFT'
   | 'KAFKA_ADMIN'
   | 'REGISTRY'
+  | 'SERDE'
+  | 'INVALID_RECORD'
   | 'NOT_BUILT';
 
 export class PdmError extends Error {

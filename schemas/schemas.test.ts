@@ -53,3 +53,12 @@ describe('schemas/*.avsc, the source of truth of every record', () => {
     expect(readerType.fromBuffer(writerType.toBuffer(event), resolver).kind).toBe('OTHER');
   });
 });
+
+describe('schemas/types/, generated from the .avsc files', () => {
+  test('are up to date (run `npm run generate` after changing a schema)', () => {
+    const { generatedTypes, typesDir } = require('../scripts/schema-types') as typeof import('../scripts/schema-types');
+    const generated = generatedTypes();
+    expect([...generated.keys()].sort()).toEqual(fs.readdirSync(typesDir).sort());
+    for (const [name, text] of generated) expect(fs.readFileSync(path.join(typesDir, name), 'utf8')).toBe(text);
+  });
+});

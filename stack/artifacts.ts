@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PdmError } from '../lib/errors';
@@ -65,10 +66,11 @@ async function runMaven(args: string[], cwd: string, what: string, reporter: Rep
 }
 
 function kafkaPom(settings: StackSettings): string {
-  // Kafka 3.x logs through SLF4J 1 + reload4j; 4.x moved to Log4j 2.
+  // Kafka 3.x logs through SLF4J 1 + reload4j; 4.x moved to Log4j 2 but still pins slf4j-api
+  // 1.7, so the binding is Log4j's SLF4J 1 one (the SLF4J 2 binding would leave it silent).
   const logging =
     kafkaMajor(settings) >= 4
-      ? `<dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>2.24.3</version></dependency>
+      ? `<dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>2.24.3</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>`
       : `<dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>`;
   return `<project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -87,14 +89,17 @@ function kafkaPom(settings: StackSettings): string {
 
 /** The class path folder of the Kafka broker, fetched on first use. */
 export async function ensureKafka(settings: StackSettings, reporter: Reporter): Promise<string> {
-  const home = path.join(settings.PDM_CACHE_DIR, `kafka-${settings.PDM_KAFKA_VERSION}`);
+  const pom = kafkaPom(settings);
+  // The folder is named by the POM's digest too, so a change of dependencies fetches afresh.
+  const digest = createHash('sha256').update(pom).digest('hex').slice(0, 8);
+  const home = path.join(settings.PDM_CACHE_DIR, `kafka-${settings.PDM_KAFKA_VERSION}-${digest}`);
   const libs = path.join(home, 'libs');
   if (fs.existsSync(path.join(home, '.complete'))) return libs;
   requireJava();
   reporter.info(`Fetching Apache Kafka ${settings.PDM_KAFKA_VERSION} from Maven Central (first time only) into ${home}`);
   fs.rmSync(home, { recursive: true, force: true });
   fs.mkdirSync(home, { recursive: true });
-  fs.writeFileSync(path.join(home, 'pom.xml'), kafkaPom(settings));
+  fs.writeFileSync(path.join(home, 'pom.xml'), pom);
   await runMaven([`${DEPENDENCY_PLUGIN}:copy-dependencies`, `-DoutputDirectory=${libs}`, '-DincludeScope=runtime'], home, `Kafka ${settings.PDM_KAFKA_VERSION}`, reporter);
   fs.writeFileSync(path.join(home, '.complete'), new Date().toISOString());
   return libs;
