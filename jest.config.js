@@ -1,7 +1,8 @@
 // Two tiers: `unit` is pure logic with no I/O and runs in seconds; `integration` talks to real
 // servers (Kafka, registry, Postgres, SMTP, Prometheus) that test/integration/global-setup.ts provides.
+// Type checking is `npm run typecheck`'s job; tests only transpile (fast, file by file).
 const transform = {
-  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  '^.+\\.ts$': ['ts-jest', { transpilation: true, tsconfig: { module: 'commonjs', moduleResolution: 'node10', target: 'es2022', esModuleInterop: true } }],
 };
 
 /** @type {import('jest').Config} */
