@@ -85,7 +85,8 @@ export async function stopProcess(pid: number, signal: NodeJS.Signals, timeoutMs
   return 'killed';
 }
 
-function processExists(pid: number): boolean {
+/** True while `pid` runs (a zombie, exited but not yet reaped, does not count). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {

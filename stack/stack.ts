@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PdmError, errorMessage } from '../lib/errors';
 import { repoRoot } from '../lib/paths';
-import { isOurProcess, readPid, spawnDetached, stopProcess, tailFile, waitUntilHealthy } from './process';
+import { isOurProcess, processExists, readPid, spawnDetached, stopProcess, tailFile, waitUntilHealthy } from './process';
 import { quietReporter, type Reporter } from './reporter';
 import { loadSecrets } from './secrets';
 import { serverDir, type StackContext, type StackServer } from './server';
@@ -136,7 +136,10 @@ async function upOne(ctx: StackContext, server: StackServer): Promise<UpResult> 
       ctx.reporter.progress(`  ${server.name}: started (pid ${pid}), waiting for it to answer`);
     }
     const alivePid = pid;
-    const health = await waitUntilHealthy(() => server.probe(ctx), { timeoutMs, alive: () => isOurProcess(alivePid, server.marker(ctx)) });
+    // A process we just spawned is ours by construction; recognising it by its command line would
+    // race with exec (between fork and exec /proc shows our own command line).
+    const alive = outcome === 'started' ? () => processExists(alivePid) : () => isOurProcess(alivePid, server.marker(ctx));
+    const health = await waitUntilHealthy(() => server.probe(ctx), { timeoutMs, alive });
     if (!health.ok) throw new PdmError('STACK_SERVER_FAILED', health.reason);
     await server.afterReady?.(ctx);
     return { name: server.name, outcome, pid, seconds: seconds() };

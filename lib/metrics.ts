@@ -1,0 +1,39 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Metrics take an injected registry (tests make their own). Names follow Prometheus conventions:
+ * `pdm_` prefix, base units, `_total` for counters. Labels are bounded sets (stage, topic,
+ * reason code), never a machine id.
+ */
+export function createRegistry(service: string, withDefaults = true): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'pdm_process_' });
+  return registry;
+}
+
+export interface StageMetrics {
+  recordsIn: Counter<'stage'>;
+  recordsOut: Counter<'stage' | 'topic'>;
+  recordsFailed: Counter<'stage' | 'reason'>;
+  deadLetters: Counter<'stage' | 'reason'>;
+}
+
+const cache = new WeakMap<Registry, StageMetrics>();
+
+/** The counters every stage shares: records in, out, failed, dead-lettered. */
+export function stageMetrics(registry: Registry): StageMetrics {
+  let metrics = cache.get(registry);
+  if (!metrics) {
+    metrics = {
+      recordsIn: new Counter({ name: 'pdm_records_in_total', help: 'Records a stage received.', labelNames: ['stage'], registers: [registry] }),
+      recordsOut: new Counter({ name: 'pdm_records_out_total', help: 'Records a stage wrote to a topic.', labelNames: ['stage', 'topic'], registers: [registry] }),
+      recordsFailed: new Counter({ name: 'pdm_records_failed_total', help: 'Records a stage refused or could not process, by reason code.', labelNames: ['stage', 'reason'], registers: [registry] }),
+      deadLetters: new Counter({ name: 'pdm_dead_letter_records_total', help: 'Records a stage wrote to the dead-letter topic, by reason code.', labelNames: ['stage', 'reason'], registers: [registry] }),
+    };
+    cache.set(registry, metrics);
+  }
+  return metrics;
+}
+
+export { Counter, Gauge, Registry };
