@@ -46,7 +46,13 @@ export interface SpawnSpec {
   gid?: number;
 }
 
-export function spawnDetached(spec: SpawnSpec): number {
+export interface Spawned {
+  pid: number;
+  /** How the process ended (`exit code 1`, `signal SIGKILL`), once this process has seen it end. */
+  exitStatus(): string | undefined;
+}
+
+export function spawnDetached(spec: SpawnSpec): Spawned {
   const out = fs.openSync(spec.logFile, 'a');
   fs.writeSync(out, `\n----- started ${new Date().toISOString()}: ${spec.command} ${spec.args.join(' ')}\n`);
   const child = spawn(spec.command, spec.args, {
@@ -59,9 +65,13 @@ export function spawnDetached(spec: SpawnSpec): number {
   });
   fs.closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${spec.command}`);
+  let status: string | undefined;
+  child.once('exit', (code, signal) => {
+    status = signal ? `signal ${signal}` : `exit code ${code}`;
+  });
   child.unref();
   fs.writeFileSync(spec.pidFile, `${child.pid}\n`);
-  return child.pid;
+  return { pid: child.pid, exitStatus: () => status };
 }
 
 /** Sends `signal`, waits up to `timeoutMs` for the process to go, then kills it. */

@@ -122,6 +122,7 @@ async function upOne(ctx: StackContext, server: StackServer): Promise<UpResult> 
   const timeoutMs = ctx.settings.PDM_STACK_TIMEOUT_S * 1000;
   let pid = runningPid(ctx, server);
   let outcome: UpResult['outcome'] = 'running';
+  let exitStatus: () => string | undefined = () => undefined;
   try {
     if (pid === undefined) {
       for (const port of server.ports(ctx)) {
@@ -131,7 +132,9 @@ async function upOne(ctx: StackContext, server: StackServer): Promise<UpResult> 
       }
       fs.mkdirSync(dir, { recursive: true });
       const launch = await server.prepare(ctx);
-      pid = spawnDetached({ ...launch, cwd: dir, logFile, pidFile, uid: launch.user?.uid, gid: launch.user?.gid });
+      const spawned = spawnDetached({ ...launch, cwd: dir, logFile, pidFile, uid: launch.user?.uid, gid: launch.user?.gid });
+      pid = spawned.pid;
+      exitStatus = spawned.exitStatus;
       outcome = 'started';
       ctx.reporter.progress(`  ${server.name}: started (pid ${pid}), waiting for it to answer`);
     }
@@ -140,7 +143,10 @@ async function upOne(ctx: StackContext, server: StackServer): Promise<UpResult> 
     // race with exec (between fork and exec /proc shows our own command line).
     const alive = outcome === 'started' ? () => processExists(alivePid) : () => isOurProcess(alivePid, server.marker(ctx));
     const health = await waitUntilHealthy(() => server.probe(ctx), { timeoutMs, alive });
-    if (!health.ok) throw new PdmError('STACK_SERVER_FAILED', health.reason);
+    if (!health.ok) {
+      const status = exitStatus();
+      throw new PdmError('STACK_SERVER_FAILED', status ? `${health.reason}; it ended with ${status}` : health.reason);
+    }
     await server.afterReady?.(ctx);
     return { name: server.name, outcome, pid, seconds: seconds() };
   } catch (err) {
