@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { PdmError, errorMessage } from '../lib/errors';
 import { registerPendingCommands } from './not-built';
+import { registerSimulateCommand } from './simulate.command';
 import { registerStackCommands } from './stack.command';
 import { registerStartCommand } from './start.command';
 import { registerTopicsCommand } from './topics.command';
@@ -13,6 +14,7 @@ const program = new Command('pdmctl')
 registerStartCommand(program);
 registerStackCommands(program);
 registerTopicsCommand(program);
+registerSimulateCommand(program);
 registerPendingCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

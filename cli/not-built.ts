@@ -5,7 +5,6 @@ import type { Command } from 'commander';
  * the whole surface, and they say so plainly and exit non-zero instead of pretending to work.
  */
 const pending: Array<{ name: string; args?: string; description: string; issue: string }> = [
-  { name: 'simulate', description: 'simulated machines with realistic faults', issue: 'Producers (#3)' },
   { name: 'replay', description: 'replay a CSV file as sensor readings', issue: 'Producers (#3)' },
   { name: 'run', args: '<service>', description: 'run window|inference|sink-postgres|sink-email|api|all until SIGTERM', issue: 'the processors, sinks and API (#4, #6, #7, #8)' },
   { name: 'train', description: 'fit a model from window features and export it to ONNX', issue: 'Models (#5)' },

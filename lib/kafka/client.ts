@@ -32,11 +32,15 @@ export function kafkaConnectionFromEnv(clientId: string, env: NodeJS.ProcessEnv 
   return connection;
 }
 
-const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
+// kafkajs logs every retried request at ERROR ("The coordinator is loading", a leader moving):
+// routine on a healthy cluster. Failures that matter reach us as errors thrown from its API, which
+// we log ourselves, so its entries are logged one level lower, and only from PDM_KAFKA_LOG_LEVEL
+// (default error, i.e. nothing) upwards.
+const levels: Record<number, 'warn' | 'info' | 'debug' | 'trace'> = {
+  [logLevel.ERROR]: 'warn',
+  [logLevel.WARN]: 'info',
+  [logLevel.INFO]: 'debug',
+  [logLevel.DEBUG]: 'trace',
 };
 
 export function createKafka(connection: KafkaConnection, options: { logger?: Logger; connectionTimeoutMs?: number; retries?: number } = {}): Kafka {
@@ -49,7 +53,7 @@ export function createKafka(connection: KafkaConnection, options: { logger?: Log
     retry: { retries: options.retries ?? 5 },
     logLevel: options.logger ? logLevel.INFO : logLevel.NOTHING,
   };
-  const logger = options.logger?.child({ component: 'kafkajs' });
+  const logger = options.logger?.child({ component: 'kafkajs' }, { level: process.env.PDM_KAFKA_LOG_LEVEL ?? 'error' });
   if (logger) {
     config.logCreator = () => (entry: LogEntry) => {
       const { message, ...rest } = entry.log;

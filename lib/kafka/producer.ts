@@ -35,6 +35,9 @@ export async function connectProducer(connection: KafkaConnection, options: Prod
     // kafkajs keeps sequence numbers correct only with one request in flight per broker.
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // While the broker is away the producer keeps trying (and `send` keeps its caller waiting:
+    // backpressure) rather than dropping data or breaking idempotence.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 10_000 },
   });
   await producer.connect();
   return {

@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { parseDuration } from '../lib/duration';
+import { commandLogger } from '../lib/logger';
+import { createRegistry } from '../lib/metrics';
+import { progressBar } from '../lib/progress';
+import { onShutdown } from '../lib/shutdown';
+import { FAULT_KINDS } from '../producers/simulate/fleet';
+import { runSimulation, scenarioKinds, type SimulateOptions } from '../producers/simulate/simulate.job';
+import { openReadingsOutput } from '../producers/runtime';
+import { connectionEnv } from './connections';
+
+interface Flags {
+  machines: string;
+  interval: string;
+  from?: string;
+  to?: string;
+  duration?: string;
+  speed: string;
+  scenario: string;
+  seed: string;
+  faultyFraction: string;
+  truth?: string;
+}
+
+function parseTime(text: string, flag: string): number {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new Error(`${flag} ${JSON.stringify(text)} is not an ISO-8601 time (example: 2026-01-01T00:00:00Z)`);
+  return ms;
+}
+
+/** Turns the flags into a run: max speed defaults to the day before now, realtime to from now on. */
+export function simulateOptions(flags: Flags, nowMs: number): SimulateOptions {
+  const intervalMs = parseDuration(flags.interval);
+  const machines = Number.parseInt(flags.machines, 10);
+  if (!Number.isInteger(machines) || machines < 1) throw new Error(`--machines must be a positive whole number, not ${flags.machines}`);
+  if (flags.speed !== 'max' && flags.speed !== 'realtime') throw new Error(`--speed is max or realtime, not ${flags.speed}`);
+  if (flags.to && flags.duration && flags.from) throw new Error('give two of --from, --to and --duration, not all three');
+  scenarioKinds(flags.scenario);
+  const align = (ms: number) => Math.floor(ms / intervalMs) * intervalMs;
+  const duration = flags.duration ? parseDuration(flags.duration) : undefined;
+  let fromMs: number;
+  let toMs: number;
+  if (flags.from) {
+    fromMs = parseTime(flags.from, '--from');
+    toMs = flags.to ? parseTime(flags.to, '--to') : duration !== undefined ? fromMs + duration : flags.speed === 'realtime' ? Infinity : nowMs;
+  } else if (flags.to) {
+    toMs = parseTime(flags.to, '--to');
+    fromMs = toMs - (duration ?? 86_400_000);
+  } else if (flags.speed === 'realtime') {
+    fromMs = nowMs;
+    toMs = duration !== undefined ? nowMs + duration : Infinity;
+  } else {
+    toMs = nowMs;
+    fromMs = nowMs - (duration ?? 86_400_000);
+  }
+  fromMs = align(fromMs);
+  if (!(toMs > fromMs)) throw new Error('the simulated time range is empty: --to must come after --from');
+  const faultyFraction = Number(flags.faultyFraction);
+  if (!(faultyFraction >= 0 && faultyFraction <= 1)) throw new Error(`--faulty-fraction is between 0 and 1, not ${flags.faultyFraction}`);
+  return { machines, intervalMs, fromMs, toMs, speed: flags.speed, scenario: flags.scenario, seed: Number.parseInt(flags.seed, 10), faultyFraction, truthFile: flags.truth };
+}
+
+export function registerSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description('simulated machines with realistic faults, into pdm.sensor-readings.v1')
+    .option('--machines <n>', 'number of machines (the first three are the original system\'s)', '3')
+    .option('--interval <duration>', 'event time between two readings of a machine', '2s')
+    .option('--from <iso>', 'first event time (default: --duration before now at max speed, now at realtime)')
+    .option('--to <iso>', 'end of event time, exclusive (default: now at max speed, never at realtime)')
+    .option('--duration <duration>', 'event time to simulate, such as 30d (default 1d at max speed)')
+    .option('--speed <speed>', 'max: as fast as the broker takes it; realtime: wall-clock pace', 'max')
+    .option('--scenario <scenario>', `normal, mixed, or fault kinds separated by commas: ${FAULT_KINDS.join(', ')}`, 'mixed')
+    .option('--faulty-fraction <share>', 'share of machines that develop a machine fault', '0.3')
+    .option('--seed <n>', 'random seed: the same seed gives the same readings', '1')
+    .option('--truth <file>', 'write the injected faults (machine, kind, onset, failure time) as JSON lines')
+    .action(async (flags: Flags) => {
+      const options = simulateOptions(flags, Date.now());
+      const logger = commandLogger('simulate');
+      const output = await openReadingsOutput({ stage: 'simulate', env: connectionEnv(), logger, metrics: createRegistry('simulate', false) });
+      const abort = new AbortController();
+      const release = onShutdown(() => abort.abort());
+      const finite = Number.isFinite(options.toMs);
+      console.error(
+        `Simulating ${options.machines} machine(s) every ${flags.interval} from ${new Date(options.fromMs).toISOString()} ${finite ? `to ${new Date(options.toMs).toISOString()}` : 'on, until stopped'} at ${options.speed} speed (scenario ${options.scenario}, seed ${options.seed})`,
+      );
+      const progress = options.speed === 'max' && finite ? progressBar(Math.ceil((options.toMs - options.fromMs) / options.intervalMs), 'simulate') : undefined;
+      try {
+        const summary = await runSimulation(options, { output: output.readings, logger, progress, signal: abort.signal });
+        console.error(
+          `${summary.stoppedEarly ? 'Stopped' : 'Done'}: ${summary.readings.toLocaleString('en')} readings produced${summary.refused ? `, ${summary.refused.toLocaleString('en')} refused into the dead-letter topic` : ''} in ${summary.seconds.toFixed(1)} s (${Math.round(summary.readings / Math.max(summary.seconds, 0.001)).toLocaleString('en')}/s)${options.truthFile ? `; injected faults in ${options.truthFile}` : ''}`,
+        );
+      } finally {
+        await output.close();
+        release();
+      }
+    });
+}

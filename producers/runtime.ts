@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { parseEnv } from '../lib/config';
+import { parseDuration } from '../lib/duration';
+import { kafkaConnectionFromEnv } from '../lib/kafka/client';
+import { connectProducer, type BatchProducer } from '../lib/kafka/producer';
+import type { Logger } from '../lib/logger';
+import { stageMetrics, type Registry } from '../lib/metrics';
+import { createRegistry as createSchemaRegistry } from '../lib/registry';
+import { TOPICS } from '../lib/topics';
+import { ReadingsProducer } from './readings.producer';
+import { DEFAULT_RULES, allowListFrom, type ValidationRules } from './validation';
+
+/** Settings every producer shares, from the environment. */
+const schema = z.object({
+  /** Machine ids accepted, comma-separated, `*` as wildcard (`lathe-*,cnc-mill-5-axis`); empty accepts all. */
+  PDM_MACHINE_ALLOWLIST: z.string().optional(),
+  /** How far ahead of the producer's clock a reading's timestamp may be. */
+  PDM_MAX_CLOCK_SKEW: z.string().default('5m').transform((v, ctx) => {
+    try {
+      return parseDuration(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** Topic prefix (isolated environments and tests). */
+  PDM_TOPIC_PREFIX: z.string().default(''),
+});
+
+export function producerRules(env: NodeJS.ProcessEnv = process.env): { rules: ValidationRules; prefix: string } {
+  const settings = parseEnv(schema, env);
+  return {
+    rules: { ...DEFAULT_RULES, maxFutureMs: settings.PDM_MAX_CLOCK_SKEW, allowList: allowListFrom(settings.PDM_MACHINE_ALLOWLIST) },
+    prefix: settings.PDM_TOPIC_PREFIX,
+  };
+}
+
+export interface ReadingsOutput {
+  readings: ReadingsProducer;
+  close(): Promise<void>;
+}
+
+/** Connects a producer to KAFKA_BROKERS and SCHEMA_REGISTRY_URL for readings and dead letters. */
+export async function openReadingsOutput(options: { stage: string; env: NodeJS.ProcessEnv; logger: Logger; metrics: Registry; batchSize?: number; lingerMs?: number }): Promise<ReadingsOutput> {
+  const { rules, prefix } = producerRules(options.env);
+  const producer: BatchProducer = await connectProducer(kafkaConnectionFromEnv(`pdm-${options.stage}`, options.env), { logger: options.logger });
+  try {
+    const readings = await ReadingsProducer.create({
+      producer,
+      registry: createSchemaRegistry(options.env.SCHEMA_REGISTRY_URL ?? '').client,
+      topics: { readings: `${prefix}${TOPICS.readings}`, deadLetter: `${prefix}${TOPICS.deadLetter}` },
+      stage: options.stage,
+      metrics: stageMetrics(options.metrics),
+      rules,
+      clock: Date.now,
+      logger: options.logger.child({ component: 'readings-producer' }),
+      batchSize: options.batchSize,
+      lingerMs: options.lingerMs,
+    });
+    return {
+      readings,
+      async close() {
+        try {
+          await readings.flush();
+        } finally {
+          await producer.disconnect();
+        }
+      },
+    };
+  } catch (err) {
+    await producer.disconnect();
+    throw err;
+  }
+}

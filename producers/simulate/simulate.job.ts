@@ -1,0 +1,118 @@
+import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../lib/logger';
+import type { Progress } from '../../lib/progress';
+import type { ReadingsProducer } from '../readings.producer';
+import { FAULT_KINDS, buildFleet, planFaults, type Fault, type FaultKind, type Machine } from './fleet';
+import { Random } from './random';
+import { simulate } from './simulator';
+
+export interface SimulateOptions {
+  machines: number;
+  intervalMs: number;
+  fromMs: number;
+  /** Exclusive end; Infinity for a realtime run that goes on until stopped. */
+  toMs: number;
+  speed: 'max' | 'realtime';
+  /** `normal`, `mixed`, or fault kinds separated by commas. */
+  scenario: string;
+  seed: number;
+  faultyFraction: number;
+  truthFile?: string;
+}
+
+export function scenarioKinds(scenario: string): FaultKind[] {
+  if (scenario === 'normal') return [];
+  if (scenario === 'mixed') return [...FAULT_KINDS];
+  const kinds = scenario.split(',').map((k) => k.trim()).filter(Boolean);
+  const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+  if (unknown.length > 0 || kinds.length === 0) {
+    throw new Error(`unknown scenario ${JSON.stringify(unknown.join(',') || scenario)}: use normal, mixed, or any of ${FAULT_KINDS.join(', ')}`);
+  }
+  return kinds as FaultKind[];
+}
+
+/** The fleet and its faults: pure, from the seed. A realtime run without end plans over 30 days. */
+export function planSimulation(options: SimulateOptions): { machines: Machine[]; faults: Fault[] } {
+  const random = new Random(options.seed);
+  const machines = buildFleet(options.machines, random.fork());
+  const planTo = Number.isFinite(options.toMs) ? options.toMs : options.fromMs + 30 * 86_400_000;
+  const faults = planFaults(machines, { fromMs: options.fromMs, toMs: planTo, kinds: scenarioKinds(options.scenario), faultyFraction: options.faultyFraction }, random.fork());
+  return { machines, faults };
+}
+
+/** Ground truth as JSON lines: what `pdmctl evaluate` compares alerts against. */
+export function truthLines(faults: readonly Fault[]): string {
+  return faults
+    .map((f) =>
+      JSON.stringify({
+        machineId: f.machineId,
+        kind: f.kind,
+        category: f.category,
+        onset: new Date(f.onsetMs).toISOString(),
+        failureAt: f.failureMs === null ? null : new Date(f.failureMs).toISOString(),
+        end: new Date(f.endMs).toISOString(),
+        ...(f.feature ? { feature: f.feature } : {}),
+        ...(f.magnitude !== undefined ? { magnitude: f.magnitude } : {}),
+      }),
+    )
+    .join('\n');
+}
+
+export interface SimulationSummary {
+  readings: number;
+  refused: number;
+  ticks: number;
+  lastTickMs: number;
+  seconds: number;
+  stoppedEarly: boolean;
+}
+
+export async function runSimulation(
+  options: SimulateOptions,
+  deps: { output: ReadingsProducer; logger: Logger; progress?: Progress; signal?: AbortSignal; clock?: () => number },
+): Promise<SimulationSummary> {
+  const clock = deps.clock ?? Date.now;
+  const { machines, faults } = planSimulation(options);
+  if (options.truthFile) fs.writeFileSync(options.truthFile, `${truthLines(faults)}\n`);
+  deps.logger.info(
+    { machines: machines.map((m) => m.id), faults: faults.filter((f) => f.category === 'machine').map((f) => `${f.machineId}:${f.kind}`), from: new Date(options.fromMs).toISOString(), to: Number.isFinite(options.toMs) ? new Date(options.toMs).toISOString() : 'until stopped', speed: options.speed },
+    'simulation starting',
+  );
+  const started = clock();
+  const totalTicks = Number.isFinite(options.toMs) ? Math.ceil((options.toMs - options.fromMs) / options.intervalMs) : 0;
+  let readings = 0;
+  let refused = 0;
+  let ticks = 0;
+  let lastTickMs = options.fromMs;
+  let stoppedEarly = false;
+  for (const tick of simulate({ machines, faults, fromMs: options.fromMs, toMs: options.toMs, intervalMs: options.intervalMs, seed: options.seed })) {
+    if (deps.signal?.aborted) {
+      stoppedEarly = true;
+      break;
+    }
+    if (options.speed === 'realtime') {
+      const wait = tick.tickMs - clock();
+      if (wait > 0) await sleep(wait, undefined, { signal: deps.signal }).catch(() => undefined);
+      if (deps.signal?.aborted) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    for (const reading of tick.readings) {
+      const accepted = await deps.output.add(reading, { description: `simulate:${reading.machineId}` }, () => JSON.stringify(reading));
+      if (accepted) readings++;
+      else refused++;
+    }
+    ticks++;
+    lastTickMs = tick.tickMs;
+    if (deps.progress && ticks % 500 === 0) {
+      const seconds = (clock() - started) / 1000;
+      deps.progress.update(ticks, `${new Date(tick.tickMs).toISOString().slice(0, 16)}Z | ${readings.toLocaleString('en')} readings | ${Math.round(readings / Math.max(seconds, 0.001)).toLocaleString('en')}/s`);
+    }
+  }
+  await deps.output.flush();
+  deps.progress?.update(totalTicks, `${readings.toLocaleString('en')} readings`);
+  deps.progress?.stop();
+  return { readings, refused, ticks, lastTickMs, seconds: (clock() - started) / 1000, stoppedEarly };
+}

@@ -1,0 +1,205 @@
+import type { Feature } from '../../schemas';
+import type { Fault, Machine } from './fleet';
+import { Random } from './random';
+
+/**
+ * The simulated machines, as a pure generator over event time: for each tick of `intervalMs`, the
+ * readings the fleet sends in that tick (after transport faults have delayed, duplicated or
+ * skewed some of them). Same seed, same readings.
+ */
+
+/** What a machine sends: the shape validateReading accepts. */
+export interface RawReading {
+  machineId: string;
+  timestamp: number;
+  current: number | null;
+  accX: number | null;
+  accY: number | null;
+  accZ: number | null;
+  tempA: number | null;
+  tempB: number | null;
+}
+
+export interface Tick {
+  tickMs: number;
+  readings: RawReading[];
+}
+
+export interface SimulationConfig {
+  machines: readonly Machine[];
+  faults: readonly Fault[];
+  fromMs: number;
+  /** Exclusive; Infinity runs until the consumer stops iterating. */
+  toMs: number;
+  intervalMs: number;
+  seed: number;
+}
+
+const MINUTE = 60_000;
+const LOAD_PHI = 0.98;
+const HOUR = 60 * MINUTE;
+
+/** Nominal load from the shift plan (UTC): two shifts on weekdays, one on Saturday, Sunday off. */
+export function shiftLoad(tMs: number, utilisation: number): number {
+  const date = new Date(tMs);
+  const day = date.getUTCDay(); // 0 Sunday
+  const hour = date.getUTCHours() + date.getUTCMinutes() / 60 + date.getUTCSeconds() / 3600;
+  const end = day === 6 ? 14 : 22;
+  if (day === 0 || hour < 6 || hour >= end) return 0.08; // idle: controls, coolant pumps, spindle off
+  const ramp = Math.min(1, (hour - 6) * 3, (end - hour) * 3); // 20 minutes up and down
+  const breaks = [10, 18].some((b) => hour >= b && hour < b + 0.5) ? 0.35 : 1; // half-hour breaks
+  return 0.08 + (utilisation - 0.08) * ramp * breaks;
+}
+
+const round = (value: number, digits: number) => {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+};
+
+interface Delayed {
+  releaseTick: number;
+  reading: RawReading;
+}
+
+class MachineState {
+  private loadNoise = 0;
+  private tempA: number;
+  private tempB: number;
+  private readonly stuck = new Map<Feature, number | null>();
+  readonly delayed: Delayed[] = [];
+
+  constructor(
+    readonly machine: Machine,
+    readonly faults: readonly Fault[],
+    readonly random: Random,
+    fromMs: number,
+  ) {
+    const load = shiftLoad(fromMs, machine.profile.utilisation);
+    this.tempA = machine.profile.ambientC + machine.profile.riseAC * load;
+    this.tempB = machine.profile.ambientC + machine.profile.riseBC * load;
+  }
+
+  private active(kind: Fault['kind'], tMs: number): Fault | undefined {
+    return this.faults.find((f) => f.kind === kind && tMs >= f.onsetMs && tMs < f.endMs);
+  }
+
+  /** The reading of this tick, or null while the machine is down after a failure. */
+  read(tMs: number, intervalMs: number): RawReading | null {
+    const { profile } = this.machine;
+    const r = this.random;
+    // Load wanders around the shift plan: an AR(1) process with a stationary spread of 0.03.
+    this.loadNoise = LOAD_PHI * this.loadNoise + 0.03 * Math.sqrt(1 - LOAD_PHI * LOAD_PHI) * r.gaussian();
+    let load = Math.min(1, Math.max(0, shiftLoad(tMs, profile.utilisation) + this.loadNoise));
+
+    // Machine faults: progress p from onset (0) to failure (1); down from failure to repair.
+    let vibration = 1;
+    let vibrationZ = 1;
+    let current = 1;
+    let heatA = 0;
+    let heatB = 0;
+    let spike = 1;
+    let down = false;
+    for (const fault of this.faults) {
+      if (fault.category !== 'machine' || tMs < fault.onsetMs || tMs >= fault.endMs || fault.failureMs === null) continue;
+      if (tMs >= fault.failureMs) {
+        down = true;
+        continue;
+      }
+      const p = (tMs - fault.onsetMs) / (fault.failureMs - fault.onsetMs);
+      if (fault.kind === 'bearing-wear') {
+        const s = p * p; // wear accelerates
+        vibration *= 1 + 3.5 * s * (r.chance(0.02 * s) ? 2 : 1);
+        vibrationZ *= 1 + 1.5 * s;
+        heatB += 14 * s;
+        current *= 1 + 0.04 * s;
+      } else if (fault.kind === 'overheating') {
+        heatA += 30 * p;
+        heatB += 12 * p;
+        current *= 1 + 0.12 * p;
+      } else if (fault.kind === 'electrical') {
+        current *= 1 + 0.18 * p;
+        if (r.chance(0.01 + 0.05 * p)) spike = r.between(1.4, 2.2);
+        vibration *= 1 + 0.1 * p;
+      }
+    }
+    if (down) load = 0;
+
+    // Temperatures follow load (and fault heat) with a thermal lag; the ambient has a daily swing.
+    const hour = (tMs % (24 * HOUR)) / HOUR;
+    const ambient = profile.ambientC + 1.5 * Math.sin((2 * Math.PI * (hour - 9)) / 24);
+    const alphaA = 1 - Math.exp(-intervalMs / (profile.thermalTauMin * MINUTE));
+    const alphaB = 1 - Math.exp(-intervalMs / (profile.thermalTauMin * 1.5 * MINUTE));
+    this.tempA += (ambient + profile.riseAC * load + (down ? 0 : heatA) - this.tempA) * alphaA;
+    this.tempB += (ambient + profile.riseBC * load + (down ? 0 : heatB) - this.tempB) * alphaB;
+    if (down) return null;
+
+    const amps = (profile.currentIdleA + (profile.currentFullA - profile.currentIdleA) * load) * current * spike * (1 + 0.015 * r.gaussian());
+    const level = 0.25 + 0.75 * load;
+    const acc = (axis: 0 | 1 | 2, factor: number) => Math.abs(profile.vibrationG[axis] * level * factor * (1 + 0.08 * r.gaussian()));
+    const values: Record<Feature, number | null> = {
+      current: round(amps, 3),
+      accX: round(acc(0, vibration), 5),
+      accY: round(acc(1, vibration), 5),
+      accZ: round(acc(2, vibrationZ), 5),
+      tempA: round(this.tempA + 0.15 * r.gaussian(), 2),
+      tempB: round(this.tempB + 0.15 * r.gaussian(), 2),
+    };
+
+    // Sensor faults: the machine is fine, one feature's data is not.
+    for (const fault of this.faults) {
+      if (fault.category !== 'sensor' || !fault.feature) continue;
+      if (tMs < fault.onsetMs || tMs >= fault.endMs) {
+        this.stuck.delete(fault.feature);
+        continue;
+      }
+      if (fault.kind === 'sensor-dropout') values[fault.feature] = null;
+      if (fault.kind === 'sensor-stuck') {
+        if (!this.stuck.has(fault.feature)) this.stuck.set(fault.feature, values[fault.feature]);
+        values[fault.feature] = this.stuck.get(fault.feature) ?? null;
+      }
+      if (fault.kind === 'sensor-spikes' && values[fault.feature] !== null && r.chance(fault.magnitude ?? 0.005)) {
+        const v = values[fault.feature]!;
+        values[fault.feature] = fault.feature.startsWith('temp') ? round(v + r.between(20, 60), 2) : round(v * r.between(3, 8), 5);
+      }
+    }
+
+    const skew = this.active('clock-skew', tMs)?.magnitude ?? 0;
+    return { machineId: this.machine.id, timestamp: tMs + skew, ...values };
+  }
+}
+
+export function* simulate(config: SimulationConfig): Generator<Tick> {
+  const root = new Random(config.seed);
+  const states = config.machines.map((machine) => new MachineState(machine, config.faults.filter((f) => f.machineId === machine.id), root.fork(), config.fromMs));
+  let tick = 0;
+  for (let tMs = config.fromMs; tMs < config.toMs; tMs += config.intervalMs, tick++) {
+    const readings: RawReading[] = [];
+    for (const state of states) {
+      const reading = state.read(tMs, config.intervalMs);
+      if (reading) {
+        const r = state.random;
+        const lateFault = state.faults.find((f) => f.kind === 'late' && tMs >= f.onsetMs && tMs < f.endMs);
+        const reorder = state.faults.find((f) => f.kind === 'out-of-order');
+        const duplicate = state.faults.find((f) => f.kind === 'duplicates');
+        if (lateFault && r.chance(lateFault.magnitude ?? 0)) {
+          // Buffered on the device during a network outage, delivered one to three hours later.
+          state.delayed.push({ releaseTick: tick + Math.round((r.between(1, 3) * HOUR) / config.intervalMs), reading });
+        } else if (reorder && r.chance(reorder.magnitude ?? 0)) {
+          state.delayed.push({ releaseTick: tick + r.int(1, 5), reading });
+        } else {
+          readings.push(reading);
+        }
+        if (duplicate && r.chance(duplicate.magnitude ?? 0)) readings.push({ ...reading }); // an MQTT QoS 1 redelivery
+      }
+      if (state.delayed.length > 0) {
+        for (let i = state.delayed.length - 1; i >= 0; i--) {
+          if (state.delayed[i]!.releaseTick <= tick) readings.push(state.delayed.splice(i, 1)[0]!.reading);
+        }
+      }
+    }
+    yield { tickMs: tMs, readings };
+  }
+  // A finite run ends with whatever the network still held.
+  const rest = states.flatMap((s) => s.delayed.map((d) => d.reading));
+  if (rest.length > 0) yield { tickMs: config.toMs, readings: rest };
+}
