@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { PdmError, errorMessage } from '../lib/errors';
 import { registerPendingCommands } from './not-built';
+import { registerRunCommand } from './run.command';
 import { registerSimulateCommand } from './simulate.command';
 import { registerStackCommands } from './stack.command';
 import { registerStartCommand } from './start.command';
@@ -15,6 +16,7 @@ registerStartCommand(program);
 registerStackCommands(program);
 registerTopicsCommand(program);
 registerSimulateCommand(program);
+registerRunCommand(program);
 registerPendingCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

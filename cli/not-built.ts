@@ -6,7 +6,6 @@ import type { Command } from 'commander';
  */
 const pending: Array<{ name: string; args?: string; description: string; issue: string }> = [
   { name: 'replay', description: 'replay a CSV file as sensor readings', issue: 'Producers (#3)' },
-  { name: 'run', args: '<service>', description: 'run window|inference|sink-postgres|sink-email|api|all until SIGTERM', issue: 'the processors, sinks and API (#4, #6, #7, #8)' },
   { name: 'train', description: 'fit a model from window features and export it to ONNX', issue: 'Models (#5)' },
   { name: 'evaluate', description: 'score a model on a labelled dataset', issue: 'Models (#5)' },
   { name: 'bench', args: '[name]', description: 'the benchmarks, each printing its figures', issue: 'the benchmarks of #3, #4 and #6' },
