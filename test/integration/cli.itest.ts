@@ -8,9 +8,9 @@ const pdmctl = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
 
 describe('pdmctl as a person runs it', () => {
   test('a command that is not built yet says so and exits non-zero', () => {
-    const result = pdmctl(['simulate', '--machines', '3']);
+    const result = pdmctl(['train', '--epochs', '3']);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/pdmctl simulate is not built yet/);
+    expect(result.stderr).toMatch(/pdmctl train is not built yet/);
   });
 
   test('stack env prints export lines a shell can eval', () => {
