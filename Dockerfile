@@ -16,6 +16,7 @@ USER node
 
 # Dependencies first, so a source change doesn't reinstall them.
 COPY --chown=node:node package.json package-lock.json ./
+COPY --chown=node:node patches ./patches
 RUN npm ci --omit=dev && npm cache clean --force
 
 COPY --chown=node:node . .

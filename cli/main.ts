@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { PdmError, errorMessage } from '../lib/errors';
 import { registerPendingCommands } from './not-built';
+import { registerBenchCommand } from './bench.command';
 import { registerRunCommand } from './run.command';
+import { registerReplayCommand } from './replay.command';
 import { registerSimulateCommand } from './simulate.command';
 import { registerStackCommands } from './stack.command';
 import { registerStartCommand } from './start.command';
@@ -16,7 +18,9 @@ registerStartCommand(program);
 registerStackCommands(program);
 registerTopicsCommand(program);
 registerSimulateCommand(program);
+registerReplayCommand(program);
 registerRunCommand(program);
+registerBenchCommand(program);
 registerPendingCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

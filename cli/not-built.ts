@@ -5,10 +5,8 @@ import type { Command } from 'commander';
  * the whole surface, and they say so plainly and exit non-zero instead of pretending to work.
  */
 const pending: Array<{ name: string; args?: string; description: string; issue: string }> = [
-  { name: 'replay', description: 'replay a CSV file as sensor readings', issue: 'Producers (#3)' },
   { name: 'train', description: 'fit a model from window features and export it to ONNX', issue: 'Models (#5)' },
   { name: 'evaluate', description: 'score a model on a labelled dataset', issue: 'Models (#5)' },
-  { name: 'bench', args: '[name]', description: 'the benchmarks, each printing its figures', issue: 'the benchmarks of #3, #4 and #6' },
 ];
 
 export function registerPendingCommands(program: Command): void {

@@ -1,0 +1,91 @@
+import { deleteTopics, ensureTopics } from '../lib/kafka/admin';
+import { kafkaConnectionFromEnv } from '../lib/kafka/client';
+import type { Compression } from '../lib/kafka/compression';
+import { connectProducer } from '../lib/kafka/producer';
+import { createLogger } from '../lib/logger';
+import { createRegistry as createMetrics, stageMetrics } from '../lib/metrics';
+import { createRegistry, registerTopicSchemas } from '../lib/registry';
+import { frame } from '../lib/serde';
+import { TOPICS, topicSpecs } from '../lib/topics';
+import { ReadingsProducer } from '../producers/readings.producer';
+import { buildFleet, planFaults } from '../producers/simulate/fleet';
+import { Random } from '../producers/simulate/random';
+import { simulate, type RawReading } from '../producers/simulate/simulator';
+import { DEFAULT_RULES } from '../producers/validation';
+import { avroType } from '../schemas';
+
+/**
+ * `pdmctl bench produce`: readings per second into the broker through the real path (validation,
+ * Avro serde with registry ids, batching, zstd, idempotent acks=all), next to the serde alone, so
+ * the figure says where the time goes.
+ */
+export interface ProduceBenchOptions {
+  records: number;
+  machines: number;
+  compression: Compression;
+  batchSize: number;
+}
+
+function* readings(machines: number, limit: number): Generator<RawReading> {
+  const random = new Random(42);
+  const fleet = buildFleet(machines, random.fork());
+  const toMs = Date.now();
+  // Downtime after failures sends nothing, so the range is a little longer than the count needs.
+  const fromMs = toMs - Math.ceil((limit / machines) * 1.3 + 10) * 2000;
+  const faults = planFaults(fleet, { fromMs, toMs, kinds: ['bearing-wear', 'overheating'], faultyFraction: 0.3 }, random.fork());
+  let produced = 0;
+  for (const tick of simulate({ machines: fleet, faults, fromMs, toMs, intervalMs: 2000, seed: 42 })) {
+    for (const reading of tick.readings) {
+      if (produced++ >= limit) return;
+      yield reading;
+    }
+  }
+}
+
+export async function produceBench(options: ProduceBenchOptions, env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
+  const prefix = `bench-${Date.now()}.`;
+  const specs = topicSpecs({ prefix });
+  const connection = kafkaConnectionFromEnv('pdm-bench', env);
+  const registry = createRegistry(env.SCHEMA_REGISTRY_URL ?? '');
+  await ensureTopics(connection, specs);
+  await registerTopicSchemas(registry, specs);
+  print(`bench produce: ${options.records.toLocaleString('en')} readings of ${options.machines} simulated machines, ${options.compression}, batches of ${options.batchSize}, into ${specs[0]!.partitions} partitions on ${connection.brokers.join(',')}`);
+  try {
+    // 1. The serde alone: Avro encoding and framing, no broker.
+    const sample = [...readings(options.machines, Math.min(options.records, 200_000))];
+    const type = avroType('sensor-reading.avsc');
+    let bytes = 0;
+    let t0 = performance.now();
+    for (const r of sample) bytes += frame(1, type.toBuffer(r)).length;
+    const serdeSeconds = (performance.now() - t0) / 1000;
+    print(`  serde only        ${Math.round(sample.length / serdeSeconds).toLocaleString('en').padStart(12)} readings/s   (${(bytes / sample.length).toFixed(1)} bytes per value)`);
+
+    // 2. The whole producer path.
+    const producer = await connectProducer(connection, { compression: options.compression });
+    const output = await ReadingsProducer.create({
+      producer,
+      registry: registry.client,
+      topics: { readings: `${prefix}${TOPICS.readings}`, deadLetter: `${prefix}${TOPICS.deadLetter}` },
+      stage: 'bench',
+      metrics: stageMetrics(createMetrics('bench', false)),
+      rules: DEFAULT_RULES,
+      clock: Date.now,
+      logger: createLogger({ level: 'silent' }),
+      batchSize: options.batchSize,
+    });
+    const rssBefore = process.memoryUsage().rss;
+    t0 = performance.now();
+    let n = 0;
+    for (const r of readings(options.machines, options.records)) {
+      await output.add(r, { description: 'bench' }, () => JSON.stringify(r));
+      n++;
+    }
+    await output.flush();
+    const seconds = (performance.now() - t0) / 1000;
+    await producer.disconnect();
+    print(`  produce (acks=all) ${Math.round(n / seconds).toLocaleString('en').padStart(11)} readings/s   (${n.toLocaleString('en')} in ${seconds.toFixed(1)} s; ${output.counts.produced.toLocaleString('en')} acknowledged)`);
+    print(`  memory             rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB (was ${(rssBefore / 2 ** 20).toFixed(0)} MiB before producing)`);
+  } finally {
+    await deleteTopics(connection, specs.map((s) => s.name));
+  }
+}
