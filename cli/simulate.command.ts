@@ -28,13 +28,18 @@ function parseTime(text: string, flag: string): number {
   return ms;
 }
 
+/** A whole number written as one ("3", not "3x" or "2.5", which parseInt would take as 3 and 2). */
+const parseWhole = (text: string): number => (/^\s*-?\d+\s*$/.test(text) ? Number(text) : Number.NaN);
+
 /** Turns the flags into a run: max speed defaults to the day before now, realtime to from now on. */
 export function simulateOptions(flags: Flags, nowMs: number): SimulateOptions {
   const intervalMs = parseDuration(flags.interval);
-  const machines = Number.parseInt(flags.machines, 10);
+  const machines = parseWhole(flags.machines);
   if (!Number.isInteger(machines) || machines < 1) throw new Error(`--machines must be a positive whole number, not ${flags.machines}`);
   if (flags.speed !== 'max' && flags.speed !== 'realtime') throw new Error(`--speed is max or realtime, not ${flags.speed}`);
   if (flags.to && flags.duration && flags.from) throw new Error('give two of --from, --to and --duration, not all three');
+  const seed = parseWhole(flags.seed);
+  if (!Number.isSafeInteger(seed)) throw new Error(`--seed must be a whole number, not ${flags.seed}`);
   scenarioKinds(flags.scenario);
   const align = (ms: number) => Math.floor(ms / intervalMs) * intervalMs;
   const duration = flags.duration ? parseDuration(flags.duration) : undefined;
@@ -57,7 +62,7 @@ export function simulateOptions(flags: Flags, nowMs: number): SimulateOptions {
   if (!(toMs > fromMs)) throw new Error('the simulated time range is empty: --to must come after --from');
   const faultyFraction = Number(flags.faultyFraction);
   if (!(faultyFraction >= 0 && faultyFraction <= 1)) throw new Error(`--faulty-fraction is between 0 and 1, not ${flags.faultyFraction}`);
-  return { machines, intervalMs, fromMs, toMs, speed: flags.speed, scenario: flags.scenario, seed: Number.parseInt(flags.seed, 10), faultyFraction, truthFile: flags.truth };
+  return { machines, intervalMs, fromMs, toMs, speed: flags.speed, scenario: flags.scenario, seed, faultyFraction, truthFile: flags.truth };
 }
 
 export function registerSimulateCommand(program: Command): void {

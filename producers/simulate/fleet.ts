@@ -124,7 +124,8 @@ export function planFaults(machines: readonly Machine[], options: FaultPlanOptio
   const span = options.toMs - options.fromMs;
   const machineKinds = MACHINE_FAULTS.filter((k) => options.kinds.includes(k));
   const sensorKinds = SENSOR_FAULTS.filter((k) => options.kinds.includes(k));
-  const faultyCount = machineKinds.length === 0 ? 0 : Math.max(1, Math.round(machines.length * options.faultyFraction));
+  // At least one when any are asked for (3 machines x 0.1 still gets its fault); none at 0.
+  const faultyCount = machineKinds.length === 0 || options.faultyFraction <= 0 ? 0 : Math.max(1, Math.round(machines.length * options.faultyFraction));
   // Spread faulty machines over the fleet deterministically (every k-th, starting from a random one).
   const stride = machines.length / Math.max(1, faultyCount);
   const start = random.int(0, Math.max(0, Math.floor(stride) - 1));

@@ -79,7 +79,7 @@ class MachineState {
     this.tempB = machine.profile.ambientC + machine.profile.riseBC * load;
   }
 
-  private active(kind: Fault['kind'], tMs: number): Fault | undefined {
+  active(kind: Fault['kind'], tMs: number): Fault | undefined {
     return this.faults.find((f) => f.kind === kind && tMs >= f.onsetMs && tMs < f.endMs);
   }
 
@@ -178,9 +178,10 @@ export function* simulate(config: SimulationConfig): Generator<Tick> {
       const reading = state.read(tMs, config.intervalMs);
       if (reading) {
         const r = state.random;
-        const lateFault = state.faults.find((f) => f.kind === 'late' && tMs >= f.onsetMs && tMs < f.endMs);
-        const reorder = state.faults.find((f) => f.kind === 'out-of-order');
-        const duplicate = state.faults.find((f) => f.kind === 'duplicates');
+        // Only inside each fault's window, as the ground truth says.
+        const lateFault = state.active('late', tMs);
+        const reorder = state.active('out-of-order', tMs);
+        const duplicate = state.active('duplicates', tMs);
         if (lateFault && r.chance(lateFault.magnitude ?? 0)) {
           // Buffered on the device during a network outage, delivered one to three hours later.
           state.delayed.push({ releaseTick: tick + Math.round((r.between(1, 3) * HOUR) / config.intervalMs), reading });
