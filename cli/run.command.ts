@@ -11,7 +11,9 @@ import { connectionEnv } from './connections';
  * The long-running services and where their code lives. Loaded lazily, so `pdmctl run window`
  * does not load the ONNX runtime. A service without an entry here is not built yet.
  */
-export const serviceDefinitions: Partial<Record<PipelineServiceName, () => ServiceDefinition>> = {};
+export const serviceDefinitions: Partial<Record<PipelineServiceName, () => ServiceDefinition>> = {
+  'mqtt-bridge': () => (require('../producers/mqtt/mqtt-bridge.service') as typeof import('../producers/mqtt/mqtt-bridge.service')).mqttBridgeService,
+};
 
 const RUNNABLE = pipelineServices.filter((s) => s.name !== 'simulate').map((s) => s.name);
 

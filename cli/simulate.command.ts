@@ -3,6 +3,7 @@ import { parseDuration } from '../lib/duration';
 import { commandLogger } from '../lib/logger';
 import { createRegistry } from '../lib/metrics';
 import { progressBar } from '../lib/progress';
+import { closeServer, healthApp, listen } from '../lib/service';
 import { onShutdown } from '../lib/shutdown';
 import { FAULT_KINDS } from '../producers/simulate/fleet';
 import { runSimulation, scenarioKinds, type SimulateOptions } from '../producers/simulate/simulate.job';
@@ -79,10 +80,16 @@ export function registerSimulateCommand(program: Command): void {
     .option('--faulty-fraction <share>', 'share of machines that develop a machine fault', '0.3')
     .option('--seed <n>', 'random seed: the same seed gives the same readings', '1')
     .option('--truth <file>', 'write the injected faults (machine, kind, onset, failure time) as JSON lines')
-    .action(async (flags: Flags) => {
+    .option('--metrics-port <port>', 'serve /health, /ready and /metrics on this port while running (npm start uses 19406)')
+    .action(async (flags: Flags & { metricsPort?: string }) => {
       const options = simulateOptions(flags, Date.now());
       const logger = commandLogger('simulate');
-      const output = await openReadingsOutput({ stage: 'simulate', env: connectionEnv(), logger, metrics: createRegistry('simulate', false) });
+      const metrics = createRegistry('simulate', flags.metricsPort !== undefined);
+      const env = connectionEnv();
+      const output = await openReadingsOutput({ stage: 'simulate', env, logger, metrics });
+      const server = flags.metricsPort
+        ? await listen(healthApp('simulate', metrics, async () => undefined, Date.now(), Date.now), Number(flags.metricsPort), env.PDM_METRICS_HOST ?? '127.0.0.1')
+        : undefined;
       const abort = new AbortController();
       const release = onShutdown(() => abort.abort());
       const finite = Number.isFinite(options.toMs);
@@ -97,6 +104,7 @@ export function registerSimulateCommand(program: Command): void {
         );
       } finally {
         await output.close();
+        if (server) await closeServer(server);
         release();
       }
     });

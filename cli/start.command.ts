@@ -1,17 +1,37 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { repoRoot } from '../lib/paths';
 import { pipelineServices } from '../lib/services';
 import { terminalReporter } from '../stack/reporter';
 import { loadStackSettings } from '../stack/settings';
 import { stackEnv, stackUp } from '../stack/stack';
+import { serviceDefinitions } from './run.command';
 import { printUpFailures } from './stack.command';
 import { runTopics } from './topics.command';
 
-/** `npm start`: the stack, the topics, and every pipeline service built so far. */
+interface Child {
+  name: string;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
+  // Its own process group: Ctrl-C reaches only us, and we pass on exactly one SIGTERM, so each
+  // child gets one request to stop cleanly (a second signal would make it exit at once).
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), ...args], { env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  process.once('exit', () => child.kill('SIGTERM'));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { name, process: child, exited };
+}
+
+/** `npm start`: the stack, the topics, every pipeline service built so far, and simulated machines. */
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
     .description('the main job: bring up the local stack, create topics, start the pipeline and the simulated machines')
-    .action(async () => {
+    .option('--machines <n>', 'simulated machines', '3')
+    .action(async (flags: { machines: string }) => {
       const settings = loadStackSettings();
       console.error('① Local stack');
       if (!printUpFailures(await stackUp({ settings, reporter: terminalReporter() }))) {
@@ -20,12 +40,18 @@ export function registerStartCommand(program: Command): void {
       }
       console.error('② Topics and schemas');
       if (!(await runTopics())) console.error('   (continuing: the drifted topics still work, but check them)');
-      const env = stackEnv(settings);
-      const built = pipelineServices.filter((s) => s.built);
-      console.error('③ Pipeline services');
-      if (built.length === 0) {
-        console.error('   None is built yet: producers, window and inference processors, sinks and the API land with their issues.');
-      }
+      const env = { ...stackEnv(settings), ...process.env };
+
+      console.error('③ Pipeline');
+      const children: Child[] = [];
+      // The MQTT bridge needs a broker of the user's; it runs when MQTT_URL names one.
+      const services = pipelineServices.filter((s) => serviceDefinitions[s.name] && (s.name !== 'mqtt-bridge' || env.MQTT_URL)).map((s) => s.name);
+      for (const name of services) children.push(startChild(name, ['run', name], env));
+      const simulatePort = pipelineServices.find((s) => s.name === 'simulate')!.metricsPort;
+      children.push(startChild('simulate', ['simulate', '--speed', 'realtime', '--machines', flags.machines, '--scenario', 'mixed', '--metrics-port', String(simulatePort)], env));
+      const notBuilt = pipelineServices.filter((s) => !serviceDefinitions[s.name] && s.name !== 'simulate').map((s) => s.name);
+      console.error(`   running: ${children.map((c) => c.name).join(', ')}${notBuilt.length ? `; not built yet: ${notBuilt.join(', ')}` : ''}`);
+
       console.error(`
 Where to look:
   Kafka                ${env.KAFKA_BROKERS}
@@ -34,8 +60,29 @@ Where to look:
   Postgres (follower)  ${settings.PDM_STACK_HOST}:${settings.PDM_POSTGRES_FOLLOWER_PORT}, read-only
   Mail inbox           ${env.PDM_INBOX_URL}
   Prometheus           ${env.PROMETHEUS_URL}/targets
+  Simulated machines   http://${settings.PDM_STACK_HOST}:${simulatePort}/metrics
 
-Connection settings for your shell:  eval "$(npx pdmctl stack env)"
-Stop the stack:                      npx pdmctl stack down`);
+Connection settings for another shell:  eval "$(npx pdmctl stack env)"
+Ctrl-C stops the pipeline (the stack keeps running; npx pdmctl stack down stops it).
+`);
+
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        for (const c of children) c.process.kill('SIGTERM');
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      // Whichever child ends first: on Ctrl-C all of them, otherwise one that failed.
+      const first = await Promise.race(children.map((c) => c.exited.then((code) => ({ name: c.name, code }))));
+      if (!stopping) {
+        console.error(`\n${first.name} exited (code ${first.code}); stopping the rest of the pipeline`);
+        process.exitCode = 1;
+        stop();
+      }
+      const codes = await Promise.all(children.map((c) => c.exited));
+      if (stopping && codes.some((c) => c !== 0 && c !== null)) process.exitCode = 1;
+      console.error('Pipeline stopped.');
     });
 }
