@@ -1,0 +1,58 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { deleteTopics, ensureTopics } from '../../lib/kafka/admin';
+import { createLogger } from '../../lib/logger';
+import { createRegistry as createMetrics } from '../../lib/metrics';
+import { repoRoot } from '../../lib/paths';
+import { createRegistry, registerTopicSchemas } from '../../lib/registry';
+import { TOPICS, topicSpecs } from '../../lib/topics';
+import { runSimulation } from '../../producers/simulate/simulate.job';
+import { openReadingsOutput } from '../../producers/runtime';
+import { testEnv, uniqueName } from './servers';
+
+/**
+ * Other teams read our topics with their own clients. Confluent's Python client (librdkafka and
+ * its own Avro deserializer, from PyPI) must read what we write, zstd batches and all.
+ */
+const venv = path.join(process.env.PDM_STATE_DIR ?? path.join(repoRoot, '.pdm'), 'interop-venv');
+const python = path.join(venv, 'bin', 'python');
+
+function ensurePythonClient(): void {
+  if (fs.existsSync(python) && spawnSync(python, ['-c', 'import confluent_kafka.schema_registry.avro'], { stdio: 'ignore' }).status === 0) return;
+  execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+  execFileSync(python, ['-m', 'pip', 'install', '-q', 'confluent-kafka[avro,schemaregistry]==2.16.0'], { stdio: 'inherit' });
+}
+
+describe("another team's client", () => {
+  const env = testEnv();
+  const prefix = `${uniqueName('interop')}.`;
+  const specs = topicSpecs({ prefix, partitions: 3 });
+  const connection = { brokers: env.kafkaBrokers, clientId: 'interop-test' };
+
+  beforeAll(async () => {
+    ensurePythonClient();
+    await ensureTopics(connection, specs);
+    await registerTopicSchemas(createRegistry(env.registryUrl), specs);
+  }, 300_000);
+  afterAll(() => deleteTopics(connection, specs.map((s) => s.name)));
+
+  test("Confluent's Python consumer decodes every simulated reading with the registered schemas", async () => {
+    const output = await openReadingsOutput({ stage: 'simulate', env: { ...process.env, PDM_TOPIC_PREFIX: prefix }, logger: createLogger({ level: 'silent' }), metrics: createMetrics('test', false) });
+    const toMs = Date.UTC(2026, 10, 3, 12);
+    const summary = await runSimulation(
+      { machines: 4, intervalMs: 10_000, fromMs: toMs - 3_600_000, toMs, speed: 'max', scenario: 'normal', seed: 5, faultyFraction: 0 },
+      { output: output.readings, logger: createLogger({ level: 'silent' }) },
+    );
+    await output.close();
+
+    const run = spawnSync(python, [path.join(repoRoot, 'test', 'interop', 'confluent_consume.py'), env.kafkaBrokers.join(','), env.registryUrl, `${prefix}${TOPICS.readings}`, String(summary.readings)], { encoding: 'utf8', timeout: 180_000 });
+    expect(run.stderr).toBe('');
+    const result = JSON.parse(run.stdout) as { count: number; machines: string[]; first: Record<string, number | string | null>; errors: string[] };
+    expect(result.errors).toEqual([]);
+    expect(result.count).toBe(summary.readings);
+    expect(result.machines).toEqual(['cnc-mill-5-axis', 'lathe-1-spindle', 'pump-04', 'robot-arm-02']);
+    expect(Object.keys(result.first)).toEqual(['machineId', 'timestamp', 'current', 'accX', 'accY', 'accZ', 'tempA', 'tempB']);
+    expect(result.first.timestamp).toBeGreaterThanOrEqual(toMs - 3_600_000);
+  });
+});
