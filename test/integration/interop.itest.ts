@@ -1,15 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { deleteTopics, ensureTopics } from '../../lib/kafka/admin';
 import { createLogger } from '../../lib/logger';
 import { createRegistry as createMetrics } from '../../lib/metrics';
 import { repoRoot } from '../../lib/paths';
-import { createRegistry, registerTopicSchemas } from '../../lib/registry';
-import { TOPICS, topicSpecs } from '../../lib/topics';
+import { TOPICS } from '../../lib/topics';
 import { runSimulation } from '../../producers/simulate/simulate.job';
 import { openReadingsOutput } from '../../producers/runtime';
-import { testEnv, uniqueName } from './servers';
+import { testEnv, useIsolatedTopics } from './servers';
 
 /**
  * Other teams read our topics with their own clients. Confluent's Python client (librdkafka and
@@ -26,16 +24,8 @@ function ensurePythonClient(): void {
 
 describe("another team's client", () => {
   const env = testEnv();
-  const prefix = `${uniqueName('interop')}.`;
-  const specs = topicSpecs({ prefix, partitions: 3 });
-  const connection = { brokers: env.kafkaBrokers, clientId: 'interop-test' };
-
-  beforeAll(async () => {
-    ensurePythonClient();
-    await ensureTopics(connection, specs);
-    await registerTopicSchemas(createRegistry(env.registryUrl), specs);
-  }, 300_000);
-  afterAll(() => deleteTopics(connection, specs.map((s) => s.name)));
+  const { prefix } = useIsolatedTopics('interop');
+  beforeAll(ensurePythonClient, 300_000);
 
   test("Confluent's Python consumer decodes every simulated reading with the registered schemas", async () => {
     const output = await openReadingsOutput({ stage: 'simulate', env: { ...process.env, PDM_TOPIC_PREFIX: prefix }, logger: createLogger({ level: 'silent' }), metrics: createMetrics('test', false) });

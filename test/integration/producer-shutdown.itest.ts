@@ -1,24 +1,14 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deleteTopics, ensureTopics } from '../../lib/kafka/admin';
 import { repoRoot } from '../../lib/paths';
-import { createRegistry, registerTopicSchemas } from '../../lib/registry';
-import { TOPICS, topicSpecs } from '../../lib/topics';
+import { TOPICS } from '../../lib/topics';
 import { consumeAll } from './consume';
-import { testEnv, uniqueName } from './servers';
+import { testEnv, useIsolatedTopics } from './servers';
 
 describe('a producer stopped with SIGTERM', () => {
   const env = testEnv();
-  const prefix = `${uniqueName('sigterm')}.`;
-  const specs = topicSpecs({ prefix, partitions: 3 });
-  const connection = { brokers: env.kafkaBrokers, clientId: 'sigterm-test' };
-
-  beforeAll(async () => {
-    await ensureTopics(connection, specs);
-    await registerTopicSchemas(createRegistry(env.registryUrl), specs);
-  });
-  afterAll(() => deleteTopics(connection, specs.map((s) => s.name)));
+  const { prefix } = useIsolatedTopics('sigterm');
 
   test('flushes what it has queued, exits 0, and every reading it reports is on the topic', async () => {
     const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), 'simulate', '--machines', '5', '--duration', '60d', '--speed', 'max', '--seed', '3'], {

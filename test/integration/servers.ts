@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { deleteTopics, ensureTopics } from '../../lib/kafka/admin';
+import type { KafkaConnection } from '../../lib/kafka/client';
+import { createRegistry, registerTopicSchemas } from '../../lib/registry';
+import { topicSpecs, type TopicSpec } from '../../lib/topics';
 
 /**
  * What integration tests share: the connection settings global-setup put into the environment,
@@ -21,3 +25,20 @@ export function testEnv(): { kafkaBrokers: string[]; registryUrl: string; databa
 
 /** A name no other test run uses: `t-<label>-<8 hex>`. */
 export const uniqueName = (label: string): string => `t-${label}-${randomUUID().slice(0, 8)}`;
+
+/**
+ * The contract's topics under a prefix of this test file's own, created (with schemas
+ * registered) before its tests and deleted after them.
+ */
+export function useIsolatedTopics(label: string, partitions = 3): { prefix: string; specs: TopicSpec[]; connection: KafkaConnection } {
+  const env = testEnv();
+  const prefix = `${uniqueName(label)}.`;
+  const specs = topicSpecs({ prefix, partitions });
+  const connection: KafkaConnection = { brokers: env.kafkaBrokers, clientId: `${label}-test` };
+  beforeAll(async () => {
+    await ensureTopics(connection, specs);
+    await registerTopicSchemas(createRegistry(env.registryUrl), specs);
+  });
+  afterAll(() => deleteTopics(connection, specs.map((s) => s.name)));
+  return { prefix, specs, connection };
+}

@@ -1,30 +1,21 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deleteTopics, ensureTopics } from '../../lib/kafka/admin';
 import { DLQ_HEADERS } from '../../lib/dead-letter';
 import { createLogger } from '../../lib/logger';
 import { createRegistry as createMetrics } from '../../lib/metrics';
-import { createRegistry, registerTopicSchemas } from '../../lib/registry';
+import { createRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
-import { TOPICS, topicSpecs } from '../../lib/topics';
+import { TOPICS } from '../../lib/topics';
 import { runSimulation } from '../../producers/simulate/simulate.job';
 import { openReadingsOutput } from '../../producers/runtime';
 import { avroType, type SensorReading } from '../../schemas';
 import { consumeAll } from './consume';
-import { testEnv, uniqueName } from './servers';
+import { testEnv, useIsolatedTopics } from './servers';
 
 describe('pdmctl simulate into a real broker', () => {
   const env = testEnv();
-  const prefix = `${uniqueName('sim')}.`;
-  const specs = topicSpecs({ prefix, partitions: 3 });
-  const connection = { brokers: env.kafkaBrokers, clientId: 'simulate-test' };
-
-  beforeAll(async () => {
-    await ensureTopics(connection, specs);
-    await registerTopicSchemas(createRegistry(env.registryUrl), specs);
-  });
-  afterAll(() => deleteTopics(connection, specs.map((s) => s.name)));
+  const { prefix } = useIsolatedTopics('sim');
 
   test('20 machines with faults land as Avro readings keyed by machine id, decodable by a Confluent client, nothing lost', async () => {
     const truthFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sim-')), 'truth.jsonl');
