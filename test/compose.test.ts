@@ -34,8 +34,8 @@ const readYaml = <T>(relative: string): T => parse(fs.readFileSync(path.join(rep
 const compose = readYaml<ComposeFile>('docker-compose.kafka.yml');
 const defaults = loadStackSettings({});
 
-const INFRA = ['kafka', 'schema-registry', 'postgres', 'postgres-replica', 'mailpit', 'prometheus', 'grafana'];
-const PIPELINE = ['window', 'inference', 'sink-postgres', 'sink-email', 'api', 'simulate'];
+const INFRA = ['kafka', 'schema-registry', 'postgres', 'postgres-replica', 'mailpit', 'prometheus', 'grafana', 'mosquitto'];
+const PIPELINE = ['window', 'inference', 'sink-postgres', 'sink-email', 'api', 'simulate', 'mqtt-bridge'];
 
 function service(name: string): ComposeService {
   const found = compose.services[name];
