@@ -4,13 +4,13 @@
  * that are built.
  */
 export const pipelineServices = [
-  { name: 'window', metricsPort: 19401, built: false },
-  { name: 'inference', metricsPort: 19402, built: false },
-  { name: 'sink-postgres', metricsPort: 19403, built: false },
-  { name: 'sink-email', metricsPort: 19404, built: false },
-  { name: 'api', metricsPort: 19405, built: false },
-  { name: 'simulate', metricsPort: 19406, built: false },
-  { name: 'mqtt-bridge', metricsPort: 19407, built: false },
+  { name: 'window', metricsPort: 19401 },
+  { name: 'inference', metricsPort: 19402 },
+  { name: 'sink-postgres', metricsPort: 19403 },
+  { name: 'sink-email', metricsPort: 19404 },
+  { name: 'api', metricsPort: 19405 },
+  { name: 'simulate', metricsPort: 19406 },
+  { name: 'mqtt-bridge', metricsPort: 19407 },
 ] as const;
 
 export type PipelineServiceName = (typeof pipelineServices)[number]['name'];
