@@ -124,6 +124,14 @@ async function upOne(ctx: StackContext, server: StackServer): Promise<UpResult> 
   let outcome: UpResult['outcome'] = 'running';
   let exitStatus: () => string | undefined = () => undefined;
   try {
+    if (pid !== undefined) {
+      // Ours and running, or so it seems: a server killed a moment ago still shows until the
+      // kernel has finished with it. If it goes away while we wait, it is started like any other.
+      const runningPidNow = pid;
+      const health = await waitUntilHealthy(() => server.probe(ctx), { timeoutMs, alive: () => isOurProcess(runningPidNow, server.marker(ctx)) });
+      if (!health.ok && isOurProcess(runningPidNow, server.marker(ctx))) throw new PdmError('STACK_SERVER_FAILED', health.reason);
+      if (!health.ok) pid = undefined;
+    }
     if (pid === undefined) {
       for (const port of server.ports(ctx)) {
         if (await portStaysInUse(ctx.settings.PDM_STACK_HOST, port)) {
@@ -137,15 +145,14 @@ async function upOne(ctx: StackContext, server: StackServer): Promise<UpResult> 
       exitStatus = spawned.exitStatus;
       outcome = 'started';
       ctx.reporter.progress(`  ${server.name}: started (pid ${pid}), waiting for it to answer`);
-    }
-    const alivePid = pid;
-    // A process we just spawned is ours by construction; recognising it by its command line would
-    // race with exec (between fork and exec /proc shows our own command line).
-    const alive = outcome === 'started' ? () => processExists(alivePid) : () => isOurProcess(alivePid, server.marker(ctx));
-    const health = await waitUntilHealthy(() => server.probe(ctx), { timeoutMs, alive });
-    if (!health.ok) {
-      const status = exitStatus();
-      throw new PdmError('STACK_SERVER_FAILED', status ? `${health.reason}; it ended with ${status}` : health.reason);
+      const spawnedPid = pid;
+      // A process we just spawned is ours by construction; recognising it by its command line
+      // would race with exec (between fork and exec /proc shows our own command line).
+      const health = await waitUntilHealthy(() => server.probe(ctx), { timeoutMs, alive: () => processExists(spawnedPid) });
+      if (!health.ok) {
+        const status = exitStatus();
+        throw new PdmError('STACK_SERVER_FAILED', status ? `${health.reason}; it ended with ${status}` : health.reason);
+      }
     }
     await server.afterReady?.(ctx);
     return { name: server.name, outcome, pid, seconds: seconds() };

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { processExists } from '../../stack/process';
 import { quietReporter } from '../../stack/reporter';
 import { loadStackSettings } from '../../stack/settings';
 import { stackDown, stackStatus, stackUp } from '../../stack/stack';
@@ -62,12 +63,23 @@ const local = process.env.PDM_TEST_SERVERS === 'local';
     const before = new Map((await stackStatus({ settings })).map((s) => [s.name, s.pid]));
     const victim = before.get('kafka')!;
     process.kill(victim, 'SIGKILL');
+    // As when a person kills it by hand and runs `stack up` a moment later: it is gone by then.
+    while (processExists(victim)) await new Promise((r) => setTimeout(r, 50));
     const results = await stackUp({ settings, reporter: quietReporter });
     const outcomes = Object.fromEntries(results.map((r) => [r.name, r.error ?? r.outcome]));
     expect(outcomes).toEqual({ kafka: 'started', registry: 'running', postgres: 'running', 'postgres-follower': 'running', smtp: 'running', prometheus: 'running' });
     const after = new Map((await stackStatus({ settings })).map((s) => [s.name, s.pid]));
     expect(after.get('kafka')).not.toBe(victim);
     for (const name of ['registry', 'postgres', 'postgres-follower', 'smtp', 'prometheus']) expect(after.get(name)).toBe(before.get(name));
+  });
+
+  test('even called the instant after the kill, while the server is still going down, up starts it again', async () => {
+    // The JVM takes a moment to die: the broker is the server most likely to be caught half-dead.
+    const victim = (await stackStatus({ settings })).find((s) => s.name === 'kafka')!.pid!;
+    process.kill(victim, 'SIGKILL');
+    const results = await stackUp({ settings, reporter: quietReporter });
+    expect(results.find((r) => r.name === 'kafka')).toMatchObject({ outcome: 'started' });
+    expect(results.filter((r) => r.name !== 'kafka').every((r) => r.outcome === 'running')).toBe(true);
   });
 
   test('down stops every server it started and leaves none of its processes running', async () => {
