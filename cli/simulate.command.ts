@@ -23,8 +23,10 @@ interface Flags {
   truth?: string;
 }
 
+/** An ISO-8601 time; one written without a zone is UTC (Date.parse would take the machine's zone). */
 function parseTime(text: string, flag: string): number {
-  const ms = Date.parse(text);
+  const zoned = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text}Z` : text;
+  const ms = Date.parse(zoned);
   if (Number.isNaN(ms)) throw new Error(`${flag} ${JSON.stringify(text)} is not an ISO-8601 time (example: 2026-01-01T00:00:00Z)`);
   return ms;
 }

@@ -138,3 +138,12 @@ describe('simulateOptions (pdmctl simulate flags)', () => {
     expect(() => simulateOptions(flags(overrides), NOW)).toThrow(message);
   });
 });
+
+describe('simulateOptions and time zones', () => {
+  test('a --from without a zone is UTC, whatever the machine\'s zone', () => {
+    const base = { machines: '1', interval: '2s', speed: 'max', scenario: 'normal', seed: '1', faultyFraction: '0.3' };
+    const options = simulateOptions({ ...base, from: '2026-01-05T00:00', duration: '1h' }, Date.UTC(2026, 5, 1));
+    expect(options.fromMs).toBe(Date.UTC(2026, 0, 5));
+    expect(simulateOptions({ ...base, from: '2026-01-05T00:00:00+02:00', duration: '1h' }, Date.UTC(2026, 5, 1)).fromMs).toBe(Date.UTC(2026, 0, 4, 22));
+  });
+});
