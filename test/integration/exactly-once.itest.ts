@@ -19,19 +19,32 @@ describe('exactly-once consume-transform-produce under kill -9', () => {
   const total = 150_000;
   const kafka = new Kafka({ clientId: 'eos-test', brokers: env.kafkaBrokers, logLevel: logLevel.NOTHING });
 
-  const start = (): ChildProcess =>
-    spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'fixtures', 'copy-processor.ts')], {
+  const children = new Set<ChildProcess>();
+  const start = (): ChildProcess => {
+    const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'fixtures', 'copy-processor.ts')], {
       cwd: repoRoot,
       env: { ...process.env, INPUT: input, OUTPUT: output, GROUP: group },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    return child;
+  };
 
+  /** Inputs whose transaction committed (the group's committed offsets); 0 until there are any. */
+  let lastCommitted = 0;
   const committed = async (): Promise<number> => {
     const admin = kafka.admin();
-    await admin.connect();
-    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [input] });
-    await admin.disconnect();
-    return offsets!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    try {
+      await admin.connect();
+      const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [input] });
+      lastCommitted = offsets!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    } catch {
+      // The group coordinator moves or loads (a fresh broker creates __consumer_offsets): ask again.
+    } finally {
+      await admin.disconnect();
+    }
+    return lastCommitted;
   };
 
   beforeAll(async () => {
@@ -48,6 +61,7 @@ describe('exactly-once consume-transform-produce under kill -9', () => {
   });
 
   afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
     const admin = kafka.admin();
     await admin.connect();
     await admin.deleteTopics({ topics: [input, output] });
