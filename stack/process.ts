@@ -19,16 +19,9 @@ export function readPid(pidFile: string): number | undefined {
 
 /** True when `pid` runs and its command line contains `marker` (a path unique to that server). */
 export function isOurProcess(pid: number, marker: string): boolean {
+  if (!processExists(pid)) return false;
   try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (cmdline.split('\0').some((arg) => arg.includes(marker))) return true;
-    // Zombies have an empty command line; a live server never does.
-    return false;
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.includes(marker));
   } catch {
     return false;
   }
