@@ -39,7 +39,7 @@ describe('the Confluent wire format', () => {
       throw new Error('unframe accepted it');
     } catch (err) {
       expect(err).toBeInstanceOf(SerdeError);
-      expect((err as SerdeError).serdeCode).toBe(code);
+      expect((err as SerdeError).code).toBe(code);
       expect((err as SerdeError).poison).toBe(true);
       expect((err as Error).message).toMatch(message);
     }

@@ -22,18 +22,15 @@ export type SerdeErrorCode =
   | 'SERDE_NOT_REGISTERED'
   | 'SERDE_REGISTRY_UNAVAILABLE';
 
-export class SerdeError extends PdmError {
-  readonly serdeCode: SerdeErrorCode;
-
+export class SerdeError extends PdmError<SerdeErrorCode> {
   /** True when the record itself is at fault (dead-letter it), false when a retry may succeed. */
   get poison(): boolean {
-    return this.serdeCode !== 'SERDE_REGISTRY_UNAVAILABLE' && this.serdeCode !== 'SERDE_NOT_REGISTERED';
+    return this.code !== 'SERDE_REGISTRY_UNAVAILABLE' && this.code !== 'SERDE_NOT_REGISTERED';
   }
 
   constructor(code: SerdeErrorCode, message: string, options?: { cause?: unknown }) {
-    super('SERDE', message, options);
+    super(code, message, options);
     this.name = 'SerdeError';
-    this.serdeCode = code;
   }
 }
 

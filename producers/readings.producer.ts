@@ -84,7 +84,7 @@ export class ReadingsProducer {
     try {
       record = { key: this.encodeKey(validated.reading.machineId), value: this.encodeValue(validated.reading) };
     } catch (err) {
-      this.queueLetter(raw(), source, err instanceof SerdeError ? err.serdeCode : 'encode_failed', (err as Error).message, onDelivered);
+      this.queueLetter(raw(), source, err instanceof SerdeError ? err.code : 'encode_failed', (err as Error).message, onDelivered);
       await this.maybeShip();
       return false;
     }

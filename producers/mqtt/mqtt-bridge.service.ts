@@ -1,5 +1,6 @@
 import { connect, type IClientOptions, type IConnackPacket, type IDisconnectPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { DeadLetterSource } from '../../lib/dead-letter';
+import { PdmError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { Gauge, type Registry } from '../../lib/metrics';
 import type { RunningService, ServiceDefinition, ServiceContext } from '../../lib/service';
@@ -50,13 +51,10 @@ export type MqttBridgeErrorCode = 'MQTT_KAFKA_DELIVERY' | 'MQTT_SUBSCRIBE_REFUSE
 /** MQTT 5 DISCONNECT reason: another connection with our client id took the session. */
 const SESSION_TAKEN_OVER = 0x8e;
 
-export class MqttBridgeError extends Error {
-  readonly code: MqttBridgeErrorCode;
-
+export class MqttBridgeError extends PdmError<MqttBridgeErrorCode> {
   constructor(code: MqttBridgeErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'MqttBridgeError';
-    this.code = code;
   }
 }
 

@@ -26,7 +26,7 @@ function replayErrorOf(run: () => unknown): { code: ReplayErrorCode; message: st
   try {
     run();
   } catch (err) {
-    if (err instanceof ReplayError) return { code: err.replayCode, message: err.message };
+    if (err instanceof ReplayError) return { code: err.code, message: err.message };
     throw err;
   }
   throw new Error('expected a ReplayError, nothing was thrown');

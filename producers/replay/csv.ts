@@ -17,13 +17,10 @@ import { FEATURES, type Feature } from '../../schemas';
 export type ReplayErrorCode = 'REPLAY_BAD_FLAG' | 'REPLAY_BAD_MAP' | 'REPLAY_UNKNOWN_COLUMN' | 'REPLAY_NO_TIME_COLUMN' | 'REPLAY_NOTHING_MAPPED' | 'REPLAY_FILE';
 
 /** A replay that can't start: a bad flag, a map that doesn't fit the file, a file that isn't there. */
-export class ReplayError extends PdmError {
-  readonly replayCode: ReplayErrorCode;
-
+export class ReplayError extends PdmError<ReplayErrorCode> {
   constructor(code: ReplayErrorCode, message: string, options?: { cause?: unknown }) {
-    super('CONFIG_INVALID', message, options);
+    super(code, message, options);
     this.name = 'ReplayError';
-    this.replayCode = code;
   }
 }
 

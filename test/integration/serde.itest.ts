@@ -55,7 +55,7 @@ describe('the serde against a real schema registry', () => {
     const bytes = frame(987_654_321, avroType('sensor-reading.avsc').toBuffer(reading));
     const error = await decode(bytes).then(() => undefined, (err: unknown) => err);
     expect(error).toBeInstanceOf(SerdeError);
-    expect((error as SerdeError).serdeCode).toBe('SERDE_UNKNOWN_SCHEMA');
+    expect((error as SerdeError).code).toBe('SERDE_UNKNOWN_SCHEMA');
     expect((error as SerdeError).poison).toBe(true);
   });
 
