@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from '../logger';
+import { registerZstd } from './compression';
 
 /**
  * The Kafka adapter: the only place that imports kafkajs (ESLint enforces it). Everything else
@@ -44,6 +45,8 @@ const levels: Record<number, 'warn' | 'info' | 'debug' | 'trace'> = {
 };
 
 export function createKafka(connection: KafkaConnection, options: { logger?: Logger; connectionTimeoutMs?: number; retries?: number } = {}): Kafka {
+  // Every client we make writes and reads zstd batches.
+  registerZstd();
   const config: KafkaConfig = {
     clientId: connection.clientId,
     brokers: connection.brokers,

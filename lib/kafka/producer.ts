@@ -1,7 +1,7 @@
-import type { Producer } from 'kafkajs';
+import type { Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from '../logger';
 import { createKafka, type KafkaConnection } from './client';
-import { compressionType, registerZstd, type Compression } from './compression';
+import { compressionType, type Compression } from './compression';
 
 /** A record as the pipeline hands it to Kafka: bytes in, bytes out. */
 export interface OutgoingRecord {
@@ -13,6 +13,11 @@ export interface OutgoingRecord {
 export interface TopicBatch {
   topic: string;
   records: OutgoingRecord[];
+}
+
+/** kafkajs's `sendBatch` input, leaving out topics with nothing to send. */
+export function toTopicMessages(batches: readonly TopicBatch[]): TopicMessages[] {
+  return batches.filter((b) => b.records.length > 0).map((b) => ({ topic: b.topic, messages: b.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })) }));
 }
 
 /** An idempotent producer: acks from all in-sync replicas, retries without duplicates. */
@@ -28,7 +33,6 @@ export interface ProducerOptions {
 }
 
 export async function connectProducer(connection: KafkaConnection, options: ProducerOptions = {}): Promise<BatchProducer> {
-  registerZstd();
   const compression = compressionType(options.compression ?? 'zstd');
   const producer: Producer = createKafka(connection, { logger: options.logger }).producer({
     idempotent: true,
@@ -42,9 +46,7 @@ export async function connectProducer(connection: KafkaConnection, options: Prod
   await producer.connect();
   return {
     async send(batches) {
-      const topicMessages = batches
-        .filter((b) => b.records.length > 0)
-        .map((b) => ({ topic: b.topic, messages: b.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })) }));
+      const topicMessages = toTopicMessages(batches);
       if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1, compression });
     },
     disconnect: () => producer.disconnect(),

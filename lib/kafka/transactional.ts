@@ -1,8 +1,8 @@
-import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Producer } from 'kafkajs';
 import type { Logger } from '../logger';
 import { createKafka, type KafkaConnection } from './client';
-import { compressionType, registerZstd, type Compression } from './compression';
-import type { TopicBatch } from './producer';
+import { compressionType, type Compression } from './compression';
+import { toTopicMessages, type TopicBatch } from './producer';
 
 /**
  * Consume-transform-produce, exactly once: each input batch's outputs and its consumed offsets
@@ -46,14 +46,14 @@ export interface TransactionalRunner {
   readonly commits: number;
 }
 
-const headerText = (headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Record<string, string> => {
+/** Record headers as text (the pipeline's headers are UTF-8; a repeated header keeps its first value). */
+export const headersAsText = (headers: IHeaders | undefined): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? String(v[0]) : Buffer.isBuffer(v) ? v.toString('utf8') : v;
   return out;
 };
 
 export async function runTransactional(options: TransactionalOptions): Promise<TransactionalRunner> {
-  registerZstd();
   const kafka = createKafka(options.connection, { logger: options.logger });
   const producers = new Map<number, Promise<Producer>>();
   const compression = compressionType(options.compression ?? 'zstd');
@@ -99,12 +99,12 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
       if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-      const records: IncomingRecord[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: headerText(m.headers), offset: m.offset, timestampMs: Number(m.timestamp) }));
+      const records: IncomingRecord[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: headersAsText(m.headers), offset: m.offset, timestampMs: Number(m.timestamp) }));
       const producer = await producerFor(batch.partition);
       const outputs = await options.process(batch.partition, records);
       const transaction = await producer.transaction();
       try {
-        const topicMessages = outputs.filter((o) => o.records.length > 0).map((o) => ({ topic: o.topic, messages: o.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })) }));
+        const topicMessages = toTopicMessages(outputs);
         if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1, compression });
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
         await transaction.sendOffsets({ consumerGroupId: options.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });

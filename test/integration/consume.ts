@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { registerZstd } from '../../lib/kafka/compression';
+import { headersAsText } from '../../lib/kafka/transactional';
 
 export interface ConsumedRecord {
   key: Buffer | null;
@@ -10,8 +11,6 @@ export interface ConsumedRecord {
   offset: string;
 }
 
-const headerText = (headers: IHeaders | undefined): Record<string, string> =>
-  Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)]));
 
 /**
  * Reads a topic from the beginning, read-committed, as another team's consumer would, until
@@ -28,7 +27,7 @@ export async function consumeAll(brokers: string[], topic: string, options: { ex
   await consumer.run({
     autoCommit: false,
     eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) records.push({ key: m.key, value: m.value, headers: headerText(m.headers), partition: batch.partition, offset: m.offset });
+      for (const m of batch.messages) records.push({ key: m.key, value: m.value, headers: headersAsText(m.headers), partition: batch.partition, offset: m.offset });
       lastArrival = Date.now();
     },
   });
