@@ -1,17 +1,15 @@
 import { deleteTopics, ensureTopics } from '../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../lib/kafka/client';
 import type { Compression } from '../lib/kafka/compression';
-import { connectProducer } from '../lib/kafka/producer';
 import { createLogger } from '../lib/logger';
-import { createRegistry as createMetrics, stageMetrics } from '../lib/metrics';
+import { createRegistry as createMetrics } from '../lib/metrics';
 import { createRegistry, registerTopicSchemas } from '../lib/registry';
 import { frame } from '../lib/serde';
-import { TOPICS, topicSpecs } from '../lib/topics';
-import { ReadingsProducer } from '../producers/readings.producer';
+import { topicSpecs } from '../lib/topics';
 import { buildFleet, planFaults } from '../producers/simulate/fleet';
 import { Random } from '../producers/simulate/random';
+import { openReadingsOutput } from '../producers/runtime';
 import { simulate, type RawReading } from '../producers/simulate/simulator';
-import { DEFAULT_RULES } from '../producers/validation';
 import { avroType } from '../schemas';
 
 /**
@@ -60,18 +58,15 @@ export async function produceBench(options: ProduceBenchOptions, env: NodeJS.Pro
     const serdeSeconds = (performance.now() - t0) / 1000;
     print(`  serde only        ${Math.round(sample.length / serdeSeconds).toLocaleString('en').padStart(12)} readings/s   (${(bytes / sample.length).toFixed(1)} bytes per value)`);
 
-    // 2. The whole producer path.
-    const producer = await connectProducer(connection, { compression: options.compression });
-    const output = await ReadingsProducer.create({
-      producer,
-      registry: registry.client,
-      topics: { readings: `${prefix}${TOPICS.readings}`, deadLetter: `${prefix}${TOPICS.deadLetter}` },
+    // 2. The whole producer path, as every producer opens it, on the bench's own topics and
+    // with no allow-list of the caller's to refuse the simulated machines.
+    const { readings: output, close } = await openReadingsOutput({
       stage: 'bench',
-      metrics: stageMetrics(createMetrics('bench', false)),
-      rules: DEFAULT_RULES,
-      clock: Date.now,
+      env: { ...env, PDM_TOPIC_PREFIX: prefix, PDM_MACHINE_ALLOWLIST: '' },
       logger: createLogger({ level: 'silent' }),
+      metrics: createMetrics('bench', false),
       batchSize: options.batchSize,
+      compression: options.compression,
     });
     const rssBefore = process.memoryUsage().rss;
     t0 = performance.now();
@@ -82,7 +77,7 @@ export async function produceBench(options: ProduceBenchOptions, env: NodeJS.Pro
     }
     await output.flush();
     const seconds = (performance.now() - t0) / 1000;
-    await producer.disconnect();
+    await close();
     print(`  produce (acks=all) ${Math.round(n / seconds).toLocaleString('en').padStart(11)} readings/s   (${n.toLocaleString('en')} in ${seconds.toFixed(1)} s; ${output.counts.produced.toLocaleString('en')} acknowledged)`);
     print(`  memory             rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB (was ${(rssBefore / 2 ** 20).toFixed(0)} MiB before producing)`);
   } finally {

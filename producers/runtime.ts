@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseEnv } from '../lib/config';
 import { parseDuration } from '../lib/duration';
 import { kafkaConnectionFromEnv } from '../lib/kafka/client';
+import type { Compression } from '../lib/kafka/compression';
 import { connectProducer, type BatchProducer } from '../lib/kafka/producer';
 import type { Logger } from '../lib/logger';
 import { stageMetrics, type Registry } from '../lib/metrics';
@@ -41,9 +42,17 @@ export interface ReadingsOutput {
 }
 
 /** Connects a producer to KAFKA_BROKERS and SCHEMA_REGISTRY_URL for readings and dead letters. */
-export async function openReadingsOutput(options: { stage: string; env: NodeJS.ProcessEnv; logger: Logger; metrics: Registry; batchSize?: number; lingerMs?: number }): Promise<ReadingsOutput> {
+export async function openReadingsOutput(options: {
+  stage: string;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  metrics: Registry;
+  batchSize?: number;
+  lingerMs?: number;
+  compression?: Compression;
+}): Promise<ReadingsOutput> {
   const { rules, prefix } = producerRules(options.env);
-  const producer: BatchProducer = await connectProducer(kafkaConnectionFromEnv(`pdm-${options.stage}`, options.env), { logger: options.logger });
+  const producer: BatchProducer = await connectProducer(kafkaConnectionFromEnv(`pdm-${options.stage}`, options.env), { logger: options.logger, compression: options.compression });
   try {
     const readings = await ReadingsProducer.create({
       producer,
