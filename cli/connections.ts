@@ -8,8 +8,12 @@ export const CONNECTION_VARIABLES = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DA
  * database), and anything unset points at the local stack.
  */
 export function connectionEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  // Only consulted when something is unset: pointed at existing servers (a container, CI), a
+  // command never touches the local stack's state folder or its secrets.
+  const missing = CONNECTION_VARIABLES.filter((name) => !env[name]);
+  if (missing.length === 0) return env;
   const local = stackEnv();
   const merged: NodeJS.ProcessEnv = { ...env };
-  for (const name of CONNECTION_VARIABLES) merged[name] = env[name] || local[name];
+  for (const name of missing) merged[name] = local[name];
   return merged;
 }
