@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from './duration';
 import { PdmError } from './errors';
 
 /**
@@ -21,3 +22,17 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEn
 
 /** A TCP port from an environment string. */
 export const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+
+/** A duration such as `5m` or `7d` from an environment string, as milliseconds. */
+export const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      try {
+        return parseDuration(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });

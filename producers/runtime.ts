@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { parseEnv } from '../lib/config';
-import { parseDuration } from '../lib/duration';
+import { duration, parseEnv } from '../lib/config';
 import { kafkaConnectionFromEnv } from '../lib/kafka/client';
 import type { Compression } from '../lib/kafka/compression';
 import { connectProducer, type BatchProducer } from '../lib/kafka/producer';
@@ -16,14 +15,7 @@ const schema = z.object({
   /** Machine ids accepted, comma-separated, `*` as wildcard (`lathe-*,cnc-mill-5-axis`); empty accepts all. */
   PDM_MACHINE_ALLOWLIST: z.string().optional(),
   /** How far ahead of the producer's clock a reading's timestamp may be. */
-  PDM_MAX_CLOCK_SKEW: z.string().default('5m').transform((v, ctx) => {
-    try {
-      return parseDuration(v);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  }),
+  PDM_MAX_CLOCK_SKEW: duration('5m'),
   /** Topic prefix (isolated environments and tests). */
   PDM_TOPIC_PREFIX: z.string().default(''),
 });

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { parseEnv } from '../../lib/config';
-import { parseDuration } from '../../lib/duration';
+import { duration, parseEnv } from '../../lib/config';
 import { PdmError } from '../../lib/errors';
 import { redactUrl } from '../../lib/logger';
 import { defaultMachineIdSegment, machineIdSegmentProblem, topicFilterProblem } from './message';
@@ -29,17 +28,7 @@ const schema = z.object({
   /** Topic level (0-based) that holds the machine id; default: the first `+` of MQTT_TOPIC (1 in `sensors/+/telemetry`). */
   MQTT_MACHINE_ID_SEGMENT: z.coerce.number().int().min(0).optional(),
   /** How long the broker keeps the session, queueing readings, while the bridge is away (MQTT 5 session expiry). */
-  MQTT_SESSION_EXPIRY: z
-    .string()
-    .default('7d')
-    .transform((value, ctx) => {
-      try {
-        return parseDuration(value);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  MQTT_SESSION_EXPIRY: duration('7d'),
   /** Payloads larger than this are dead-lettered unparsed (a reading is a few hundred bytes; Kafka takes about 1 MB). */
   MQTT_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(900_000).default(65_536),
 });
