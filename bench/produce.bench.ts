@@ -24,7 +24,8 @@ export interface ProduceBenchOptions {
   batchSize: number;
 }
 
-function* readings(machines: number, limit: number): Generator<RawReading> {
+/** Readings of a simulated fleet (two faults on 30 % of machines), `limit` of them, ending now. */
+export function* simulatedReadings(machines: number, limit: number): Generator<RawReading> {
   const random = new Random(42);
   const fleet = buildFleet(machines, random.fork());
   const toMs = Date.now();
@@ -50,7 +51,7 @@ export async function produceBench(options: ProduceBenchOptions, env: NodeJS.Pro
   print(`bench produce: ${options.records.toLocaleString('en')} readings of ${options.machines} simulated machines, ${options.compression}, batches of ${options.batchSize}, into ${specs[0]!.partitions} partitions on ${connection.brokers.join(',')}`);
   try {
     // 1. The serde alone: Avro encoding and framing, no broker.
-    const sample = [...readings(options.machines, Math.min(options.records, 200_000))];
+    const sample = [...simulatedReadings(options.machines, Math.min(options.records, 200_000))];
     const type = avroType('sensor-reading.avsc');
     let bytes = 0;
     let t0 = performance.now();
@@ -71,7 +72,7 @@ export async function produceBench(options: ProduceBenchOptions, env: NodeJS.Pro
     const rssBefore = process.memoryUsage().rss;
     t0 = performance.now();
     let n = 0;
-    for (const r of readings(options.machines, options.records)) {
+    for (const r of simulatedReadings(options.machines, options.records)) {
       await output.add(r, { description: 'bench' }, () => JSON.stringify(r));
       n++;
     }

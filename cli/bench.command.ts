@@ -1,35 +1,77 @@
 import type { Command } from 'commander';
 import { produceBench } from '../bench/produce.bench';
+import { windowBench } from '../bench/window.bench';
+import { parseDuration } from '../lib/duration';
 import type { Compression } from '../lib/kafka/compression';
 import { connectionEnv } from './connections';
 
-const BENCHMARKS = ['produce'] as const;
-const PENDING: Record<string, string> = { window: 'the window processor (#4)', inference: 'the inference processor (#6)' };
+const BENCHMARKS = ['produce', 'window'] as const;
+const PENDING: Record<string, string> = { inference: 'the inference processor (#6)' };
+
+interface BenchFlags {
+  records?: string;
+  machines: string;
+  compression: string;
+  batchSize: string;
+  window: string;
+  grace: string;
+  restoreMachines: string;
+  restoreReadings: string;
+  kafkaStreams: boolean;
+}
+
+const count = (flag: string, value: string): number => {
+  const n = Number(value.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} must be a whole number above 0, not ${JSON.stringify(value)}`);
+  return n;
+};
 
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench <name>')
     .description(`the benchmarks, each printing its figures: ${BENCHMARKS.join(', ')}`)
-    .option('--records <n>', 'readings to produce', '1000000')
+    .option('--records <n>', 'readings to produce (produce: 1000000; window: 2000000)')
     .option('--machines <n>', 'simulated machines', '20')
-    .option('--compression <codec>', 'zstd, gzip or none', 'zstd')
-    .option('--batch-size <n>', 'records per request', '5000')
-    .action(async (name: string, flags: { records: string; machines: string; compression: string; batchSize: string }) => {
+    .option('--compression <codec>', 'produce: zstd, gzip or none', 'zstd')
+    .option('--batch-size <n>', 'produce: records per request', '5000')
+    .option('--window <duration>', 'window: window size', '1h')
+    .option('--grace <duration>', 'window: grace period', '5m')
+    .option('--restore-machines <n>', 'window: machines whose open windows are restored', '10000')
+    .option('--restore-readings <n>', 'window: readings per machine in those windows', '60')
+    .option('--no-kafka-streams', 'window: skip the Kafka Streams comparison')
+    .action(async (name: string, flags: BenchFlags) => {
       if (name in PENDING) {
         console.error(`pdmctl bench ${name} is not built yet: it arrives with ${PENDING[name]}.`);
         process.exitCode = 2;
         return;
       }
-      if (name !== 'produce') {
-        console.error(`pdmctl bench: unknown benchmark ${JSON.stringify(name)}; one of ${BENCHMARKS.join(', ')}`);
-        process.exitCode = 2;
+      const print = (line: string) => console.log(line);
+      if (name === 'produce') {
+        if (!['zstd', 'gzip', 'none'].includes(flags.compression)) throw new Error(`--compression is zstd, gzip or none, not ${flags.compression}`);
+        await produceBench(
+          { records: count('--records', flags.records ?? '1000000'), machines: count('--machines', flags.machines), compression: flags.compression as Compression, batchSize: count('--batch-size', flags.batchSize) },
+          connectionEnv(),
+          print,
+        );
         return;
       }
-      if (!['zstd', 'gzip', 'none'].includes(flags.compression)) throw new Error(`--compression is zstd, gzip or none, not ${flags.compression}`);
-      await produceBench(
-        { records: Number(flags.records), machines: Number(flags.machines), compression: flags.compression as Compression, batchSize: Number(flags.batchSize) },
-        connectionEnv(),
-        (line) => console.log(line),
-      );
+      if (name === 'window') {
+        await windowBench(
+          {
+            records: count('--records', flags.records ?? '2000000'),
+            machines: count('--machines', flags.machines),
+            windowMs: parseDuration(flags.window),
+            graceMs: parseDuration(flags.grace),
+            restoreMachines: count('--restore-machines', flags.restoreMachines),
+            restoreReadings: count('--restore-readings', flags.restoreReadings),
+            kafkaStreams: flags.kafkaStreams,
+          },
+          connectionEnv(),
+          print,
+        );
+        return;
+      }
+      console.error(`pdmctl bench: unknown benchmark ${JSON.stringify(name)}; one of ${BENCHMARKS.join(', ')}`);
+      process.exitCode = 2;
     });
 }

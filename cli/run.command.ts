@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createLogger } from '../lib/logger';
 import { createRegistry } from '../lib/metrics';
 import { closeServer, healthApp, listen, type RunningService, type ServiceDefinition } from '../lib/service';
@@ -12,6 +13,7 @@ import { connectionEnv } from './connections';
  * does not load the ONNX runtime. A service without an entry here is not built yet.
  */
 export const serviceDefinitions: Partial<Record<PipelineServiceName, () => ServiceDefinition>> = {
+  window: () => (require('../processors/window/window.service') as typeof import('../processors/window/window.service')).windowService,
   'mqtt-bridge': () => (require('../producers/mqtt/mqtt-bridge.service') as typeof import('../producers/mqtt/mqtt-bridge.service')).mqttBridgeService,
 };
 
@@ -31,10 +33,24 @@ export async function runServices(names: PipelineServiceName[], flags: RunFlags 
       await closeServer(server);
     }
   };
+  let stopping: Promise<void> | undefined;
+  const stopOnce = () => (stopping ??= stopAll());
   const release = onShutdown(async () => {
-    await stopAll();
+    await stopOnce();
     release();
+    // Everything is stopped and committed: a connection a library failed to close must not keep
+    // the process (and whoever waits for it) hanging.
+    setTimeout(() => process.exit(), 2000).unref();
   });
+  // A service that can't go on stops the process with it, non-zero, for a supervisor to restart.
+  const fail = (name: string) => (error: Error) => {
+    console.error(`${name}: ${error.message}; stopping`);
+    process.exitCode = 1;
+    void stopOnce().finally(() => {
+      release();
+      setTimeout(() => process.exit(), 2000).unref();
+    });
+  };
   try {
     for (const name of names) {
       const definition = serviceDefinitions[name]!();
@@ -42,12 +58,14 @@ export async function runServices(names: PipelineServiceName[], flags: RunFlags 
       const metrics = createRegistry(name);
       const clock = Date.now;
       const startedMs = clock();
-      const service = await definition.start({ env, logger, metrics, clock });
+      const service = await definition.start({ env, logger, metrics, clock, fail: fail(name) });
       const defaultPort = pipelineServices.find((s) => s.name === name)!.metricsPort;
       const port = Number(names.length === 1 ? (flags.metricsPort ?? env.PDM_METRICS_PORT ?? defaultPort) : defaultPort);
       const server = await listen(healthApp(name, metrics, () => service.ready(), startedMs, clock), port, host);
       started.push({ name, service, server });
-      logger.info({ health: `http://${host}:${port}/health`, metrics: `http://${host}:${port}/metrics` }, `${name} started`);
+      // Port 0 asks for any free port: name the one we got.
+      const bound = (server.address() as AddressInfo).port;
+      logger.info({ health: `http://${host}:${bound}/health`, metrics: `http://${host}:${bound}/metrics` }, `${name} started`);
     }
   } catch (err) {
     await stopAll();

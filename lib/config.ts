@@ -23,14 +23,14 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEn
 /** A TCP port from an environment string. */
 export const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 
-/** A duration such as `5m` or `7d` from an environment string, as milliseconds. */
-export const duration = (fallback: string) =>
+/** A duration such as `5m` or `7d` from an environment string, as milliseconds (`0s` only with `allowZero`). */
+export const duration = (fallback: string, options: { allowZero?: boolean } = {}) =>
   z
     .string()
     .default(fallback)
     .transform((value, ctx) => {
       try {
-        return parseDuration(value);
+        return parseDuration(value, options);
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: (err as Error).message });
         return z.NEVER;

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Metrics take an injected registry (tests make their own). Names follow Prometheus conventions:
@@ -8,7 +8,12 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 export function createRegistry(service: string, withDefaults = true): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'pdm_process_' });
+  if (withDefaults) {
+    collectDefaultMetrics({ register: registry, prefix: 'pdm_process_' });
+    // prom-client also serves three gauges under the old `_total` names, which promtool rejects
+    // (`_total` is for counters); the same values stay under the names without it.
+    for (const name of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`pdm_process_nodejs_active_${name}_total`);
+  }
   return registry;
 }
 
@@ -36,4 +41,4 @@ export function stageMetrics(registry: Registry): StageMetrics {
   return metrics;
 }
 
-export { Counter, Gauge, Registry };
+export { Counter, Gauge, Histogram, Registry };

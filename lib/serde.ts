@@ -17,6 +17,7 @@ export type SerdeErrorCode =
   | 'SERDE_TOO_SHORT'
   | 'SERDE_MAGIC_BYTE'
   | 'SERDE_UNKNOWN_SCHEMA'
+  | 'SERDE_INCOMPATIBLE_SCHEMA'
   | 'SERDE_DECODE'
   | 'SERDE_ENCODE'
   | 'SERDE_NOT_REGISTERED'
@@ -112,7 +113,13 @@ export class Serde {
       entry = (this.registry.getSchema(schemaId) as Promise<unknown>).then(
         (writer) => {
           const writerType = writer as avro.Type;
-          return { writer: writerType, resolver: writerType.equals(reader) ? undefined : reader.createResolver(writerType) };
+          if (writerType.equals(reader)) return { writer: writerType, resolver: undefined };
+          try {
+            return { writer: writerType, resolver: reader.createResolver(writerType) };
+          } catch (cause) {
+            // A record written with a schema ours can't read (another subject's id) is the record's fault.
+            throw new SerdeError('SERDE_INCOMPATIBLE_SCHEMA', `schema id ${schemaId} can't be read as ${reader.name ?? reader.typeName}: ${(cause as Error).message}`, { cause });
+          }
         },
         (cause: unknown) => {
           this.resolvers.delete(key);

@@ -13,6 +13,8 @@ export interface ServiceContext {
   logger: Logger;
   metrics: Registry;
   clock: () => number;
+  /** The service can't go on (its consumer gave up): the process stops it and exits non-zero, for a supervisor to restart. */
+  fail?: (error: Error) => void;
 }
 
 export interface RunningService {

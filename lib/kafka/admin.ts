@@ -79,3 +79,54 @@ export async function deleteTopics(connection: KafkaConnection, topics: string[]
     await admin.disconnect();
   }
 }
+
+/** Partitions of a topic, or undefined when it does not exist. */
+export async function partitionCount(connection: KafkaConnection, topic: string): Promise<number | undefined> {
+  const admin = createKafka(connection).admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return undefined;
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    return metadata.topics[0]?.partitions.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface GroupProgress {
+  /** Records of the topic the group has committed past, summed over partitions. */
+  committed: number;
+  /** Records in the topic (end offsets summed). */
+  end: number;
+}
+
+/** Asks, as often as needed on one connection, how far consumer groups have committed through a topic. */
+export interface GroupWatcher {
+  progress(groupId: string, topic: string): Promise<GroupProgress>;
+  close(): Promise<void>;
+}
+
+export async function openGroupWatcher(connection: KafkaConnection): Promise<GroupWatcher> {
+  const admin = createKafka(connection).admin();
+  await admin.connect();
+  return {
+    async progress(groupId, topic) {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const ends = await admin.fetchTopicOffsets(topic);
+      const committed = (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+      const end = ends.reduce((sum, p) => sum + Number(p.high), 0);
+      return { committed, end };
+    },
+    close: () => admin.disconnect(),
+  };
+}
+
+/** How far a consumer group has committed through a topic, on a connection of its own. */
+export async function groupProgress(connection: KafkaConnection, groupId: string, topic: string): Promise<GroupProgress> {
+  const watcher = await openGroupWatcher(connection);
+  try {
+    return await watcher.progress(groupId, topic);
+  } finally {
+    await watcher.close();
+  }
+}

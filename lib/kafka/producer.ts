@@ -8,6 +8,8 @@ export interface OutgoingRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers?: Record<string, string>;
+  /** An explicit partition (a changelog co-partitioned with its input); else the key decides. */
+  partition?: number;
 }
 
 export interface TopicBatch {
@@ -17,7 +19,7 @@ export interface TopicBatch {
 
 /** kafkajs's `sendBatch` input, leaving out topics with nothing to send. */
 export function toTopicMessages(batches: readonly TopicBatch[]): TopicMessages[] {
-  return batches.filter((b) => b.records.length > 0).map((b) => ({ topic: b.topic, messages: b.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })) }));
+  return batches.filter((b) => b.records.length > 0).map((b) => ({ topic: b.topic, messages: b.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, partition: r.partition })) }));
 }
 
 /** An idempotent producer: acks from all in-sync replicas, retries without duplicates. */

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, IHeaders, Producer } from 'kafkajs';
 import type { Logger } from '../logger';
+import { Counter, Gauge, Histogram, type Registry } from '../metrics';
 import { createKafka, type KafkaConnection } from './client';
 import { compressionType, type Compression } from './compression';
 import { toTopicMessages, type TopicBatch } from './producer';
@@ -13,6 +14,14 @@ import { toTopicMessages, type TopicBatch } from './producer';
  * (`<prefix>-<topic>-<partition>`), as Kafka Streams did before EOS v2. Whoever takes a
  * partition over initialises that id, which fences the previous owner and aborts its open
  * transaction.
+ *
+ * Each owned partition is a task (Kafka Streams' word): its producer, and whatever state the
+ * processor keeps for it. A task opens when the partition's first batch arrives, after its
+ * producer has fenced any previous owner, so the processor's `open` (a state restore) sees
+ * everything that owner committed and nothing it did not. A task closes when the partition is
+ * revoked or one of its transactions fails: the processor drops its state, and the next batch
+ * opens the task afresh from what Kafka holds. Batches, punctuations and closes of one task run
+ * one at a time.
  */
 
 export interface IncomingRecord {
@@ -23,14 +32,39 @@ export interface IncomingRecord {
   timestampMs: number;
 }
 
+export interface BatchInfo {
+  /** Offset after the partition's last record when the batch was fetched: equal to `nextOffset` when caught up. */
+  highWatermark: string;
+  /** Offset after the batch's last record. */
+  nextOffset: string;
+}
+
+export interface TaskContext {
+  /** Keeps group membership alive during long work (a restore). */
+  heartbeat(): Promise<void>;
+}
+
 export interface TransactionalOptions {
   connection: KafkaConnection;
   groupId: string;
   inputTopic: string;
   transactionalIdPrefix: string;
   /** The outputs of one partition's batch; runs inside that batch's transaction. */
-  process(partition: number, records: IncomingRecord[]): Promise<TopicBatch[]> | TopicBatch[];
+  process(partition: number, records: IncomingRecord[], batch: BatchInfo): Promise<TopicBatch[]> | TopicBatch[];
+  /** A partition's task opens: restore its state. Runs after its producer fenced any previous owner. */
+  open?(partition: number, context: TaskContext): Promise<void>;
+  /** A partition's task closes (revoked, stopped, or a failed transaction): drop its state. */
+  close?(partition: number): void;
+  /**
+   * Wall-clock work (Kafka Streams' WALL_CLOCK_TIME punctuation): every `intervalMs`, each open
+   * task may emit records, committed in a transaction of their own (no offsets move).
+   */
+  punctuate?: { intervalMs: number; run(partition: number): TopicBatch[] };
+  /** The consumer gave up (an error kafkajs will not retry): the runner is dead. */
+  onFatal?(error: Error): void;
   logger: Logger;
+  /** Transactions and lag are counted here when given. */
+  metrics?: { registry: Registry; stage: string };
   compression?: Compression;
   /** A transaction left open by a crashed instance is aborted by the broker after this long at most. */
   transactionTimeoutMs?: number;
@@ -38,12 +72,19 @@ export interface TransactionalOptions {
   maxBytesPerPartition?: number;
   /** A member that stops heartbeating (killed) loses its partitions after this long. */
   sessionTimeoutMs?: number;
+  /**
+   * false: at-least-once instead, for comparison (`bench window`): outputs are sent by one
+   * idempotent producer and offsets committed after them, so a crash may repeat a batch.
+   */
+  exactlyOnce?: boolean;
 }
 
 export interface TransactionalRunner {
   stop(): Promise<void>;
   /** Committed transactions so far. */
   readonly commits: number;
+  /** Partitions currently open (restored and processing). */
+  openPartitions(): number[];
 }
 
 /** Record headers as text (the pipeline's headers are UTF-8; a repeated header keeps its first value). */
@@ -53,25 +94,120 @@ export const headersAsText = (headers: IHeaders | undefined): Record<string, str
   return out;
 };
 
+interface Task {
+  partition: number;
+  /** Resolves once the producer has fenced the previous owner and `open` has run. */
+  ready: Promise<Producer>;
+  /** The tail of this task's work: everything on a task runs one after another. */
+  tail: Promise<unknown>;
+  closed: boolean;
+}
+
+function transactionMetrics(registry: Registry, stage: string) {
+  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  return {
+    transactions: reuse('pdm_transactions_total', () => new Counter({ name: 'pdm_transactions_total', help: 'Kafka transactions of a stage, by outcome (committed, aborted).', labelNames: ['stage', 'outcome'], registers: [registry] })),
+    duration: reuse('pdm_transaction_duration_seconds', () => new Histogram({ name: 'pdm_transaction_duration_seconds', help: 'Time from opening a Kafka transaction to its commit.', labelNames: ['stage'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })),
+    lag: reuse('pdm_consumer_lag_records', () => new Gauge({ name: 'pdm_consumer_lag_records', help: 'Records in the input partition after the last one processed, as of its last fetch.', labelNames: ['stage', 'topic', 'partition'], registers: [registry] })),
+    stage,
+  };
+}
+
 export async function runTransactional(options: TransactionalOptions): Promise<TransactionalRunner> {
   const kafka = createKafka(options.connection, { logger: options.logger });
-  const producers = new Map<number, Promise<Producer>>();
   const compression = compressionType(options.compression ?? 'zstd');
+  const metrics = options.metrics ? transactionMetrics(options.metrics.registry, options.metrics.stage) : undefined;
+  const logger = options.logger.child({ component: 'transactional', topic: options.inputTopic });
+  const tasks = new Map<number, Task>();
   let commits = 0;
+  let stopping = false;
 
-  const producerFor = (partition: number): Promise<Producer> => {
-    let producer = producers.get(partition);
-    if (!producer) {
-      const p = kafka.producer({
-        transactionalId: `${options.transactionalIdPrefix}-${options.inputTopic}-${partition}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        transactionTimeout: options.transactionTimeoutMs ?? 30_000,
-      });
-      producer = p.connect().then(() => p);
-      producers.set(partition, producer);
+  /** Runs `work` after everything queued on the task so far. */
+  const exclusive = <T>(task: Task, work: () => Promise<T>): Promise<T> => {
+    const run = task.tail.then(work, work);
+    task.tail = run.catch(() => undefined);
+    return run;
+  };
+
+  const exactlyOnce = options.exactlyOnce ?? true;
+  // At-least-once: one plain idempotent producer for every partition, never disconnected by a task.
+  let shared: Promise<Producer> | undefined;
+  const sharedProducer = (): Promise<Producer> => {
+    if (!shared) {
+      const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      shared = p.connect().then(() => p);
     }
-    return producer;
+    return shared;
+  };
+
+  const openTask = (partition: number, heartbeat: () => Promise<void>): Task => {
+    const producer = exactlyOnce
+      ? kafka.producer({
+          transactionalId: `${options.transactionalIdPrefix}-${options.inputTopic}-${partition}`,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          transactionTimeout: options.transactionTimeoutMs ?? 30_000,
+        })
+      : undefined;
+    const task: Task = { partition, ready: undefined as unknown as Promise<Producer>, tail: Promise.resolve(), closed: false };
+    task.ready = (async () => {
+      const started = Date.now();
+      let ready: Producer;
+      if (producer) {
+        await producer.connect();
+        ready = producer;
+      } else ready = await sharedProducer();
+      await options.open?.(partition, { heartbeat });
+      logger.debug({ partition, ms: Date.now() - started }, 'partition task opened');
+      return ready;
+    })();
+    task.tail = task.ready.catch(() => undefined);
+    tasks.set(partition, task);
+    return task;
+  };
+
+  /** Closes a task after its queued work; the next batch of the partition opens a new one. */
+  const closeTask = (task: Task, why: string): Promise<void> => {
+    if (task.closed) return Promise.resolve();
+    task.closed = true;
+    if (tasks.get(task.partition) === task) tasks.delete(task.partition);
+    return exclusive(task, async () => {
+      options.close?.(task.partition);
+      const producer = await task.ready.catch(() => undefined);
+      if (exactlyOnce) await producer?.disconnect().catch(() => undefined);
+      logger.debug({ partition: task.partition, why }, 'partition task closed');
+    });
+  };
+
+  const taskFor = async (partition: number, heartbeat: () => Promise<void>): Promise<Task> => {
+    const existing = tasks.get(partition);
+    if (existing) return existing;
+    return openTask(partition, heartbeat);
+  };
+
+  const commitTransaction = async (producer: Producer, outputs: TopicBatch[], offsets?: { partition: number; offset: string }): Promise<void> => {
+    if (!exactlyOnce) {
+      const topicMessages = toTopicMessages(outputs);
+      if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1, compression });
+      if (offsets) await consumer.commitOffsets([{ topic: options.inputTopic, ...offsets }]);
+      commits++;
+      return;
+    }
+    const started = process.hrtime.bigint();
+    const transaction = await producer.transaction();
+    try {
+      const topicMessages = toTopicMessages(outputs);
+      if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1, compression });
+      if (offsets) await transaction.sendOffsets({ consumerGroupId: options.groupId, topics: [{ topic: options.inputTopic, partitions: [offsets] }] });
+      await transaction.commit();
+      commits++;
+      metrics?.transactions.inc({ stage: metrics.stage, outcome: 'committed' });
+      metrics?.duration.observe({ stage: metrics.stage }, Number(process.hrtime.bigint() - started) / 1e9);
+    } catch (err) {
+      await transaction.abort().catch(() => undefined);
+      metrics?.transactions.inc({ stage: metrics.stage, outcome: 'aborted' });
+      throw err;
+    }
   };
 
   const consumer: Consumer = kafka.consumer({
@@ -82,16 +218,58 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
   });
-  // A partition given away loses its producer: if it comes back, a new one initialises the id
-  // again (the old one may have been fenced by the instance that had it meanwhile).
+  // A partition given away closes its task: if it comes back, a new producer initialises the id
+  // again (the instance that had it meanwhile fenced the old one) and the state is restored anew.
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     const assigned = new Set(payload.memberAssignment[options.inputTopic] ?? []);
-    for (const [partition, producer] of producers) {
-      if (assigned.has(partition)) continue;
-      producers.delete(partition);
-      void producer.then((p) => p.disconnect()).catch(() => undefined);
+    logger.info({ partitions: [...assigned].sort((a, b) => a - b) }, 'partitions assigned');
+    for (const task of [...tasks.values()]) if (!assigned.has(task.partition)) void closeTask(task, 'revoked');
+    // Open (restore) every assigned partition now, as Kafka Streams does, not at its first batch:
+    // a partition with nothing new to read still has open windows to close when it goes idle.
+    for (const partition of assigned) {
+      if (tasks.has(partition) || stopping) continue;
+      const task = openTask(partition, async () => undefined);
+      task.ready.catch((err: unknown) => {
+        logger.warn({ partition, err }, 'opening the partition failed; its next batch tries again');
+        void closeTask(task, 'open failed');
+      });
     }
   });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart || stopping) {
+      logger.warn({ err: payload.error }, 'consumer failed; kafkajs restarts it');
+      return;
+    }
+    logger.error({ err: payload.error }, 'consumer failed for good');
+    options.onFatal?.(payload.error);
+  });
+
+  let punctuator: NodeJS.Timeout | undefined;
+  if (options.punctuate) {
+    const { intervalMs, run } = options.punctuate;
+    let running = false;
+    punctuator = setInterval(() => {
+      if (running || stopping) return;
+      running = true;
+      const due = [...tasks.values()].map((task) =>
+        exclusive(task, async () => {
+          if (task.closed) return;
+          const producer = await task.ready;
+          const outputs = run(task.partition);
+          if (outputs.every((b) => b.records.length === 0)) return;
+          await commitTransaction(producer, outputs);
+        }).catch((err: unknown) => {
+          logger.warn({ partition: task.partition, err }, 'punctuation failed; the partition task is reopened from Kafka');
+          void closeTask(task, 'punctuation failed');
+        }),
+      );
+      void Promise.all(due).finally(() => {
+        running = false;
+      });
+    }, intervalMs);
+    punctuator.unref();
+  }
+
   await consumer.connect();
   await consumer.subscribe({ topic: options.inputTopic, fromBeginning: true });
   await consumer.run({
@@ -100,21 +278,22 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
       if (batch.messages.length === 0 || !isRunning() || isStale()) return;
       const records: IncomingRecord[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: headersAsText(m.headers), offset: m.offset, timestampMs: Number(m.timestamp) }));
-      const producer = await producerFor(batch.partition);
-      const outputs = await options.process(batch.partition, records);
-      const transaction = await producer.transaction();
+      const next = (BigInt(batch.lastOffset()) + 1n).toString();
+      const task = await taskFor(batch.partition, heartbeat);
       try {
-        const topicMessages = toTopicMessages(outputs);
-        if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1, compression });
-        const next = (BigInt(batch.lastOffset()) + 1n).toString();
-        await transaction.sendOffsets({ consumerGroupId: options.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
-        await transaction.commit();
-        commits++;
+        await exclusive(task, async () => {
+          if (task.closed) throw new Error(`partition ${batch.partition} was revoked while its batch waited`);
+          const producer = await task.ready;
+          const outputs = await options.process(batch.partition, records, { highWatermark: batch.highWatermark, nextOffset: next });
+          await commitTransaction(producer, outputs, { partition: batch.partition, offset: next });
+        });
       } catch (err) {
-        await transaction.abort().catch(() => undefined);
+        // The processor's state may hold this batch while Kafka does not: start the partition over.
+        await closeTask(task, 'transaction failed');
         throw err;
       }
       resolveOffset(batch.lastOffset());
+      metrics?.lag.set({ stage: metrics.stage, topic: options.inputTopic, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(next)));
       await heartbeat();
     },
   });
@@ -123,9 +302,14 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
     get commits() {
       return commits;
     },
+    openPartitions: () => [...tasks.keys()].sort((a, b) => a - b),
     async stop() {
+      stopping = true;
+      if (punctuator) clearInterval(punctuator);
+      // Disconnecting waits for the batch in flight, then leaves the group.
       await consumer.disconnect();
-      for (const producer of producers.values()) await (await producer).disconnect();
+      await Promise.all([...tasks.values()].map((task) => closeTask(task, 'stopped')));
+      if (shared) await (await shared).disconnect();
     },
   };
 }

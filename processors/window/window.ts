@@ -50,7 +50,7 @@ export function windowStartOf(timestampMs: number, sizeMs: number): number {
   return Math.floor(timestampMs / sizeMs) * sizeMs;
 }
 
-const windowKey = (machineId: string, windowStartMs: number) => `${machineId}\u0000${windowStartMs}`;
+export const windowKey = (machineId: string, windowStartMs: number): string => `${machineId}\u0000${windowStartMs}`;
 
 const emptyAggregate = (): FeatureAggregate => ({ n: 0, mean: 0, m2: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY });
 

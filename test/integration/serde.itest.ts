@@ -59,6 +59,19 @@ describe('the serde against a real schema registry', () => {
     expect((error as SerdeError).poison).toBe(true);
   });
 
+  test('a record written with another subject\'s schema (a key where a value belongs) is a poison record, every time', async () => {
+    const subject = `${uniqueName('keys')}-key`;
+    const id = await registerSchema(registry, subject, schemaText('machine-id.avsc'));
+    const decode = new Serde(registry.client).decoder<SensorReading>(avroType('sensor-reading.avsc'));
+    const bytes = frame(id, avroType('machine-id.avsc').toBuffer('lathe-1'));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const error = await decode(bytes).then(() => undefined, (err: unknown) => err);
+      expect(error).toBeInstanceOf(SerdeError);
+      expect((error as SerdeError).code).toBe('SERDE_INCOMPATIBLE_SCHEMA');
+      expect((error as SerdeError).poison).toBe(true);
+    }
+  });
+
   test('encoding for a subject whose schema was never registered says to run pdmctl topics', async () => {
     const serde = new Serde(registry.client);
     await expect(serde.encoder(`${uniqueName('unregistered')}-value`, avroType('sensor-reading.avsc'), schemaText('sensor-reading.avsc'))).rejects.toThrow(/not registered \(run `npx pdmctl topics`\)/);

@@ -1,0 +1,279 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { deleteTopics, ensureTopics, openGroupWatcher, type GroupWatcher } from '../lib/kafka/admin';
+import { kafkaConnectionFromEnv, type KafkaConnection } from '../lib/kafka/client';
+import { createLogger } from '../lib/logger';
+import { createRegistry as createMetrics } from '../lib/metrics';
+import { repoRoot } from '../lib/paths';
+import { createRegistry, registerTopicSchemas } from '../lib/registry';
+import { progressBar } from '../lib/progress';
+import { TOPICS, keySubject, topicSpecs, valueSubject } from '../lib/topics';
+import { openReadingsOutput } from '../producers/runtime';
+import type { RawReading } from '../producers/simulate/simulator';
+import { simulatedReadings } from './produce.bench';
+
+/**
+ * `pdmctl bench window`: readings per second through the window processor on a local broker,
+ * exactly-once and at-least-once, beside the same job written for Kafka Streams
+ * (bench/kafka-streams/) on the same broker and the same input; then the time to restore the
+ * state of 10,000 machines' open windows.
+ *
+ * Each run is a process of its own (`pdmctl run window`, or the Kafka Streams jar) reading the
+ * whole input topic from the start under a new consumer group. The figure is the input records
+ * over the time from the group's first committed offset to its last: the steady rate, without
+ * JVM or Node start-up and group join, which are printed apart. Progress is read from the
+ * committed offsets, the one thing both implementations have in common.
+ */
+
+export interface WindowBenchOptions {
+  records: number;
+  machines: number;
+  windowMs: number;
+  graceMs: number;
+  restoreMachines: number;
+  restoreReadings: number;
+  kafkaStreams: boolean;
+}
+
+interface RunResult {
+  /** Process start to the group's first commit. */
+  startupSeconds: number;
+  /** First commit to the last input record committed. */
+  seconds: number;
+  records: number;
+  peakRssMiB: number;
+}
+
+const JAR = path.join(repoRoot, 'bench', 'kafka-streams', 'target', 'pdm-window-kstreams.jar');
+
+function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb ? Number(kb) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timeout = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  await exited;
+  clearTimeout(timeout);
+}
+
+/** Runs a processor until its group has committed the whole input, sampling its memory. */
+async function measure(label: string, child: ChildProcess, watcher: GroupWatcher, group: string, topic: string, total: number): Promise<RunResult> {
+  const started = performance.now();
+  let firstCommit: number | undefined;
+  let peak = 0;
+  let failed: string | undefined;
+  child.once('exit', (code, signal) => (failed = `exited with ${code ?? signal} before finishing`));
+  const bar = progressBar(total, `  ${label.padEnd(28)}`);
+  try {
+    for (;;) {
+      if (failed) throw new Error(`${label}: ${failed}`);
+      peak = Math.max(peak, rssMiB(child.pid));
+      const { committed } = await watcher.progress(group, topic).catch(() => ({ committed: 0 }));
+      if (committed > 0 && firstCommit === undefined) firstCommit = performance.now();
+      bar.update(committed, `${committed.toLocaleString('en')} / ${total.toLocaleString('en')} readings committed`);
+      if (committed >= total) break;
+      if (performance.now() - started > 15 * 60_000) throw new Error(`${label}: not done after 15 minutes (${committed} of ${total} committed)`);
+      await sleep(50);
+    }
+  } finally {
+    bar.stop();
+  }
+  const done = performance.now();
+  await stop(child);
+  return { startupSeconds: (firstCommit! - started) / 1000, seconds: (done - firstCommit!) / 1000, records: total, peakRssMiB: peak };
+}
+
+function ourProcessor(env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+  const log = fs.openSync(logFile, 'a');
+  return spawn(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), 'run', 'window', '--metrics-port', '0'], { env, stdio: ['ignore', log, log] });
+}
+
+/** Builds the Kafka Streams jar when it is missing or older than its sources; undefined when Java or Maven is missing. */
+function kafkaStreamsJar(print: (line: string) => void): string | undefined {
+  const sources = path.join(repoRoot, 'bench', 'kafka-streams');
+  const newest = (dir: string): number =>
+    fs.readdirSync(dir, { withFileTypes: true }).reduce((latest, entry) => {
+      const full = path.join(dir, entry.name);
+      if (entry.name === 'target') return latest;
+      return Math.max(latest, entry.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs);
+    }, 0);
+  if (fs.existsSync(JAR) && fs.statSync(JAR).mtimeMs >= newest(sources)) return JAR;
+  for (const tool of ['java', 'mvn']) {
+    if (spawnSync(tool, ['-version'], { stdio: 'ignore' }).error) {
+      print(`  Kafka Streams: skipped (${tool} is not installed; the comparison needs Java 17 and Maven)`);
+      return undefined;
+    }
+  }
+  print('  building the Kafka Streams job (mvn package, about 30 s the first time)...');
+  const build = spawnSync('mvn', ['-q', '-B', '-f', path.join(sources, 'pom.xml'), 'package', '-DskipTests'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (build.status !== 0 || !fs.existsSync(JAR)) throw new Error('building bench/kafka-streams failed (see the Maven output above)');
+  return JAR;
+}
+
+async function schemaIds(registryUrl: string, topic: string): Promise<{ key: number; value: number }> {
+  const registry = createRegistry(registryUrl).client;
+  return { key: await registry.getLatestSchemaId(keySubject(topic)), value: await registry.getLatestSchemaId(valueSubject(topic)) };
+}
+
+function kafkaStreams(jar: string, args: { brokers: string; input: string; output: string; group: string; sizeMs: number; graceMs: number; ids: { key: number; value: number }; guarantee: string; stateDir: string }, logFile: string): ChildProcess {
+  const log = fs.openSync(logFile, 'a');
+  // prettier-ignore
+  return spawn('java', ['-jar', jar,
+    '--bootstrap', args.brokers, '--input-topic', args.input, '--output-topic', args.output, '--application-id', args.group,
+    '--window-size-ms', String(args.sizeMs), '--grace-ms', String(args.graceMs),
+    '--key-schema-id', String(args.ids.key), '--value-schema-id', String(args.ids.value),
+    '--processing-guarantee', args.guarantee, '--schemas', path.join(repoRoot, 'schemas'), '--state-dir', args.stateDir,
+    // Commit as often as our processor does at both guarantees (Streams' EOS default), so output and progress are comparable.
+    '--commit-interval-ms', '100',
+  ], { stdio: ['ignore', log, log] });
+}
+
+async function produce(env: NodeJS.ProcessEnv, prefix: string, readings: Iterable<RawReading>, total: number, label: string): Promise<number> {
+  const { readings: output, close } = await openReadingsOutput({
+    stage: 'bench',
+    env: { ...env, PDM_TOPIC_PREFIX: prefix, PDM_MACHINE_ALLOWLIST: '' },
+    logger: createLogger({ level: 'silent' }),
+    metrics: createMetrics('bench', false),
+  });
+  const bar = progressBar(total, `  ${label.padEnd(28)}`);
+  let n = 0;
+  for (const r of readings) {
+    await output.add(r, { description: 'bench' }, () => JSON.stringify(r));
+    if (++n % 10_000 === 0) bar.update(n, `${n.toLocaleString('en')} readings`);
+  }
+  await close();
+  bar.stop();
+  return output.counts.produced;
+}
+
+/** Readings of `machines` machines, `perMachine` each, all inside one window: the most open state there can be. */
+function* openWindowReadings(machines: number, perMachine: number, windowStartMs: number, spacingMs: number): Generator<RawReading> {
+  for (let i = 0; i < perMachine; i++) {
+    for (let m = 0; m < machines; m++) {
+      const t = windowStartMs + i * spacingMs;
+      yield { machineId: `machine-${String(m).padStart(5, '0')}`, timestamp: t, current: 10 + Math.sin(t / 1e6 + m), accX: 0.02, accY: 0.03, accZ: null, tempA: 40 + (m % 7), tempB: 30 };
+    }
+  }
+}
+
+const rate = (r: RunResult) => r.records / r.seconds;
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+
+export async function windowBench(options: WindowBenchOptions, env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
+  const stamp = Date.now();
+  const prefix = `bench-${stamp}.`;
+  const connection: KafkaConnection = kafkaConnectionFromEnv('pdm-bench', env);
+  const specs = topicSpecs({ prefix });
+  const registryUrl = env.SCHEMA_REGISTRY_URL ?? '';
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-window-'));
+  const input = `${prefix}${TOPICS.readings}`;
+  const cleanup: string[] = specs.map((s) => s.name);
+  const watcher = await openGroupWatcher(connection);
+  const children = new Set<ChildProcess>();
+  const track = (child: ChildProcess) => {
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    return child;
+  };
+  const cpus = os.cpus();
+  print(`bench window: ${fmt(options.records)} readings of ${options.machines} simulated machines, ${options.windowMs / 60_000}-minute windows, ${specs[0]!.partitions} partitions, broker ${connection.brokers.join(',')}`);
+  print(`  machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, Node ${process.version}; logs in ${logDir}`);
+  try {
+    await ensureTopics(connection, specs);
+    await registerTopicSchemas(createRegistry(registryUrl), specs);
+    const produced = await produce(env, prefix, simulatedReadings(options.machines, options.records), options.records, 'producing the input');
+    const processorEnv = (group: string, guarantee: string): NodeJS.ProcessEnv => ({
+      ...env,
+      PDM_TOPIC_PREFIX: prefix,
+      PDM_WINDOW_GROUP_ID: group,
+      PDM_WINDOW_SIZE: `${options.windowMs / 1000}s`,
+      PDM_WINDOW_GRACE: `${options.graceMs / 1000}s`,
+      PDM_PROCESSING_GUARANTEE: guarantee,
+      PDM_LOG_LEVEL: 'info',
+    });
+
+    const results: Array<{ label: string; result: RunResult }> = [];
+    const report = (label: string, result: RunResult) => {
+      results.push({ label, result });
+      print(`  ${label.padEnd(28)} ${fmt(rate(result)).padStart(9)} readings/s   (${fmt(result.records)} in ${result.seconds.toFixed(1)} s after ${result.startupSeconds.toFixed(1)} s start-up; peak RSS ${result.peakRssMiB.toFixed(0)} MiB)`);
+    };
+    for (const guarantee of ['exactly-once', 'at-least-once']) {
+      const group = `${prefix}pdm-window-${guarantee}`;
+      cleanup.push(`${group}-window-state-changelog`);
+      const child = track(ourProcessor(processorEnv(group, guarantee), path.join(logDir, `pdm-${guarantee}.log`)));
+      report(`pdm-stream ${guarantee}`, await measure(`pdm-stream ${guarantee}`, child, watcher, group, input, produced));
+    }
+
+    const jar = options.kafkaStreams ? kafkaStreamsJar(print) : undefined;
+    if (jar) {
+      const ids = await schemaIds(registryUrl, `${prefix}${TOPICS.windowFeatures}`);
+      for (const guarantee of ['exactly_once_v2', 'at_least_once']) {
+        const group = `${prefix}kstreams-${guarantee}`;
+        const output = `${prefix}kstreams-${guarantee}.window-features`;
+        await ensureTopics(connection, [{ ...specs.find((s) => s.contractName === TOPICS.windowFeatures)!, name: output }]);
+        cleanup.push(output, `${group}-window-aggregates-changelog`, `${group}-final-windows-store-changelog`);
+        const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pdm-kstreams-'));
+        const child = track(kafkaStreams(jar, { brokers: connection.brokers.join(','), input, output, group, sizeMs: options.windowMs, graceMs: options.graceMs, ids, guarantee, stateDir }, path.join(logDir, `kstreams-${guarantee}.log`)));
+        report(`Kafka Streams ${guarantee.replace('_v2', '').replace(/_/g, '-')}`, await measure(`Kafka Streams ${guarantee}`, child, watcher, group, input, produced));
+        fs.rmSync(stateDir, { recursive: true, force: true });
+      }
+      const find = (label: string) => results.find((r) => r.label === label)!.result;
+      print(`  ratio pdm-stream / Kafka Streams: exactly-once ${(rate(find('pdm-stream exactly-once')) / rate(find('Kafka Streams exactly-once'))).toFixed(2)}, at-least-once ${(rate(find('pdm-stream at-least-once')) / rate(find('Kafka Streams at-least-once'))).toFixed(2)}`);
+    }
+
+    // Restore: one group builds the open windows of many machines, stops cleanly, and a new
+    // instance of the same group rebuilds them from the changelog.
+    const restorePrefix = `bench-${stamp}-restore.`;
+    const restoreSpecs = topicSpecs({ prefix: restorePrefix });
+    cleanup.push(...restoreSpecs.map((s) => s.name));
+    await ensureTopics(connection, restoreSpecs);
+    await registerTopicSchemas(createRegistry(registryUrl), restoreSpecs);
+    const hour = 3_600_000;
+    const windowStart = Math.floor((Date.now() - 24 * hour) / hour) * hour;
+    const restoreTotal = options.restoreMachines * options.restoreReadings;
+    await produce(env, restorePrefix, openWindowReadings(options.restoreMachines, options.restoreReadings, windowStart, Math.floor(hour / (options.restoreReadings + 1))), restoreTotal, `input of ${fmt(options.restoreMachines)} machines`);
+    const restoreGroup = `${restorePrefix}pdm-window`;
+    cleanup.push(`${restoreGroup}-window-state-changelog`);
+    const restoreEnv = { ...processorEnv(restoreGroup, 'exactly-once'), PDM_TOPIC_PREFIX: restorePrefix, PDM_WINDOW_SIZE: '1h', PDM_WINDOW_GRACE: '5m' };
+    await measure('building the state', track(ourProcessor(restoreEnv, path.join(logDir, 'restore-build.log'))), watcher, restoreGroup, `${restorePrefix}${TOPICS.readings}`, restoreTotal);
+    const restoreLog = path.join(logDir, 'restore.log');
+    const started = performance.now();
+    const child = track(ourProcessor(restoreEnv, restoreLog));
+    const partitions = restoreSpecs[0]!.partitions;
+    let restored: Array<{ ms: number; changelogRecords: number; openWindows: number }> = [];
+    while (restored.length < partitions) {
+      if (performance.now() - started > 5 * 60_000) throw new Error('the restore did not finish within 5 minutes');
+      await sleep(50);
+      restored = fs
+        .readFileSync(restoreLog, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('"partition restored"'))
+        .map((line) => JSON.parse(line) as { ms: number; changelogRecords: number; openWindows: number });
+    }
+    const toRestored = (performance.now() - started) / 1000;
+    const rss = rssMiB(child.pid);
+    await stop(child);
+    const windows = restored.reduce((s, r) => s + r.openWindows, 0);
+    const records = restored.reduce((s, r) => s + r.changelogRecords, 0);
+    print(
+      `  restore ${fmt(windows)} open windows   ${(Math.max(...restored.map((r) => r.ms)) / 1000).toFixed(2)} s (slowest of ${partitions} partitions, restored in parallel; ${fmt(records)} changelog records; ${toRestored.toFixed(1)} s from process start, group join included; RSS ${rss.toFixed(0)} MiB)`,
+    );
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    await watcher.close();
+    await deleteTopics(connection, cleanup).catch(() => undefined);
+  }
+}

@@ -1,0 +1,163 @@
+import type { Kafka } from 'kafkajs';
+import { PdmError } from '../errors';
+import { createKafka, type KafkaConnection } from './client';
+import { headersAsText, type IncomingRecord } from './transactional';
+
+/**
+ * Reads one partition from its start to its last stable offset, read_committed, outside any
+ * consumer group: how a processor restores a co-partitioned changelog, as Kafka Streams' restore
+ * consumer does with `assign()`.
+ *
+ * kafkajs has no `assign()`: its consumers exist only in groups. So this reader talks to the
+ * partition leader through kafkajs's cluster and broker objects (Fetch with READ_COMMITTED) and
+ * filters aborted transactions and control records with kafkajs's own `Batch`, the code its
+ * consumer uses. Those are internals of kafkajs 2.2.4, pinned in package.json and covered by
+ * test/integration/partition-reader.itest.ts, which fails if an upgrade moves them.
+ */
+
+const READ_COMMITTED = 1;
+const CREATE_CLUSTER = 'private:Kafka:createCluster';
+
+interface KafkajsMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: string;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+  isControlRecord?: boolean;
+}
+
+interface KafkajsBatch {
+  messages: KafkajsMessage[];
+  messagesWithinOffset: KafkajsMessage[];
+}
+
+interface KafkajsBroker {
+  fetch(request: {
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: string; maxBytes: number }> }>;
+  }): Promise<{ responses: Array<{ topicName: string; partitions: Array<{ partition: number; errorCode: number; highWatermark: string; lastStableOffset: string; messages: KafkajsMessage[]; abortedTransactions: unknown[] }> }> }>;
+}
+
+interface KafkajsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(options: { nodeId: string }): Promise<KafkajsBroker>;
+  fetchTopicsOffset(topics: Array<{ topic: string; partitions: Array<{ partition: number }>; fromBeginning: boolean }>): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
+}
+
+const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, partitionData: unknown) => KafkajsBatch;
+
+function clusterOf(kafka: Kafka): KafkajsCluster {
+  const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === CREATE_CLUSTER);
+  if (!symbol) throw new PdmError('KAFKA_INTERNALS', 'this kafkajs version has no cluster factory where 2.2.4 had it: the partition reader needs updating');
+  const create = (kafka as unknown as Record<symbol, (options: { isolationLevel: number; allowAutoTopicCreation: boolean }) => KafkajsCluster>)[symbol]!;
+  return create({ isolationLevel: READ_COMMITTED, allowAutoTopicCreation: false });
+}
+
+export interface PartitionReadResult {
+  /** Records read (committed data only). */
+  records: number;
+  /** The offset reading stopped at: the partition's last stable offset when it began. */
+  endOffset: string;
+  fetches: number;
+}
+
+export interface PartitionReader {
+  /**
+   * Reads `topic`/`partition` from its first offset up to its last stable offset at the time of
+   * the call, handing records over in fetch-sized chunks.
+   */
+  read(topic: string, partition: number, onRecords: (records: IncomingRecord[]) => void | Promise<void>): Promise<PartitionReadResult>;
+  /** The partition's last stable offset now (its end, for a topic without transactions). */
+  endOffset(topic: string, partition: number): Promise<bigint>;
+  close(): Promise<void>;
+}
+
+export async function openPartitionReader(connection: KafkaConnection, options: { maxBytes?: number } = {}): Promise<PartitionReader> {
+  const kafka = createKafka(connection);
+  const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+  const open = new Set<KafkajsCluster>();
+
+  // A cluster object of its own for every call: kafkajs's broker pool is not safe for concurrent
+  // use (two partitions restoring at once can each open a connection to one broker and orphan
+  // one of them, which then keeps the process alive).
+  const withCluster = async <T>(work: (cluster: KafkajsCluster) => Promise<T>): Promise<T> => {
+    const cluster = clusterOf(kafka);
+    open.add(cluster);
+    try {
+      await cluster.connect();
+      return await work(cluster);
+    } finally {
+      open.delete(cluster);
+      await cluster.disconnect().catch(() => undefined);
+    }
+  };
+
+  const offsetOf = async (cluster: KafkajsCluster, topic: string, partition: number, fromBeginning: boolean): Promise<bigint> => {
+    const [result] = await cluster.fetchTopicsOffset([{ topic, partitions: [{ partition }], fromBeginning }]);
+    const found = result?.partitions.find((p) => p.partition === partition);
+    if (!found) throw new PdmError('KAFKA_PARTITION_UNKNOWN', `${topic} has no partition ${partition}`);
+    return BigInt(found.offset);
+  };
+
+  return {
+    read: (topic, partition, onRecords) =>
+      withCluster(async (cluster) => {
+        await cluster.addTargetTopic(topic);
+        // With READ_COMMITTED, the "latest" offset ListOffsets returns is the last stable offset.
+        const end = await offsetOf(cluster, topic, partition, false);
+        let next = await offsetOf(cluster, topic, partition, true);
+        let fetches = 0;
+        let records = 0;
+        let emptyInARow = 0;
+        while (next < end) {
+          const leader = Object.entries(cluster.findLeaderForPartitions(topic, [partition]))[0];
+          if (!leader) throw new PdmError('KAFKA_PARTITION_UNKNOWN', `no leader for ${topic}/${partition}`);
+          const broker = await cluster.findBroker({ nodeId: leader[0] });
+          const response = await broker.fetch({
+            isolationLevel: READ_COMMITTED,
+            maxWaitTime: 100,
+            minBytes: 1,
+            maxBytes,
+            topics: [{ topic, partitions: [{ partition, fetchOffset: next.toString(), maxBytes }] }],
+          });
+          fetches++;
+          const data = response.responses[0]?.partitions.find((p) => p.partition === partition);
+          if (!data) throw new PdmError('KAFKA_FETCH', `fetching ${topic}/${partition} at ${next} returned no data for the partition`);
+          const batch = new Batch(topic, next.toString(), data);
+          const within = batch.messagesWithinOffset;
+          if (within.length === 0) {
+            // A fetch can come back empty while a compacted range is skipped or a transaction
+            // marker is all there is; a persistent empty answer below the end is a broken promise.
+            if (++emptyInARow > 50) throw new PdmError('KAFKA_FETCH', `${topic}/${partition} returned nothing at offset ${next} below its last stable offset ${end}`);
+            continue;
+          }
+          emptyInARow = 0;
+          next = BigInt(within[within.length - 1]!.offset) + 1n;
+          const chunk: IncomingRecord[] = [];
+          for (const m of batch.messages) {
+            if (BigInt(m.offset) >= end) break;
+            chunk.push({ key: m.key, value: m.value, headers: headersAsText(m.headers), offset: m.offset, timestampMs: Number(m.timestamp) });
+          }
+          records += chunk.length;
+          if (chunk.length > 0) await onRecords(chunk);
+        }
+        return { records, endOffset: end.toString(), fetches };
+      }),
+    endOffset: (topic, partition) =>
+      withCluster(async (cluster) => {
+        await cluster.addTargetTopic(topic);
+        return offsetOf(cluster, topic, partition, false);
+      }),
+    async close() {
+      await Promise.all([...open].map((cluster) => cluster.disconnect().catch(() => undefined)));
+    },
+  };
+}

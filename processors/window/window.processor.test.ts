@@ -1,0 +1,248 @@
+import type { IncomingRecord } from '../../lib/kafka/transactional';
+import type { TopicBatch } from '../../lib/kafka/producer';
+import { createLogger } from '../../lib/logger';
+import { createRegistry } from '../../lib/metrics';
+import { SerdeError } from '../../lib/serde';
+import type { SensorReading, WindowFeatures, WindowKey } from '../../schemas';
+import { compareWindows, windowOracle } from '../../test/window-oracle';
+import { emptyPartition } from './window';
+import { WINDOW_HEADERS, WindowProcessor, type WindowProcessorConfig } from './window.processor';
+import { PROGRESS_KEY, StateRestorer, decodeProgress } from './window.state';
+
+/**
+ * The processor with an injected clock and plain JSON in place of the registry's Avro: batches
+ * in, the records of each transaction out. No Kafka.
+ */
+
+const MINUTE = 60_000;
+const T0 = Date.UTC(2026, 0, 5, 8);
+const topics = { input: 'in', output: 'out', late: 'late', deadLetter: 'dlq', changelog: 'changelog' };
+const config: WindowProcessorConfig = { sizeMs: 10 * MINUTE, graceMs: MINUTE, idleTimeoutMs: 30_000, earlyUpdates: false };
+
+const reading = (machineId: string, timestamp: number, current: number | null = 1): SensorReading => ({ machineId, timestamp, current, accX: 0.5, accY: null, accZ: 0.25, tempA: 40 + current! / 10, tempB: 30 });
+
+function setup(overrides: Partial<WindowProcessorConfig> = {}) {
+  let now = 1_000_000;
+  const registry = createRegistry('window', false);
+  const processor = new WindowProcessor({
+    config: { ...config, ...overrides },
+    topics,
+    decodeReading: async (buffer) => {
+      const text = buffer.toString();
+      if (text === 'registry-down') throw new SerdeError('SERDE_REGISTRY_UNAVAILABLE', 'the registry did not answer');
+      try {
+        return JSON.parse(text) as SensorReading;
+      } catch (cause) {
+        throw new SerdeError('SERDE_DECODE', 'not a reading', { cause });
+      }
+    },
+    encodeKey: (key: WindowKey) => Buffer.from(JSON.stringify(key)),
+    encodeFeatures: (w: WindowFeatures) => Buffer.from(JSON.stringify(w)),
+    clock: () => now,
+    metrics: registry,
+    logger: createLogger({ level: 'silent' }),
+  });
+  return { processor, registry, advance: (ms: number) => (now += ms) };
+}
+
+let offset = 0;
+const records = (...values: Array<SensorReading | string | null>): IncomingRecord[] =>
+  values.map((v) => ({ key: Buffer.from('k'), value: v === null ? null : Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)), headers: { origin: 'test' }, offset: String(offset++), timestampMs: 0 }));
+
+const on = (batches: TopicBatch[], topic: string) => batches.find((b) => b.topic === topic)?.records ?? [];
+const windowsIn = (batches: TopicBatch[]) => on(batches, 'out').map((r) => JSON.parse(r.value!.toString()) as WindowFeatures);
+const batchInfo = (input: IncomingRecord[], highWatermark?: number) => {
+  const next = Number(input[input.length - 1]!.offset) + 1;
+  return { nextOffset: String(next), highWatermark: String(highWatermark ?? next) };
+};
+
+beforeEach(() => {
+  offset = 0;
+});
+
+describe('WindowProcessor', () => {
+  test('emits a window once stream time passes its end plus grace, with the changelog of what stays open', async () => {
+    const { processor } = setup();
+    processor.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const first = records(reading('a', T0), reading('a', T0 + MINUTE, 3), reading('b', T0 + 2 * MINUTE));
+    const out1 = await processor.process(0, first, batchInfo(first));
+    expect(windowsIn(out1)).toEqual([]);
+    const changelog1 = on(out1, 'changelog');
+    expect(changelog1.map((r) => r.key!.toString())).toEqual([`Wa\u0000${T0}`, `Wb\u0000${T0}`, 'P']);
+    expect(changelog1.every((r) => r.partition === 0)).toBe(true);
+    expect(decodeProgress(changelog1[2]!.value!)).toMatchObject({ nextOffset: 3n, streamTimeMs: T0 + 2 * MINUTE, sizeMs: config.sizeMs });
+
+    const second = records(reading('a', T0 + 11 * MINUTE));
+    const out2 = await processor.process(0, second, batchInfo(second));
+    const emitted = windowsIn(out2);
+    expect(emitted.map((w) => [w.machineId, w.windowStart, w.count])).toEqual([
+      ['a', T0, 2],
+      ['b', T0, 1],
+    ]);
+    expect(emitted[0]!.current).toEqual({ count: 2, mean: 2, min: 1, max: 3, stddev: 1 });
+    expect(emitted[0]!.accY).toEqual({ count: 0, mean: null, min: null, max: null, stddev: null });
+    expect(on(out2, 'out').map((r) => r.headers)).toEqual([
+      { [WINDOW_HEADERS.final]: 'true', [WINDOW_HEADERS.trigger]: 'stream-time' },
+      { [WINDOW_HEADERS.final]: 'true', [WINDOW_HEADERS.trigger]: 'stream-time' },
+    ]);
+    // The new window is stored, the closed ones are tombstoned.
+    expect(on(out2, 'changelog').map((r) => [r.key!.toString(), r.value === null])).toEqual([
+      [`Wa\u0000${T0 + 10 * MINUTE}`, false],
+      [`Wa\u0000${T0}`, true],
+      [`Wb\u0000${T0}`, true],
+      ['P', false],
+    ]);
+  });
+
+  test('late readings go on to the late topic as they came, with why; duplicates count once', async () => {
+    const { processor, registry } = setup();
+    processor.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const input = records(reading('a', T0), reading('a', T0), reading('a', T0 + 12 * MINUTE), reading('a', T0 + 5 * MINUTE));
+    const out = await processor.process(0, input, batchInfo(input));
+    expect(windowsIn(out).map((w) => w.count)).toEqual([1]);
+    const late = on(out, 'late');
+    expect(late).toHaveLength(1);
+    expect(late[0]!.value).toEqual(input[3]!.value);
+    expect(late[0]!.key).toEqual(input[3]!.key);
+    expect(late[0]!.headers).toEqual({ origin: 'test', [WINDOW_HEADERS.lateStreamTime]: new Date(T0 + 12 * MINUTE).toISOString(), [WINDOW_HEADERS.lateWindowEnd]: new Date(T0 + 10 * MINUTE).toISOString() });
+    const metrics = await registry.getSingleMetricAsString('pdm_window_readings_total');
+    expect(metrics).toContain('pdm_window_readings_total{outcome="added",service="window"} 2');
+    expect(metrics).toContain('pdm_window_readings_total{outcome="duplicate",service="window"} 1');
+    expect(metrics).toContain('pdm_window_readings_total{outcome="late",service="window"} 1');
+  });
+
+  test('a record that does not decode, is empty or carries a non-finite value is dead-lettered and the batch goes on', async () => {
+    const { processor } = setup();
+    processor.open(3, { windows: emptyPartition(), progress: undefined }, 0n);
+    const input = records('garbage', null, { ...reading('a', T0), current: 'NaN' } as unknown as SensorReading, reading('a', T0 + MINUTE));
+    // JSON has no NaN: build that one by hand.
+    input[2]!.value = Buffer.from(JSON.stringify(reading('a', T0)).replace('"current":1', '"current":1e999'));
+    const out = await processor.process(3, input, batchInfo(input));
+    const dead = on(out, 'dlq');
+    expect(dead.map((d) => [d.headers!['pdm.errors.code'], d.headers!['pdm.errors.offset'], d.headers!['pdm.errors.partition'], d.headers!['pdm.errors.topic']])).toEqual([
+      ['SERDE_DECODE', '0', '3', 'in'],
+      ['WINDOW_NO_VALUE', '1', '3', 'in'],
+      ['WINDOW_READING_INVALID', '2', '3', 'in'],
+    ]);
+    expect(dead[0]!.value!.toString()).toBe('garbage');
+    expect(dead[2]!.headers!['pdm.errors.message']).toBe('current is Infinity, not a finite number');
+    expect(decodeProgress(on(out, 'changelog').at(-1)!.value!).nextOffset).toBe(4n);
+  });
+
+  test('a registry outage is not the record\'s fault: the batch fails, to be retried, and nothing is dead-lettered', async () => {
+    const { processor } = setup();
+    processor.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const input = records(reading('a', T0), 'registry-down');
+    await expect(processor.process(0, input, batchInfo(input))).rejects.toThrow('the registry did not answer');
+  });
+
+  test('records before the restored offset are skipped: a batch delivered again is not counted twice', async () => {
+    const { processor } = setup();
+    processor.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const input = records(reading('a', T0, 1), reading('a', T0 + MINUTE, 2));
+    await processor.process(0, input, batchInfo(input));
+    const again = [...input, ...records(reading('a', T0 + 2 * MINUTE, 3), reading('a', T0 + 20 * MINUTE))];
+    const out = await processor.process(0, again, batchInfo(again));
+    expect(windowsIn(out).map((w) => [w.count, w.current.mean])).toEqual([[3, 2]]);
+  });
+
+  test('state restored from the changelog carries on exactly where the first instance stopped', async () => {
+    // One reading stream, run straight through and run as two instances with a handover.
+    const stream: SensorReading[] = [];
+    for (let i = 0; i < 400; i++) stream.push(reading(`m${i % 3}`, T0 + i * 7_000 + (i % 5 === 0 ? -40_000 : 0), (i * 37) % 11));
+    stream.push(reading('m0', T0 + 2 * 60 * MINUTE)); // closes everything before
+    const allRecords = records(...stream);
+
+    const straight = setup().processor;
+    straight.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const straightOut: WindowFeatures[] = [];
+    for (let i = 0; i < allRecords.length; i += 50) {
+      const batch = allRecords.slice(i, i + 50);
+      straightOut.push(...windowsIn(await straight.process(0, batch, batchInfo(batch))));
+    }
+
+    const changelog: TopicBatch['records'] = [];
+    const first = setup().processor;
+    first.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const handedOver: WindowFeatures[] = [];
+    for (let i = 0; i < 200; i += 50) {
+      const batch = allRecords.slice(i, i + 50);
+      const out = await first.process(0, batch, batchInfo(batch));
+      handedOver.push(...windowsIn(out));
+      changelog.push(...on(out, 'changelog'));
+    }
+    const restorer = new StateRestorer();
+    for (const r of changelog) restorer.apply(r.key, r.value);
+    const second = setup().processor;
+    second.open(0, restorer.result(), BigInt(allRecords.length));
+    // The new owner is handed the last batch again (its offsets were committed): it is skipped.
+    for (let i = 150; i < allRecords.length; i += 50) {
+      const batch = allRecords.slice(i, i + 50);
+      handedOver.push(...windowsIn(await second.process(0, batch, batchInfo(batch))));
+    }
+    expect(handedOver).toEqual(straightOut);
+    const oracle = windowOracle([stream], config);
+    const last = [...oracle.windows.values()].filter((w) => w.windowStart === T0 + 120 * MINUTE);
+    for (const w of last) oracle.windows.delete(`${w.machineId}@${w.windowStart}`);
+    expect(compareWindows(straightOut, oracle.windows)).toEqual([]);
+  });
+
+  test('an idle, caught-up partition closes its windows after the timeout, and not before', async () => {
+    const { processor, advance } = setup();
+    processor.open(1, { windows: emptyPartition(), progress: undefined }, 0n);
+    const behind = records(reading('a', T0));
+    await processor.process(1, behind, batchInfo(behind, 100)); // 99 more records wait on the broker
+    advance(60_000);
+    expect(processor.punctuate(1)).toEqual([]);
+
+    const caughtUp = records(reading('a', T0 + MINUTE));
+    await processor.process(1, caughtUp, batchInfo(caughtUp));
+    advance(29_999);
+    expect(windowsIn(processor.punctuate(1))).toEqual([]);
+    advance(1);
+    const out = processor.punctuate(1);
+    expect(windowsIn(out).map((w) => [w.machineId, w.count])).toEqual([['a', 2]]);
+    expect(on(out, 'out')[0]!.headers![WINDOW_HEADERS.trigger]).toBe('idle');
+    expect(on(out, 'changelog').map((r) => [r.key!.toString(), r.value === null])).toEqual([
+      [`Wa\u0000${T0}`, true],
+      ['P', false],
+    ]);
+    expect(processor.openWindows(1)).toBe(0);
+    // Nothing more to close.
+    advance(60_000);
+    expect(processor.punctuate(1)).toEqual([]);
+    // A reading for the closed window is now late.
+    const after = records(reading('a', T0 + 2 * MINUTE));
+    expect(on(await processor.process(1, after, batchInfo(after)), 'late')).toHaveLength(1);
+  });
+
+  test('a partition restored at its end is caught up, so it can go idle without a new batch', async () => {
+    const { processor, advance } = setup();
+    const windows = emptyPartition();
+    const restorer = new StateRestorer();
+    const first = setup().processor;
+    first.open(0, { windows, progress: undefined }, 0n);
+    const input = records(reading('a', T0));
+    for (const r of on(await first.process(0, input, batchInfo(input)), 'changelog')) restorer.apply(r.key, r.value);
+    processor.open(0, restorer.result(), 1n);
+    advance(30_000);
+    expect(windowsIn(processor.punctuate(0)).map((w) => w.machineId)).toEqual(['a']);
+  });
+
+  test('early updates, when asked for, emit running aggregates marked as not final', async () => {
+    const { processor } = setup({ earlyUpdates: true });
+    processor.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const input = records(reading('a', T0, 2), reading('a', T0 + MINUTE, 4));
+    const out = await processor.process(0, input, batchInfo(input));
+    expect(on(out, 'out').map((r) => r.headers)).toEqual([{ [WINDOW_HEADERS.final]: 'false' }]);
+    expect(windowsIn(out)[0]!.current.mean).toBe(3);
+  });
+
+  test('the progress record is the last changelog record of every transaction', async () => {
+    const { processor } = setup();
+    processor.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const input = records(reading('a', T0));
+    const changelog = on(await processor.process(0, input, batchInfo(input)), 'changelog');
+    expect(changelog.at(-1)!.key).toEqual(PROGRESS_KEY);
+  });
+});

@@ -1,0 +1,277 @@
+import { deadLetter, type DeadLetter } from '../../lib/dead-letter';
+import type { BatchInfo, IncomingRecord } from '../../lib/kafka/transactional';
+import type { OutgoingRecord, TopicBatch } from '../../lib/kafka/producer';
+import type { Logger } from '../../lib/logger';
+import { Counter, Gauge, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
+import { SerdeError, type Decoder, type Encoder } from '../../lib/serde';
+import { FEATURES, type SensorReading, type WindowFeatures, type WindowKey } from '../../schemas';
+import { closeIdle, finalize, processReading, windowKey, windowStartOf, type PartitionWindows, type WindowConfig } from './window';
+import { PROGRESS_KEY, encodeProgress, encodeWindow, windowStateKey, type PartitionProgress } from './window.state';
+
+/**
+ * The window processor around the pure rule (window.ts): per input partition it decodes readings,
+ * applies them, and turns what happened into records: final windows, late readings, dead letters
+ * and the changelog that lets another instance pick the partition up. It touches no Kafka client
+ * and no clock of its own; the runner (window.service.ts) feeds it batches inside transactions.
+ */
+
+export const STAGE = 'window';
+
+export interface WindowProcessorConfig extends WindowConfig {
+  /** A caught-up partition that receives nothing for this long closes its open windows. */
+  idleTimeoutMs: number;
+  /** Also emit each open window's running aggregates with every transaction (header pdm.window.final=false). */
+  earlyUpdates: boolean;
+}
+
+export interface WindowTopics {
+  output: string;
+  late: string;
+  deadLetter: string;
+  changelog: string;
+  /** The input, as named in dead-letter headers. */
+  input: string;
+}
+
+export interface WindowProcessorOptions {
+  config: WindowProcessorConfig;
+  topics: WindowTopics;
+  decodeReading: Decoder<SensorReading>;
+  encodeKey: Encoder<WindowKey>;
+  encodeFeatures: Encoder<WindowFeatures>;
+  clock: () => number;
+  metrics: Registry;
+  logger: Logger;
+}
+
+/** What the processor keeps for one input partition. */
+interface PartitionTask {
+  windows: PartitionWindows;
+  /** Input records before this offset are in the state already (a redelivered batch skips them). */
+  nextOffset: bigint | null;
+  /** Wall-clock time of the last batch (or of the restore). */
+  lastInputMs: number;
+  /** Whether the last batch reached the partition's end: only then can the partition be idle. */
+  caughtUp: boolean;
+}
+
+export const WINDOW_HEADERS = {
+  final: 'pdm.window.final',
+  trigger: 'pdm.window.trigger',
+  lateStreamTime: 'pdm.late.stream-time',
+  lateWindowEnd: 'pdm.late.window-end',
+} as const;
+
+type CloseTrigger = 'stream-time' | 'idle';
+
+function windowMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
+  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  return {
+    readings: reuse('pdm_window_readings_total', () => new Counter({ name: 'pdm_window_readings_total', help: 'Readings the window processor applied, by outcome (added, duplicate, late).', labelNames: ['outcome'], registers: [registry] })),
+    closed: reuse('pdm_window_windows_closed_total', () => new Counter({ name: 'pdm_window_windows_closed_total', help: 'Windows closed and emitted, by what closed them (stream-time, idle).', labelNames: ['trigger'], registers: [registry] })),
+    open: reuse(
+      'pdm_window_open_windows',
+      () =>
+        new Gauge({
+          name: 'pdm_window_open_windows',
+          help: 'Windows open in this instance, summed over its partitions.',
+          registers: [registry],
+          collect() {
+            let n = 0;
+            for (const task of tasks.values()) n += task.windows.open.size;
+            this.set(n);
+          },
+        }),
+    ),
+    streamTime: reuse(
+      'pdm_window_stream_time_seconds',
+      () =>
+        new Gauge({
+          name: 'pdm_window_stream_time_seconds',
+          help: 'Stream time (highest event time seen) of each partition this instance owns, as a Unix time.',
+          labelNames: ['partition'],
+          registers: [registry],
+          collect() {
+            this.reset();
+            for (const [partition, task] of tasks) if (Number.isFinite(task.windows.streamTimeMs)) this.set({ partition: String(partition) }, task.windows.streamTimeMs / 1000);
+          },
+        }),
+    ),
+  };
+}
+
+/** A reading the window rule can't apply: the reason for its dead-letter record, or undefined. */
+export function readingProblem(reading: SensorReading): string | undefined {
+  if (!Number.isSafeInteger(reading.timestamp)) return `timestamp ${reading.timestamp} is not a whole number of milliseconds`;
+  if (reading.machineId.length === 0) return 'machineId is empty';
+  for (const feature of FEATURES) {
+    const value = reading[feature];
+    if (value !== null && !Number.isFinite(value)) return `${feature} is ${value}, not a finite number`;
+  }
+  return undefined;
+}
+
+export class WindowProcessor {
+  private readonly tasks = new Map<number, PartitionTask>();
+  private readonly stage: StageMetrics;
+  private readonly metrics: ReturnType<typeof windowMetrics>;
+
+  constructor(private readonly options: WindowProcessorOptions) {
+    this.stage = stageMetrics(options.metrics);
+    this.metrics = windowMetrics(options.metrics, this.tasks);
+  }
+
+  /**
+   * Takes a partition on with its restored state. `endOffset` is where the input partition ends
+   * now: a partition restored at its end is caught up, and may go idle with no batch arriving.
+   */
+  open(partition: number, restored: { windows: PartitionWindows; progress: PartitionProgress | undefined }, endOffset: bigint): void {
+    const nextOffset = restored.progress?.nextOffset ?? null;
+    this.tasks.set(partition, { windows: restored.windows, nextOffset, lastInputMs: this.options.clock(), caughtUp: (nextOffset ?? 0n) >= endOffset });
+  }
+
+  close(partition: number): void {
+    this.tasks.delete(partition);
+  }
+
+  partitions(): number[] {
+    return [...this.tasks.keys()];
+  }
+
+  openWindows(partition: number): number {
+    return this.tasks.get(partition)?.windows.open.size ?? 0;
+  }
+
+  /** One batch of one partition, in offset order: the records its transaction must write. */
+  async process(partition: number, records: IncomingRecord[], batch: BatchInfo): Promise<TopicBatch[]> {
+    const task = this.tasks.get(partition);
+    if (!task) throw new Error(`partition ${partition} is not open in the window processor`);
+    const { config, topics } = this.options;
+    const out = new Outputs(topics);
+    const touched = new Set<string>();
+    const closedNow: WindowFeatures[] = [];
+
+    for (const record of records) {
+      if (task.nextOffset !== null && BigInt(record.offset) < task.nextOffset) continue;
+      this.stage.recordsIn.inc({ stage: STAGE });
+      const reading = await this.decode(partition, record, out);
+      if (!reading) continue;
+      const { outcome, closed } = processReading(task.windows, reading, config);
+      this.metrics.readings.inc({ outcome });
+      if (outcome === 'added') touched.add(windowKey(reading.machineId, windowStartOf(reading.timestamp, config.sizeMs)));
+      else if (outcome === 'late') out.late(record, task.windows.streamTimeMs, windowStartOf(reading.timestamp, config.sizeMs) + config.sizeMs);
+      closedNow.push(...closed);
+    }
+
+    for (const window of closedNow) this.emitFinal(out, window, 'stream-time');
+    for (const key of touched) {
+      const window = task.windows.open.get(key);
+      if (!window) continue; // closed in this batch: its tombstone is written
+      out.changelog.push({ key: windowStateKey(window.machineId, window.windowStartMs), value: encodeWindow(window), partition });
+      if (config.earlyUpdates) out.features(this.options.encodeKey, this.options.encodeFeatures, finalize(window), { [WINDOW_HEADERS.final]: 'false' });
+    }
+    for (const window of closedNow) out.changelog.push({ key: windowStateKey(window.machineId, window.windowStart), value: null, partition });
+
+    task.nextOffset = BigInt(batch.nextOffset);
+    task.lastInputMs = this.options.clock();
+    task.caughtUp = BigInt(batch.highWatermark) <= task.nextOffset;
+    out.changelog.push({ key: PROGRESS_KEY, value: encodeProgress(this.progress(task)), partition });
+    return out.batches(this.stage);
+  }
+
+  /**
+   * Wall-clock check of one partition: when it has been caught up and silent for the idle
+   * timeout, its open windows close now (window.ts closeIdle), so a machine that stopped
+   * talking still gets its last window.
+   */
+  punctuate(partition: number): TopicBatch[] {
+    const task = this.tasks.get(partition);
+    const { config, topics } = this.options;
+    if (!task || !task.caughtUp || task.windows.open.size === 0 || task.nextOffset === null) return [];
+    if (this.options.clock() - task.lastInputMs < config.idleTimeoutMs) return [];
+    const closed = closeIdle(task.windows, config);
+    const out = new Outputs(topics);
+    for (const window of closed) {
+      this.emitFinal(out, window, 'idle');
+      out.changelog.push({ key: windowStateKey(window.machineId, window.windowStart), value: null, partition });
+    }
+    out.changelog.push({ key: PROGRESS_KEY, value: encodeProgress(this.progress(task)), partition });
+    this.options.logger.info({ partition, windows: closed.length, idleMs: this.options.clock() - task.lastInputMs }, 'partition idle: closed its open windows');
+    return out.batches(this.stage);
+  }
+
+  private progress(task: PartitionTask): PartitionProgress {
+    const { sizeMs, graceMs } = this.options.config;
+    return { streamTimeMs: Number.isFinite(task.windows.streamTimeMs) ? task.windows.streamTimeMs : null, nextOffset: task.nextOffset ?? 0n, sizeMs, graceMs };
+  }
+
+  private emitFinal(out: Outputs, window: WindowFeatures, trigger: CloseTrigger): void {
+    out.features(this.options.encodeKey, this.options.encodeFeatures, window, { [WINDOW_HEADERS.final]: 'true', [WINDOW_HEADERS.trigger]: trigger });
+    this.metrics.closed.inc({ trigger });
+  }
+
+  /** The reading in `record`, or undefined after dead-lettering it. Registry outages throw (the batch is retried). */
+  private async decode(partition: number, record: IncomingRecord, out: Outputs): Promise<SensorReading | undefined> {
+    const refuse = (code: string, message: string) => {
+      out.deadLetters.push(
+        deadLetter({
+          key: record.key,
+          value: record.value,
+          source: { topic: this.options.topics.input, partition, offset: record.offset },
+          stage: STAGE,
+          code,
+          message,
+          failedAtMs: this.options.clock(),
+        }),
+      );
+      this.stage.recordsFailed.inc({ stage: STAGE, reason: code });
+      this.stage.deadLetters.inc({ stage: STAGE, reason: code });
+      this.options.logger.warn({ partition, offset: record.offset, code, reason: message }, 'reading dead-lettered');
+      return undefined;
+    };
+    if (record.value === null) return refuse('WINDOW_NO_VALUE', 'the record has no value (a tombstone on a readings topic)');
+    let reading: SensorReading;
+    try {
+      reading = await this.options.decodeReading(record.value);
+    } catch (err) {
+      if (err instanceof SerdeError && err.poison) return refuse(err.code, err.message);
+      throw err;
+    }
+    const problem = readingProblem(reading);
+    return problem ? refuse('WINDOW_READING_INVALID', problem) : reading;
+  }
+}
+
+/** The records one transaction writes, by topic. */
+class Outputs {
+  readonly windows: OutgoingRecord[] = [];
+  readonly lateReadings: OutgoingRecord[] = [];
+  readonly deadLetters: DeadLetter[] = [];
+  readonly changelog: OutgoingRecord[] = [];
+
+  constructor(private readonly topics: WindowTopics) {}
+
+  features(encodeKey: Encoder<WindowKey>, encodeFeatures: Encoder<WindowFeatures>, window: WindowFeatures, headers: Record<string, string>): void {
+    this.windows.push({ key: encodeKey({ machineId: window.machineId, windowStart: window.windowStart }), value: encodeFeatures(window), headers });
+  }
+
+  /** A late reading goes on as it came (key, value, headers), with why it was late. */
+  late(record: IncomingRecord, streamTimeMs: number, windowEndMs: number): void {
+    this.lateReadings.push({
+      key: record.key,
+      value: record.value,
+      headers: { ...record.headers, [WINDOW_HEADERS.lateStreamTime]: new Date(streamTimeMs).toISOString(), [WINDOW_HEADERS.lateWindowEnd]: new Date(windowEndMs).toISOString() },
+    });
+  }
+
+  batches(stage: StageMetrics): TopicBatch[] {
+    const batches: TopicBatch[] = [
+      { topic: this.topics.output, records: this.windows },
+      { topic: this.topics.late, records: this.lateReadings },
+      { topic: this.topics.deadLetter, records: this.deadLetters },
+    ];
+    for (const b of batches) if (b.records.length > 0) stage.recordsOut.inc({ stage: STAGE, topic: b.topic }, b.records.length);
+    batches.push({ topic: this.topics.changelog, records: this.changelog });
+    return batches;
+  }
+}
