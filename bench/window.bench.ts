@@ -118,7 +118,7 @@ function kafkaStreamsJar(print: (line: string) => void): string | undefined {
     }
   }
   print('  building the Kafka Streams job (mvn package, about 30 s the first time)...');
-  const build = spawnSync('mvn', ['-q', '-B', '-f', path.join(sources, 'pom.xml'), 'package', '-DskipTests'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const build = spawnSync('mvn', ['-q', '-B', '-Dstyle.color=never', '-f', path.join(sources, 'pom.xml'), 'package', '-DskipTests'], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (build.status !== 0 || !fs.existsSync(JAR)) throw new Error('building bench/kafka-streams failed (see the Maven output above)');
   return JAR;
 }
