@@ -8,6 +8,9 @@ import { registerSimulateCommand } from './simulate.command';
 import { registerStackCommands } from './stack.command';
 import { registerStartCommand } from './start.command';
 import { registerTopicsCommand } from './topics.command';
+import { registerTrainCommand } from './train.command';
+import { registerEvaluateCommand } from './evaluate.command';
+import { registerModelsCommand } from './models.command';
 
 const program = new Command('pdmctl')
   .description('pdm-stream: predictive maintenance on Apache Kafka')
@@ -21,6 +24,9 @@ registerSimulateCommand(program);
 registerReplayCommand(program);
 registerRunCommand(program);
 registerBenchCommand(program);
+registerTrainCommand(program);
+registerEvaluateCommand(program);
+registerModelsCommand(program);
 registerPendingCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -5,8 +5,6 @@ import type { Command } from 'commander';
  * the whole surface, and they say so plainly and exit non-zero instead of pretending to work.
  */
 const pending: Array<{ name: string; args?: string; description: string; issue: string }> = [
-  { name: 'train', description: 'fit a model from window features and export it to ONNX', issue: 'Models (#5)' },
-  { name: 'evaluate', description: 'score a model on a labelled dataset', issue: 'Models (#5)' },
 ];
 
 export function registerPendingCommands(program: Command): void {

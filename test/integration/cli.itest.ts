@@ -7,10 +7,10 @@ const pdmctl = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
   spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), ...args], { encoding: 'utf8', env, timeout: 120_000 });
 
 describe('pdmctl as a person runs it', () => {
-  test('a command that is not built yet says so and exits non-zero', () => {
-    const result = pdmctl(['train', '--epochs', '3']);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/pdmctl train is not built yet/);
+  test('train without a data source names the sources and exits non-zero', () => {
+    const result = pdmctl(['train']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/choose one source: --simulate, --from-csv FILE, --from-postgres/);
   });
 
   test('stack env prints export lines a shell can eval', () => {

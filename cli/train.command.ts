@@ -1,0 +1,191 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { parseDuration } from '../lib/duration';
+import { progressBar } from '../lib/progress';
+import type { WindowFeatures } from '../schemas';
+import { loadModelFolder } from '../models/contract';
+import { kafkaConnectionFromEnv } from '../lib/kafka/client';
+import { TOPICS } from '../lib/topics';
+import { readWindowsFromPostgres } from '../models/data/postgres';
+import { readWindowsFromTopic } from '../models/data/topic';
+import { simulateWindows } from '../models/data/simulated';
+import { readWindowsCsv, windowsCsv } from '../models/data/windows-table';
+import type { TruthFault } from '../models/events';
+import { atLeastAsGood, validationScore } from '../models/promotion';
+import { openOnnxModel } from '../models/runtime';
+import { currentVersion, modelsDir, promote, writeVersion } from '../models/store';
+import { DEFAULT_TRAIN_OPTIONS, OPSET, train, type Candidate, type TrainOptions } from '../models/train';
+import { connectionEnv } from './connections';
+
+interface Flags {
+  simulate?: boolean;
+  fromCsv?: string;
+  fromPostgres?: string | boolean;
+  fromTopic?: boolean;
+  truth?: string;
+  machines: string;
+  duration: string;
+  from: string;
+  interval: string;
+  seed: string;
+  scenario: string;
+  window: string;
+  kind: string;
+  version?: string;
+  promote: boolean;
+  forcePromote?: boolean;
+  lookback?: string;
+  horizon?: string;
+  period?: string;
+  exportCsv?: string;
+}
+
+/** The shipped default's data: 20 simulated machines, 30 days from a Monday, every 2 s, seed 1. */
+export const DEFAULT_SIMULATION = { machines: '20', duration: '30d', from: '2026-01-05T00:00:00Z', interval: '2s', seed: '1', scenario: 'mixed' };
+
+export function readTruth(file: string): TruthFault[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((line) => {
+      const f = JSON.parse(line) as { machineId: string; kind: string; category: string; onset: string; failureAt: string | null; end: string };
+      return { machineId: f.machineId, kind: f.kind, category: f.category, onsetMs: Date.parse(f.onset), failureMs: f.failureAt ? Date.parse(f.failureAt) : null, endMs: Date.parse(f.end) };
+    });
+}
+
+export interface SimulatedFlags {
+  machines: string;
+  duration: string;
+  from: string;
+  interval: string;
+  seed: string;
+  scenario: string;
+  window: string;
+}
+
+/** Simulated readings windowed offline, with a progress bar over event time. */
+export function simulatedData(flags: SimulatedFlags, label: string): { windows: WindowFeatures[]; truth: TruthFault[]; source: string; spanMs: number } {
+  const fromMs = Date.parse(flags.from);
+  if (!Number.isFinite(fromMs)) throw new Error(`--from ${flags.from} is not an ISO-8601 time`);
+  const spanMs = parseDuration(flags.duration);
+  const options = { machines: Number(flags.machines), intervalMs: parseDuration(flags.interval), fromMs, toMs: fromMs + spanMs, scenario: flags.scenario, seed: Number(flags.seed), faultyFraction: 0.3 };
+  const bar = progressBar(100, label);
+  const result = simulateWindows(options, { sizeMs: parseDuration(flags.window), graceMs: 5 * 60_000 }, (done, total) => bar.update(Math.round((100 * done) / total), `${new Date(fromMs + done).toISOString().slice(0, 13)}Z`));
+  bar.stop();
+  const truth = result.faults.map((f) => ({ machineId: f.machineId, kind: f.kind, category: f.category, onsetMs: f.onsetMs, failureMs: f.failureMs, endMs: f.endMs }));
+  const source = `simulate --machines ${flags.machines} --duration ${flags.duration} --from ${flags.from} --interval ${flags.interval} --seed ${flags.seed} --scenario ${flags.scenario} (windows of ${flags.window})`;
+  return { windows: result.windows, truth, source, spanMs };
+}
+
+async function loadData(flags: Flags): Promise<{ windows: WindowFeatures[]; truth: TruthFault[] | null; source: string }> {
+  const chosen = [flags.simulate, flags.fromCsv, flags.fromPostgres, flags.fromTopic].filter((v) => v !== undefined && v !== false).length;
+  if (chosen !== 1) throw new Error('choose one source: --simulate, --from-csv FILE, --from-postgres [TABLE] or --from-topic');
+  if (flags.simulate) {
+    const data = simulatedData(flags, 'simulate');
+    return { windows: data.windows, truth: data.truth, source: data.source };
+  }
+  const truth = flags.truth ? readTruth(flags.truth) : null;
+  if (flags.fromCsv) return { windows: readWindowsCsv(flags.fromCsv), truth, source: `csv ${flags.fromCsv}` };
+  if (flags.fromPostgres) {
+    const env = connectionEnv();
+    const table = typeof flags.fromPostgres === 'string' ? flags.fromPostgres : 'pdm.window_features';
+    const url = env.DATABASE_FOLLOWER_URL ?? env.DATABASE_URL;
+    if (!url) throw new Error('DATABASE_FOLLOWER_URL (or DATABASE_URL) is not set');
+    return { windows: await readWindowsFromPostgres(url, { table }), truth, source: `postgres ${table}` };
+  }
+  const env = connectionEnv();
+  const topic = `${env.PDM_TOPIC_PREFIX ?? ''}${TOPICS.windowFeatures}`;
+  const windows = await readWindowsFromTopic(kafkaConnectionFromEnv('pdmctl-train', env), env.SCHEMA_REGISTRY_URL ?? '', topic);
+  return { windows, truth, source: `topic ${topic}` };
+}
+
+function trainOptions(flags: Flags, source: string): TrainOptions {
+  const o = structuredClone(DEFAULT_TRAIN_OPTIONS);
+  o.source = source;
+  if (flags.lookback) o.forecaster.lookback = Number(flags.lookback);
+  if (flags.horizon) o.forecaster.horizon = Number(flags.horizon);
+  if (flags.period !== undefined) o.forecaster.period = Number(flags.period);
+  if (o.forecaster.period > o.forecaster.lookback) o.forecaster.period = 0;
+  return o;
+}
+
+/** Writes a candidate as a new version; promotes it when it is at least as good as the current one on its validation split. */
+async function store(root: string, candidate: Candidate, windows: WindowFeatures[], truth: TruthFault[] | null, flags: Flags): Promise<void> {
+  const manifest = writeVersion(root, candidate.manifest, candidate.onnx, OPSET, flags.version);
+  const where = `${manifest.name}/${manifest.version}`;
+  console.error(`Wrote ${root}/${where} (model.onnx ${manifest.onnx.bytes.toLocaleString('en')} bytes, sha256 ${manifest.onnx.sha256.slice(0, 16)}...)`);
+  if (!flags.promote) return;
+  const split = { fromMs: manifest.trainingData.split.validationFromMs, toMs: manifest.trainingData.split.testFromMs };
+  const sd = manifest.normalization.channelSd;
+  const candidateModel = await openOnnxModel(manifest, candidate.onnx);
+  const candidateScore = await validationScore(candidateModel, windows, split, truth, sd);
+  await candidateModel.close();
+  const current = currentVersion(root, manifest.name);
+  if (!current) {
+    promote(root, manifest.name, manifest.version, 'first version');
+    console.error(`Promoted ${where}: the first version of ${manifest.name}`);
+    return;
+  }
+  const loaded = loadModelFolder(`${root}/${manifest.name}/${current}`);
+  const currentModel = await openOnnxModel(loaded.manifest, loaded.onnx);
+  const currentScore = loaded.manifest.windowMs === manifest.windowMs ? await validationScore(currentModel, windows, split, truth, sd) : null;
+  await currentModel.close();
+  const describe = (s: typeof candidateScore) => (s ? `${s.metric} ${s.value.toFixed(4)}` : 'no score');
+  if (flags.forcePromote || (candidateScore && atLeastAsGood(candidateScore, currentScore))) {
+    promote(root, manifest.name, manifest.version, flags.forcePromote ? 'forced (--force-promote)' : `validation ${describe(candidateScore)} vs ${current} ${describe(currentScore)}`);
+    console.error(`Promoted ${where}: validation ${describe(candidateScore)}, ${current} had ${describe(currentScore)}`);
+  } else {
+    console.error(`Kept ${manifest.name}/${current} current: ${where} scored ${describe(candidateScore)} against ${describe(currentScore)} on the validation split${candidateScore ? '' : ' (a detector needs --truth to be compared)'}; promote it by hand with pdmctl models promote ${manifest.name} ${manifest.version}`);
+  }
+}
+
+const summary = (c: Candidate): string => {
+  const m = c.manifest.metrics as Record<string, unknown>;
+  if (c.kind === 'forecaster') {
+    const test = (m.test ?? m.validation) as { model: { scaledMaePerStep: number[] }; baselines: Record<string, { scaledMaePerStep: number[] }>; intervalCoverage: number; samples: number };
+    const rows = [['model', test.model.scaledMaePerStep], ...Object.entries(test.baselines).map(([k, v]) => [k, v.scaledMaePerStep] as const)];
+    return `forecaster, ${m.test ? 'test' : 'validation'} split (${test.samples} samples), MAE/spread per step:\n${rows.map(([k, v]) => `  ${String(k).padEnd(16)} ${(v as number[]).map((x) => x.toFixed(4)).join('  ')}`).join('\n')}\n  interval coverage ${test.intervalCoverage}`;
+  }
+  return `anomaly detector, validation split: ${JSON.stringify(m.validation)}`;
+};
+
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('fit the forecaster and the anomaly detector from window features, export them to ONNX, write and promote versions')
+    .option('--simulate', 'train on simulated machines windowed offline (no Kafka): see --machines, --duration, --seed')
+    .option('--from-csv <file>', 'window features from a CSV (machine_id,window_start,window_end,count,<feature>_<stat>...; models/README.md)')
+    .option('--from-postgres [table]', 'window features from Postgres (default table pdm.window_features, on DATABASE_FOLLOWER_URL)')
+    .option('--from-topic', 'window features from the compacted pdm.window-features.v1 (PDM_TOPIC_PREFIX applies), read to its end')
+    .option('--truth <file>', 'ground truth of faults (JSON lines of pdmctl simulate --truth), to train the detector on normal windows only')
+    .option('--machines <n>', 'simulated machines', DEFAULT_SIMULATION.machines)
+    .option('--duration <duration>', 'simulated event time', DEFAULT_SIMULATION.duration)
+    .option('--from <iso>', 'start of simulated event time', DEFAULT_SIMULATION.from)
+    .option('--interval <duration>', 'simulated reading interval', DEFAULT_SIMULATION.interval)
+    .option('--seed <n>', 'simulation seed (the same seed trains the same model, byte for byte)', DEFAULT_SIMULATION.seed)
+    .option('--scenario <scenario>', 'simulation scenario', DEFAULT_SIMULATION.scenario)
+    .option('--window <duration>', 'window length of simulated features', '1h')
+    .option('--kind <kind>', 'both, forecaster or anomaly', 'both')
+    .option('--lookback <n>', 'forecaster lookback in windows (default 168)')
+    .option('--horizon <n>', 'forecaster horizon in windows (default 6)')
+    .option('--period <n>', 'forecaster seasonal anchor in windows, 0 for the last value (default 168)')
+    .option('--version <vN>', 'version to write (default: the next number)')
+    .option('--no-promote', 'write the versions without promoting them')
+    .option('--force-promote', 'promote whatever the validation says')
+    .option('--export-csv <file>', 'also write the window features trained on as CSV')
+    .action(async (flags: Flags) => {
+      const started = Date.now();
+      const { windows, truth, source } = await loadData(flags);
+      if (flags.exportCsv) fs.writeFileSync(flags.exportCsv, windowsCsv(windows));
+      console.error(`${windows.length.toLocaleString('en')} windows of ${new Set(windows.map((w) => w.machineId)).size} machines from ${source}`);
+      const result = train(windows, truth, trainOptions(flags, source), (step) => console.error(`  ${step}`));
+      const root = modelsDir();
+      for (const candidate of [result.forecaster, result.anomaly]) {
+        if (flags.kind !== 'both' && flags.kind !== candidate.kind) continue;
+        console.error(summary(candidate));
+        await store(root, candidate, windows, truth, flags);
+      }
+      console.error(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    });
+}
