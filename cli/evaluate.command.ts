@@ -36,10 +36,14 @@ function pick(root: string, name: string, flag?: string): LoadedModel {
   return loadModelFolder(fs.existsSync(flag) ? flag : path.join(root, name, flag));
 }
 
-/** The SKAB settings of a run: the pipeline's five channels, and the eight columns the leaderboard used. */
+/**
+ * The SKAB settings of a run: the pipeline's five channels, and the eight columns the leaderboard
+ * used. Both alarm at score > 1 (T² or Q beyond its limit on the file's own 400 fit rows), fixed
+ * before looking at the labels: no setting is chosen on SKAB's scored rows.
+ */
 const SKAB_RUNS = [
   { label: 'pdm-stream PCA T²+Q, the pipeline\'s 5 channels', options: { ...SKAB_DEFAULTS } },
-  { label: 'pdm-stream PCA T²+Q, all 8 SKAB columns', options: { ...SKAB_DEFAULTS, columns: 'all' as const, threshold: 2 } },
+  { label: 'pdm-stream PCA T²+Q, all 8 SKAB columns', options: { ...SKAB_DEFAULTS, columns: 'all' as const } },
 ];
 
 async function skabReport(dir: string): Promise<string> {
@@ -60,7 +64,7 @@ async function skabReport(dir: string): Promise<string> {
   const o = SKAB_DEFAULTS;
   const lines = [
     `SKAB (${dir}): ${described}. The benchmark's protocol: for each file a PCA T²+Q detector is fitted on its first ${o.fitRows} rows and every later row is scored, through the ONNX graph on onnxruntime-node.`,
-    `Granularity: rows, i.e. 1-second windows of one reading each; the detector averages the last ${o.lookback}; ${Math.round(o.explained * 100)} % of variance kept, T² and Q limits at their ${o.limitQuantile} training quantile. The pipeline's channels are current, accX (Accelerometer1RMS), accY (Accelerometer2RMS), tempA (Temperature), tempB (Thermocouple); accZ has no SKAB column (null) and drops out. The eight-column row adds Pressure, Voltage and Volume Flow RateRMS, which the pipeline does not carry; its threshold (2) was chosen on SKAB itself.`,
+    `Granularity: rows, i.e. 1-second windows of one reading each; the detector averages the last ${o.lookback}; ${Math.round(o.explained * 100)} % of variance kept, T² and Q limits at their ${o.limitQuantile} training quantile. The pipeline's channels are current, accX (Accelerometer1RMS), accY (Accelerometer2RMS), tempA (Temperature), tempB (Thermocouple); accZ has no SKAB column (null) and drops out. The eight-column row adds Pressure, Voltage and Volume Flow RateRMS, which the pipeline does not carry. Every threshold is fixed in advance (score > 1: T² or Q beyond its 0.99 quantile on the file's fit rows); nothing is tuned on the scored labels. The target (F1 above 0.78 on the 5 channels) is not met: no 5-channel detector here beats alarming on every row.`,
     '',
     '| method | F1 | false alarm rate % | missed alarm rate % |',
     '| --- | --- | --- | --- |',

@@ -11,7 +11,7 @@ import { readWindowsFromTopic } from '../models/data/topic';
 import { simulateWindows } from '../models/data/simulated';
 import { readWindowsCsv, windowsCsv } from '../models/data/windows-table';
 import type { TruthFault } from '../models/events';
-import { atLeastAsGood, validationScore } from '../models/promotion';
+import { atLeastAsGood, describeScore as describe, validationScore } from '../models/promotion';
 import { openOnnxModel } from '../models/runtime';
 import { currentVersion, modelsDir, promote, writeVersion } from '../models/store';
 import { DEFAULT_TRAIN_OPTIONS, OPSET, train, type Candidate, type TrainOptions } from '../models/train';
@@ -131,12 +131,11 @@ async function store(root: string, candidate: Candidate, windows: WindowFeatures
   const currentModel = await openOnnxModel(loaded.manifest, loaded.onnx);
   const currentScore = loaded.manifest.windowMs === manifest.windowMs ? await validationScore(currentModel, windows, split, truth, sd) : null;
   await currentModel.close();
-  const describe = (s: typeof candidateScore) => (s ? `${s.metric} ${s.value.toFixed(4)}` : 'no score');
   if (flags.forcePromote || (candidateScore && atLeastAsGood(candidateScore, currentScore))) {
-    promote(root, manifest.name, manifest.version, flags.forcePromote ? 'forced (--force-promote)' : `validation ${describe(candidateScore)} vs ${current} ${describe(currentScore)}`);
-    console.error(`Promoted ${where}: validation ${describe(candidateScore)}, ${current} had ${describe(currentScore)}`);
+    promote(root, manifest.name, manifest.version, flags.forcePromote ? 'forced (--force-promote)' : `${describe(candidateScore)} vs ${current} ${describe(currentScore)}`);
+    console.error(`Promoted ${where}: ${describe(candidateScore)}; ${current} had ${describe(currentScore)}`);
   } else {
-    console.error(`Kept ${manifest.name}/${current} current: ${where} scored ${describe(candidateScore)} against ${describe(currentScore)} on the validation split${candidateScore ? '' : ' (a detector needs --truth to be compared)'}; promote it by hand with pdmctl models promote ${manifest.name} ${manifest.version}`);
+    console.error(`Kept ${manifest.name}/${current} current: ${where} scored ${describe(candidateScore)} against ${describe(currentScore)}${candidateScore ? '' : ' (a detector is compared on the machine faults of labelled data: it needs --truth)'}; promote it by hand with pdmctl models promote ${manifest.name} ${manifest.version}`);
   }
 }
 

@@ -51,10 +51,17 @@ export interface TrainOptions {
 
 export const FORECAST_CHANNELS: Channel[] = FEATURES.map((f) => `${f}.mean` as Channel);
 
+/**
+ * The detector's channels: the six means, and the current's maximum. An electrical fault raises
+ * the current by a few percent and, more and more often, spikes it to 1.4-2.2 times its level for
+ * a reading: the hourly mean barely moves, the hourly maximum does (models/README.md).
+ */
+export const DETECTOR_CHANNELS: Channel[] = [...FORECAST_CHANNELS, 'current.max'];
+
 /** The shipped default's settings (models/README.md says why). */
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   forecaster: { lookback: 168, horizon: 6, scaling: 'instance', calendar: true, period: 168, ridge: [0.001, 0.01, 0.1, 1, 10000], coverage: 0.9, minObserved: 0.75 },
-  anomaly: { channels: FORECAST_CHANNELS, lookback: 1, explained: 0.99, limitQuantile: 0.99, falseAlarmRate: 0.001, consecutive: 3, minObserved: 0.5 },
+  anomaly: { channels: DETECTOR_CHANNELS, lookback: 1, explained: 0.99, limitQuantile: 0.99, falseAlarmRate: 0.001, consecutive: 3, minObserved: 0.5 },
   trainShare: 0.7,
   validationShare: 0.15,
   source: 'unknown',
@@ -199,7 +206,7 @@ export function train(windows: readonly WindowFeatures[], truth: readonly TruthF
     contract: CONTRACT,
     name: options.names.anomaly,
     kind: 'anomaly' as const,
-    description: `PCA T²+Q detector on ${ao.channels.join(', ')} (log of current and vibration), averaged over the last ${ao.lookback} window(s); ${aParams.k} components carry ${Math.round(ao.explained * 100)} % of normal variance; T² and Q limits at their ${ao.limitQuantile} training quantile; threshold for a ${ao.falseAlarmRate} false-alarm rate on validation windows.`,
+    description: `PCA T²+Q detector on ${ao.channels.join(', ')} (log of current and vibration channels), averaged over the last ${ao.lookback} window(s); ${aParams.k} components carry ${Math.round(ao.explained * 100)} % of normal variance; T² and Q limits at their ${ao.limitQuantile} training quantile; threshold for a ${ao.falseAlarmRate} false-alarm rate on validation windows.`,
     windowMs,
     channels: ao.channels,
     lookback: ao.lookback,
@@ -207,7 +214,7 @@ export function train(windows: readonly WindowFeatures[], truth: readonly TruthF
     ...tensors(anomalySpec(aParams)),
     missing: missingRule(aMoments.mean, ao.minObserved),
     calendar: null,
-    normalization: { description: 'mean over the lookback; log(max(v, 0) + offset) for current and vibration; standardised by the training mean and spread', channelMean: roundAll(aParams.mean, 8), channelSd: roundAll(aParams.sd, 8) },
+    normalization: { description: 'mean over the lookback; log(max(v, 0) + offset) for current and vibration channels; standardised by the training mean and spread', channelMean: roundAll(aParams.mean, 8), channelSd: roundAll(aParams.sd, 8) },
     thresholds: { score: aParams.threshold, consecutive: ao.consecutive },
     limits: {},
     trainingData: { ...trainingData, windows: aTrain.length },
