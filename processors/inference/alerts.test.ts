@@ -1,0 +1,131 @@
+import { anomalySeverity, assessWindow, breachSeverity, emptyMachineAlerts, firstBreach, transitionId, type AlertPolicy, type WindowAssessment } from './alerts';
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 0, 5, 8);
+const policy: AlertPolicy = { forWindows: 3, clearWindows: 2, anomalyRatio: { warning: 1.3, critical: 2 }, breachLeadMs: { warning: 6 * HOUR, critical: 2 * HOUR } };
+const model = { name: 'pdm-anomaly', version: 'v2' };
+
+const anomaly = (i: number, score: number | undefined): WindowAssessment => ({
+  machineId: 'lathe-1',
+  windowEndMs: T0 + i * HOUR,
+  model,
+  anomaly: score === undefined ? undefined : { score, threshold: 1 },
+  breaches: [],
+  forecastFeatures: [],
+});
+
+/** Feeds scores window by window (undefined: the window is missing) and lists the transitions as `i:STATUS:SEVERITY`. */
+function run(scores: Array<number | undefined>, p = policy): string[] {
+  const state = emptyMachineAlerts();
+  const out: string[] = [];
+  scores.forEach((score, i) => {
+    if (score === undefined) return; // a missing window is never assessed
+    for (const t of assessWindow(state, anomaly(i, score), p)) out.push(`${i}:${t.status}:${t.severity}`);
+  });
+  return out;
+}
+
+describe('anomaly alerts: for, hysteresis, severity', () => {
+  test.each([
+    ['below the threshold: nothing', [0.5, 0.9, 1.0, 0.2], []],
+    ['fires on the third window in a row above', [1.1, 1.1, 1.1, 1.1], ['2:FIRING:INFO']],
+    ['a dip below resets the run', [1.1, 1.1, 0.9, 1.1, 1.1, 1.1], ['5:FIRING:INFO']],
+    ['a missing window neither continues nor breaks the run', [1.1, 1.1, undefined, 1.1], ['3:FIRING:INFO']],
+    ['resolves only after two clear windows in a row', [1.1, 1.1, 1.1, 0.5, 1.2, 0.5, 0.5, 0.5], ['2:FIRING:INFO', '6:RESOLVED:INFO']],
+    ['a rise in severity is a new FIRING of the same alert; a fall is not', [1.1, 1.1, 1.1, 1.5, 2.5, 1.1, 0.1, 0.1], ['2:FIRING:INFO', '3:FIRING:WARNING', '4:FIRING:CRITICAL', '7:RESOLVED:CRITICAL']],
+    ['fires again after resolving, as a new episode', [2, 2, 2, 0, 0, 2, 2, 2], ['2:FIRING:CRITICAL', '4:RESOLVED:CRITICAL', '7:FIRING:CRITICAL']],
+    ['exactly at the threshold is not above it', [1, 1, 1, 1], []],
+  ])('%s', (_label, scores, expected) => {
+    expect(run(scores)).toEqual(expected);
+  });
+
+  test('forWindows 1 and clearWindows 1 turn hysteresis off', () => {
+    expect(run([1.1, 0.5, 1.1], { ...policy, forWindows: 1, clearWindows: 1 })).toEqual(['0:FIRING:INFO', '1:RESOLVED:INFO', '2:FIRING:INFO']);
+  });
+
+  test('severity from score over threshold', () => {
+    expect([1.1, 1.3, 1.99, 2, 10].map((s) => anomalySeverity(s, 1, policy))).toEqual(['INFO', 'WARNING', 'WARNING', 'CRITICAL', 'CRITICAL']);
+  });
+
+  test('a transition says what, where and which model, and replays to the same id', () => {
+    const first = () => {
+      const state = emptyMachineAlerts();
+      return [0, 1, 2].flatMap((i) => assessWindow(state, anomaly(i, 1.5), policy));
+    };
+    const [fired] = first();
+    expect(fired).toMatchObject({
+      dedupKey: 'lathe-1/ANOMALY/*',
+      machineId: 'lathe-1',
+      status: 'FIRING',
+      severity: 'WARNING',
+      kind: 'ANOMALY',
+      feature: null,
+      windowEnd: T0 + 2 * HOUR,
+      predictedBreachAt: null,
+      score: 1.5,
+      threshold: 1,
+      modelName: 'pdm-anomaly',
+      modelVersion: 'v2',
+      message: 'lathe-1: anomaly score 1.50 against threshold 1.00',
+      createdAt: T0 + 2 * HOUR,
+    });
+    expect(fired!.alertId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(first()).toEqual([fired]);
+  });
+
+  test('transition ids differ between transitions of one alert', () => {
+    const ids = new Set([transitionId(['k', 1, 'FIRING', 'INFO', 1]), transitionId(['k', 1, 'FIRING', 'WARNING', 2]), transitionId(['k', 1, 'RESOLVED', 'WARNING', 3])]);
+    expect(ids.size).toBe(3);
+  });
+});
+
+describe('forecast breaches', () => {
+  const limit = { lower: 10, upper: 50 };
+  const series = (forecast: number[], spread = 2) => ({ forecast, lower: forecast.map((v) => v - spread), upper: forecast.map((v) => v + spread) });
+
+  test.each([
+    ['within limits and interval: none', [40, 42, 44], undefined],
+    ['the point forecast crosses the upper limit at step 2', [40, 45, 51], { atMs: T0 + 2 * HOUR, value: 51, direction: 'above', pointCrosses: true }],
+    ['the point forecast falls below the lower limit first', [20, 9, 60], { atMs: T0 + HOUR, value: 9, direction: 'below', pointCrosses: true }],
+    ['only the interval crosses', [40, 49, 44], { atMs: T0 + HOUR, value: 51, direction: 'above', pointCrosses: false }],
+    ['a point crossing later wins over an interval crossing earlier', [49, 40, 55], { atMs: T0 + 2 * HOUR, value: 55, pointCrosses: true }],
+  ])('%s', (_label, forecast, expected) => {
+    const breach = firstBreach('tempA', series(forecast), limit, T0, HOUR);
+    if (expected === undefined) expect(breach).toBeUndefined();
+    else expect(breach).toMatchObject({ feature: 'tempA', ...expected });
+  });
+
+  test('a limit that is null on one side is never crossed on that side', () => {
+    expect(firstBreach('accX', series([-100, -200]), { lower: null, upper: 1 }, T0, HOUR)).toBeUndefined();
+  });
+
+  test('severity from how soon, capped at WARNING when only the interval crosses', () => {
+    const at = (hours: number, pointCrosses = true) => breachSeverity({ feature: 'f', atMs: T0 + hours * HOUR, value: 1, limit: 0, direction: 'above', pointCrosses }, T0, policy);
+    expect([at(0), at(2), at(3), at(6), at(7)]).toEqual(['CRITICAL', 'CRITICAL', 'WARNING', 'WARNING', 'INFO']);
+    expect(at(0, false)).toBe('WARNING');
+  });
+
+  test('a breach fires after forWindows windows, carries the predicted time, and resolves when the forecast is back within limits', () => {
+    const state = emptyMachineAlerts();
+    const assess = (i: number, value: number | null) =>
+      assessWindow(
+        state,
+        {
+          machineId: 'pump-3',
+          windowEndMs: T0 + i * HOUR,
+          model: { name: 'pdm-forecaster', version: 'v1' },
+          breaches: value === null ? [] : [{ feature: 'tempA', atMs: T0 + (i + 4) * HOUR, value, limit: 50, direction: 'above', pointCrosses: true }],
+          forecastFeatures: ['tempA', 'current'],
+        },
+        policy,
+      );
+    expect([assess(0, 51), assess(1, 52)].flat()).toEqual([]);
+    const [fired] = assess(2, 53);
+    expect(fired).toMatchObject({ dedupKey: 'pump-3/FORECAST_BREACH/tempA', kind: 'FORECAST_BREACH', feature: 'tempA', severity: 'WARNING', predictedBreachAt: T0 + 6 * HOUR, score: 53, threshold: 50 });
+    expect(fired!.message).toBe(`pump-3: tempA forecast rises above its limit 50.00 at ${new Date(T0 + 6 * HOUR).toISOString()} (53.00)`);
+    expect(assess(3, null)).toEqual([]);
+    const [resolved] = assess(4, null);
+    expect(resolved).toMatchObject({ status: 'RESOLVED', dedupKey: 'pump-3/FORECAST_BREACH/tempA', predictedBreachAt: null });
+    expect(state.conditions.size).toBe(0);
+  });
+});
