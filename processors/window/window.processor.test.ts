@@ -16,7 +16,7 @@ import { PROGRESS_KEY, StateRestorer, decodeProgress } from './window.state';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 0, 5, 8);
-const topics = { input: 'in', output: 'out', late: 'late', deadLetter: 'dlq', changelog: 'changelog' };
+const topics = { input: 'in', output: 'out', outputPartitions: 2, late: 'late', deadLetter: 'dlq', changelog: 'changelog' };
 const config: WindowProcessorConfig = { sizeMs: 10 * MINUTE, graceMs: MINUTE, idleTimeoutMs: 30_000, earlyUpdates: false };
 
 const reading = (machineId: string, timestamp: number, current: number | null = 1): SensorReading => ({ machineId, timestamp, current, accX: 0.5, accY: null, accZ: 0.25, tempA: 40 + current! / 10, tempB: 30 });
@@ -81,6 +81,8 @@ describe('WindowProcessor', () => {
     ]);
     expect(emitted[0]!.current).toEqual({ count: 2, mean: 2, min: 1, max: 3, stddev: 1 });
     expect(emitted[0]!.accY).toEqual({ count: 0, mean: null, min: null, max: null, stddev: null });
+    // Input partition 0 of 2 output partitions: every window of the partition's machines in partition 0.
+    expect(on(out2, 'out').map((r) => r.partition)).toEqual([0, 0]);
     expect(on(out2, 'out').map((r) => r.headers)).toEqual([
       { [WINDOW_HEADERS.final]: 'true', [WINDOW_HEADERS.trigger]: 'stream-time' },
       { [WINDOW_HEADERS.final]: 'true', [WINDOW_HEADERS.trigger]: 'stream-time' },
@@ -203,6 +205,7 @@ describe('WindowProcessor', () => {
     const out = processor.punctuate(1);
     expect(windowsIn(out).map((w) => [w.machineId, w.count])).toEqual([['a', 2]]);
     expect(on(out, 'out')[0]!.headers![WINDOW_HEADERS.trigger]).toBe('idle');
+    expect(on(out, 'out')[0]!.partition).toBe(1);
     expect(on(out, 'changelog').map((r) => [r.key!.toString(), r.value === null])).toEqual([
       [`Wa\u0000${T0}`, true],
       ['P', false],

@@ -26,6 +26,12 @@ export interface WindowProcessorConfig extends WindowConfig {
 
 export interface WindowTopics {
   output: string;
+  /**
+   * Partitions of the output topic. A window record goes to partition (input partition mod this):
+   * the readings are keyed by machine id, so every window of a machine lands in one partition, in
+   * order, where a consumer that keeps per-machine state (the inference processor) finds them all.
+   */
+  outputPartitions: number;
   late: string;
   deadLetter: string;
   changelog: string;
@@ -147,7 +153,7 @@ export class WindowProcessor {
     const task = this.tasks.get(partition);
     if (!task) throw new Error(`partition ${partition} is not open in the window processor`);
     const { config, topics } = this.options;
-    const out = new Outputs(topics);
+    const out = new Outputs(topics, partition);
     const touched = new Set<string>();
     const closedNow: WindowFeatures[] = [];
 
@@ -190,7 +196,7 @@ export class WindowProcessor {
     if (!task || !task.caughtUp || task.windows.open.size === 0 || task.nextOffset === null) return [];
     if (this.options.clock() - task.lastInputMs < config.idleTimeoutMs) return [];
     const closed = closeIdle(task.windows, config);
-    const out = new Outputs(topics);
+    const out = new Outputs(topics, partition);
     for (const window of closed) {
       this.emitFinal(out, window, 'idle');
       out.changelog.push({ key: windowStateKey(window.machineId, window.windowStart), value: null, partition });
@@ -249,10 +255,14 @@ class Outputs {
   readonly deadLetters: DeadLetter[] = [];
   readonly changelog: OutgoingRecord[] = [];
 
-  constructor(private readonly topics: WindowTopics) {}
+  constructor(
+    private readonly topics: WindowTopics,
+    private readonly inputPartition: number,
+  ) {}
 
   features(encodeKey: Encoder<WindowKey>, encodeFeatures: Encoder<WindowFeatures>, window: WindowFeatures, headers: Record<string, string>): void {
-    this.windows.push({ key: encodeKey({ machineId: window.machineId, windowStart: window.windowStart }), value: encodeFeatures(window), headers });
+    const partition = this.inputPartition % this.topics.outputPartitions;
+    this.windows.push({ key: encodeKey({ machineId: window.machineId, windowStart: window.windowStart }), value: encodeFeatures(window), headers, partition });
   }
 
   /** A late reading goes on as it came (key, value, headers), with why it was late. */

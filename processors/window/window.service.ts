@@ -52,8 +52,9 @@ export const windowService: ServiceDefinition = {
 
     const inputPartitions = await partitionCount(connection, topics.input);
     if (inputPartitions === undefined) throw new PdmError('TOPIC_MISSING', `topic ${topics.input} does not exist: run \`npx pdmctl topics\` first`);
-    for (const topic of [topics.output, topics.late, topics.deadLetter]) {
-      if ((await partitionCount(connection, topic)) === undefined) throw new PdmError('TOPIC_MISSING', `topic ${topic} does not exist: run \`npx pdmctl topics\` first`);
+    const outputPartitions = await partitionCount(connection, topics.output);
+    for (const [topic, count] of [[topics.output, outputPartitions], [topics.late, await partitionCount(connection, topics.late)], [topics.deadLetter, await partitionCount(connection, topics.deadLetter)]] as const) {
+      if (count === undefined) throw new PdmError('TOPIC_MISSING', `topic ${topic} does not exist: run \`npx pdmctl topics\` first`);
     }
     // The changelog is co-partitioned with the input: partition p's state lives in partition p.
     const [changelog] = await ensureTopics(connection, [changelogSpec(topics.changelog, inputPartitions)]);
@@ -68,7 +69,7 @@ export const windowService: ServiceDefinition = {
     ]);
     const processor = new WindowProcessor({
       config: settings.window,
-      topics,
+      topics: { ...topics, outputPartitions: outputPartitions! },
       decodeReading: serde.decoder<SensorReading>(avroType(SCHEMA_FILES.sensorReading)),
       encodeKey,
       encodeFeatures,

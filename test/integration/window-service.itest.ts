@@ -5,6 +5,7 @@ import { createLogger } from '../../lib/logger';
 import { createRegistry as createMetrics } from '../../lib/metrics';
 import { repoRoot } from '../../lib/paths';
 import { TOPICS } from '../../lib/topics';
+import { SCHEMA_FILES, avroType, type WindowKey } from '../../schemas';
 import { openReadingsOutput } from '../../producers/runtime';
 import { consumeAll } from './consume';
 import { testEnv, uniqueName, useIsolatedTopics } from './servers';
@@ -72,6 +73,13 @@ describe('pdmctl run window', () => {
     const windows = await consumeAll(env.kafkaBrokers, `${prefix}${TOPICS.windowFeatures}`, { expected: 9, timeoutMs: 60_000 });
     if (windows.length !== 9) process.stderr.write(first.output());
     expect(windows).toHaveLength(9);
+    // Every window of a machine is in one partition (its readings' partition), so per-machine consumers see them in order.
+    const partitionsOf = new Map<string, Set<number>>();
+    for (const w of windows) {
+      const { machineId } = avroType(SCHEMA_FILES.windowKey).fromBuffer(w.key!.subarray(5)) as WindowKey;
+      partitionsOf.set(machineId, (partitionsOf.get(machineId) ?? new Set()).add(w.partition));
+    }
+    expect([...partitionsOf.values()].map((p) => p.size)).toEqual([1, 1, 1]);
     const port = /"metrics":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(first.output())?.[1];
     expect(port).toBeDefined();
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
