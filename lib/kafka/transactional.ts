@@ -280,6 +280,9 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
       const records: IncomingRecord[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: headersAsText(m.headers), offset: m.offset, timestampMs: Number(m.timestamp) }));
       const next = (BigInt(batch.lastOffset()) + 1n).toString();
       const task = await taskFor(batch.partition, heartbeat);
+      // kafkajs heartbeats only between batches: keep the membership alive while this one waits
+      // for its task's restore or a slow process() (a sink retrying its database).
+      const beat = setInterval(() => void heartbeat().catch(() => undefined), 1000);
       try {
         await exclusive(task, async () => {
           if (task.closed) throw new Error(`partition ${batch.partition} was revoked while its batch waited`);
@@ -291,6 +294,8 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
         // The processor's state may hold this batch while Kafka does not: start the partition over.
         await closeTask(task, 'transaction failed');
         throw err;
+      } finally {
+        clearInterval(beat);
       }
       resolveOffset(batch.lastOffset());
       metrics?.lag.set({ stage: metrics.stage, topic: options.inputTopic, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(next)));
