@@ -1,0 +1,86 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { manifestSchema } from '../../models/contract';
+import type { Channel } from '../../models/features';
+import type { WindowFeatures } from '../../schemas';
+import { emptyHistory, modelInput, remember } from './lookback';
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 0, 5, 0);
+const stats = (mean: number | null) => (mean === null ? { count: 0, mean: null, min: null, max: null, stddev: null } : { count: 10, mean, min: mean - 1, max: mean + 1, stddev: 0.5 });
+const window = (i: number, current: number | null, tempA: number | null = 40): WindowFeatures => ({
+  machineId: 'lathe-1',
+  windowStart: T0 + i * HOUR,
+  windowEnd: T0 + (i + 1) * HOUR,
+  count: 10,
+  current: stats(current),
+  accX: stats(0.1),
+  accY: stats(0.1),
+  accZ: stats(0.1),
+  tempA: stats(tempA),
+  tempB: stats(30),
+});
+const manifest = { channels: ['current.mean', 'tempA.max'] as Channel[], lookback: 4, windowMs: HOUR, missing: { rule: 'ffill-bfill-mean' as const, description: '', fallback: [7, 35], minObserved: 0.5 } };
+
+describe('machine history', () => {
+  test('keeps the last `keep` windows on the grid and reports what is too old to matter', () => {
+    const h = emptyHistory();
+    expect([0, 1, 2, 3, 4].map((i) => remember(h, window(i, i), 3, HOUR))).toEqual(['added', 'added', 'added', 'added', 'added']);
+    expect([...h.windows.keys()].map((s) => (s - T0) / HOUR)).toEqual([2, 3, 4]);
+    expect(remember(h, window(1, 9), 3, HOUR)).toBe('too-old');
+    expect(remember(h, window(3, 9), 3, HOUR)).toBe('replaced');
+    // An out-of-order window inside the span is kept; a jump ahead evicts what falls behind.
+    expect(remember(h, window(10, 1), 3, HOUR)).toBe('added');
+    expect([...h.windows.keys()].map((s) => (s - T0) / HOUR)).toEqual([10]);
+  });
+});
+
+describe('model input', () => {
+  const full = () => {
+    const h = emptyHistory();
+    for (let i = 0; i < 6; i++) remember(h, window(i, 10 + i), 8, HOUR);
+    return h;
+  };
+
+  test('the last L windows, oldest first, channels in the manifest order, row-major', () => {
+    const input = modelInput(full(), manifest, T0 + 5 * HOUR, HOUR);
+    expect(input.ready).toBe(true);
+    if (!input.ready) return;
+    expect([...input.x]).toEqual([12, 41, 13, 41, 14, 41, 15, 41]);
+    expect([...input.mask]).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(input.x).toBeInstanceOf(Float32Array);
+  });
+
+  test('a missing window and a null feature are filled forward and masked', () => {
+    const h = emptyHistory();
+    for (const w of [window(0, 10), window(1, null), window(3, 13)]) remember(h, w, 8, HOUR);
+    const input = modelInput(h, manifest, T0 + 3 * HOUR, HOUR);
+    if (!input.ready) throw new Error(input.reason);
+    // rows: 0 (10, 41), 1 (null -> 10, 41), 2 missing (10, 41), 3 (13, 41)
+    expect([...input.x]).toEqual([10, 41, 10, 41, 10, 41, 13, 41]);
+    expect([...input.mask]).toEqual([1, 1, 0, 1, 0, 0, 1, 1]);
+    expect(input.observed).toBe(5 / 8);
+  });
+
+  test('a machine with too little history is warming up, never guessed at', () => {
+    const h = emptyHistory();
+    remember(h, window(5, 10), 8, HOUR);
+    const input = modelInput(h, manifest, T0 + 5 * HOUR, HOUR);
+    expect(input).toEqual({ ready: false, observed: 0.25, reason: 'warming up: 25 % of the last 4 windows observed, the model needs 50 %' });
+  });
+
+  test('windows of another length are refused', () => {
+    expect(modelInput(full(), manifest, T0 + 5 * HOUR, 600_000)).toMatchObject({ ready: false, reason: 'windows of 600000 ms, the model takes 3600000 ms' });
+  });
+
+  test('the shipped detector\'s manifest builds an input of its own shape', () => {
+    const root = path.join(__dirname, '..', '..', 'models', 'pdm-anomaly');
+    const version = fs.readFileSync(path.join(root, 'current'), 'utf8').trim();
+    const shipped = manifestSchema.parse(JSON.parse(fs.readFileSync(path.join(root, version, 'manifest.json'), 'utf8')));
+    const h = emptyHistory();
+    for (let i = 0; i < shipped.lookback; i++) remember(h, window(i, 10 + (i % 3)), shipped.lookback, shipped.windowMs);
+    const input = modelInput(h, shipped, T0 + (shipped.lookback - 1) * HOUR, HOUR);
+    if (!input.ready) throw new Error(input.reason);
+    expect(input.x).toHaveLength(shipped.lookback * shipped.channels.length);
+  });
+});
