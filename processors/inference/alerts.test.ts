@@ -8,7 +8,7 @@ const model = { name: 'pdm-anomaly', version: 'v2' };
 const anomaly = (i: number, score: number | undefined): WindowAssessment => ({
   machineId: 'lathe-1',
   windowEndMs: T0 + i * HOUR,
-  model,
+  models: { anomaly: model },
   anomaly: score === undefined ? undefined : { score, threshold: 1 },
   breaches: [],
   forecastFeatures: [],
@@ -113,7 +113,7 @@ describe('forecast breaches', () => {
         {
           machineId: 'pump-3',
           windowEndMs: T0 + i * HOUR,
-          model: { name: 'pdm-forecaster', version: 'v1' },
+          models: { forecast: { name: 'pdm-forecaster', version: 'v1' } },
           breaches: value === null ? [] : [{ feature: 'tempA', atMs: T0 + (i + 4) * HOUR, value, limit: 50, direction: 'above', pointCrosses: true }],
           forecastFeatures: ['tempA', 'current'],
         },
@@ -121,7 +121,7 @@ describe('forecast breaches', () => {
       );
     expect([assess(0, 51), assess(1, 52)].flat()).toEqual([]);
     const [fired] = assess(2, 53);
-    expect(fired).toMatchObject({ dedupKey: 'pump-3/FORECAST_BREACH/tempA', kind: 'FORECAST_BREACH', feature: 'tempA', severity: 'WARNING', predictedBreachAt: T0 + 6 * HOUR, score: 53, threshold: 50 });
+    expect(fired).toMatchObject({ dedupKey: 'pump-3/FORECAST_BREACH/tempA', kind: 'FORECAST_BREACH', feature: 'tempA', severity: 'WARNING', predictedBreachAt: T0 + 6 * HOUR, score: 53, threshold: 50, modelName: 'pdm-forecaster', modelVersion: 'v1' });
     expect(fired!.message).toBe(`pump-3: tempA forecast rises above its limit 50.00 at ${new Date(T0 + 6 * HOUR).toISOString()} (53.00)`);
     expect(assess(3, null)).toEqual([]);
     const [resolved] = assess(4, null);

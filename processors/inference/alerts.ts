@@ -35,10 +35,16 @@ export interface AlertPolicy {
 }
 
 /** What the models said about one window of one machine. */
+export interface ModelRef {
+  name: string;
+  version: string;
+}
+
 export interface WindowAssessment {
   machineId: string;
   windowEndMs: number;
-  model: { name: string; version: string };
+  /** The models that made this window's decisions: each alert names the one that raised it. */
+  models: { anomaly?: ModelRef; forecast?: ModelRef };
   /** The detector's score and threshold, when it scored this window. */
   anomaly?: { score: number; threshold: number };
   /** Per feature, the first forecast step that crosses a limit, when one does. */
@@ -158,6 +164,7 @@ export function assessWindow(state: MachineAlerts, assessment: WindowAssessment,
       if (!o.holds) continue;
       state.conditions.set(key, (condition = { kind: o.kind, feature: o.feature, run: 0, firing: null }));
     }
+    const model = (o.kind === 'ANOMALY' ? assessment.models.anomaly : assessment.models.forecast) ?? { name: 'unknown', version: 'unknown' };
     const emit = (status: 'FIRING' | 'RESOLVED', severity: Severity, message: string) => {
       const episodeMs = condition!.firing?.sinceMs ?? assessment.windowEndMs;
       transitions.push({
@@ -172,8 +179,8 @@ export function assessWindow(state: MachineAlerts, assessment: WindowAssessment,
         predictedBreachAt: status === 'FIRING' ? o.predictedBreachAt : null,
         score: o.score,
         threshold: o.threshold,
-        modelName: assessment.model.name,
-        modelVersion: assessment.model.version,
+        modelName: model.name,
+        modelVersion: model.version,
         message,
         createdAt: assessment.windowEndMs,
       });

@@ -1,0 +1,171 @@
+import type { Manifest } from '../../models/contract';
+import { calendarOneHot } from '../../models/forecaster';
+import type { OnnxModel } from '../../models/runtime';
+import type { AlertEvent, WindowFeatures } from '../../schemas';
+import { assessWindow, emptyMachineAlerts, firstBreach, type AlertPolicy, type ForecastBreach, type MachineAlerts, type WindowAssessment } from './alerts';
+import { emptyHistory, modelInput, remember, type MachineHistory } from './lookback';
+import { stableRunner, type StableRunner } from './stable-batches';
+
+/**
+ * The inference step without Kafka: final windows in, alert transitions out. For every machine it
+ * keeps the recent windows (lookback.ts) and the alert conditions (alerts.ts); each new window of
+ * a machine is scored by the detector and forecast by the forecaster, machines whose windows
+ * arrive together batched into one ONNX run per model. Windows of one machine are assessed in
+ * event-time order, one at a time, so hysteresis counts windows, not batches.
+ */
+
+export interface DeployedModel {
+  manifest: Manifest;
+  model: OnnxModel;
+  /** Batches that leave every row's numbers as they would be alone (stable-batches.ts). */
+  runner: StableRunner;
+}
+
+/** A loaded model, ready for the core: its stable batch slots measured once. */
+export async function deploy(manifest: Manifest, model: OnnxModel): Promise<DeployedModel> {
+  return { manifest, model, runner: await stableRunner(model, manifest) };
+}
+
+export interface DeployedModels {
+  detector?: DeployedModel;
+  forecaster?: DeployedModel;
+}
+
+export interface MachineState {
+  history: MachineHistory;
+  alerts: MachineAlerts;
+}
+
+export interface CoreResult {
+  transitions: AlertEvent[];
+  /** Machines whose newest window could not be assessed yet, with why (warming up, gaps). */
+  warmingUp: Map<string, string>;
+  /** Windows assessed, and the size of each ONNX run. */
+  assessed: number;
+  runs: Array<{ model: 'detector' | 'forecaster'; batch: number }>;
+}
+
+const featureOf = (channel: string): string => channel.split('.')[0]!;
+
+
+export class InferenceCore {
+  readonly machines = new Map<string, MachineState>();
+
+  constructor(private readonly policy: AlertPolicy) {}
+
+  /** How many windows each machine must keep: the longest lookback in use. */
+  private keep(models: DeployedModels): number {
+    return Math.max(1, models.detector?.manifest.lookback ?? 1, models.forecaster?.manifest.lookback ?? 1);
+  }
+
+  private machine(machineId: string): MachineState {
+    let state = this.machines.get(machineId);
+    if (!state) this.machines.set(machineId, (state = { history: emptyHistory(), alerts: emptyMachineAlerts() }));
+    return state;
+  }
+
+  async assess(windows: readonly WindowFeatures[], models: DeployedModels): Promise<CoreResult> {
+    const result: CoreResult = { transitions: [], warmingUp: new Map(), assessed: 0, runs: [] };
+    // Each machine's windows in event-time order; round k takes every machine's k-th window.
+    const byMachine = new Map<string, WindowFeatures[]>();
+    for (const w of windows) {
+      let list = byMachine.get(w.machineId);
+      if (!list) byMachine.set(w.machineId, (list = []));
+      list.push(w);
+    }
+    for (const list of byMachine.values()) list.sort((a, b) => a.windowStart - b.windowStart);
+    const keep = this.keep(models);
+    const rounds = Math.max(0, ...[...byMachine.values()].map((l) => l.length));
+    for (let k = 0; k < rounds; k++) {
+      const due: WindowFeatures[] = [];
+      for (const [machineId, list] of [...byMachine.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const window = list[k];
+        if (!window) continue;
+        const state = this.machine(machineId);
+        const before = state.history.latestStartMs;
+        remember(state.history, window, keep, window.windowEnd - window.windowStart);
+        // Only a window that moves the machine forward is assessed; a late copy of an older one
+        // updates the history for later lookbacks but decides nothing now.
+        if (window.windowStart > before) due.push(window);
+      }
+      await this.assessRound(due, models, result);
+    }
+    return result;
+  }
+
+  private async assessRound(due: readonly WindowFeatures[], models: DeployedModels, result: CoreResult): Promise<void> {
+    const scores = await this.runDetector(due, models.detector, result);
+    const breaches = await this.runForecaster(due, models.forecaster, result);
+    for (const window of due) {
+      const state = this.machines.get(window.machineId)!;
+      const anomaly = scores.get(window.machineId);
+      const forecast = breaches.get(window.machineId);
+      if (!anomaly && !forecast) continue;
+      const assessment: WindowAssessment = {
+        machineId: window.machineId,
+        windowEndMs: window.windowEnd,
+        models: { anomaly: models.detector?.manifest, forecast: models.forecaster?.manifest },
+        anomaly,
+        breaches: forecast?.breaches ?? [],
+        forecastFeatures: forecast?.features ?? [],
+      };
+      result.assessed++;
+      result.transitions.push(...assessWindow(state.alerts, assessment, this.policy));
+    }
+  }
+
+  /** The model's outputs for each window whose input is ready, in runs of the model's stable slots. */
+  private async run(due: readonly WindowFeatures[], deployed: DeployedModel, result: CoreResult, kind: 'detector' | 'forecaster') {
+    const { manifest, runner } = deployed;
+    const ready: Array<{ window: WindowFeatures; x: Float32Array; mask: Float32Array; calendar?: Float32Array }> = [];
+    for (const window of due) {
+      const input = modelInput(this.machines.get(window.machineId)!.history, manifest, window.windowStart, window.windowEnd - window.windowStart);
+      if (!input.ready) {
+        result.warmingUp.set(window.machineId, input.reason);
+        continue;
+      }
+      ready.push({ window, x: input.x, mask: input.mask, calendar: manifest.calendar ? Float32Array.from(calendarOneHot(window.windowEnd)) : undefined });
+    }
+    const outputs: Array<{ window: WindowFeatures; at: (role: string) => Float32Array }> = [];
+    for (let start = 0; start < ready.length; start += runner.slots.length) {
+      const chunk = ready.slice(start, start + runner.slots.length);
+      const out = await runner.run(chunk);
+      result.runs.push({ model: kind, batch: chunk.length });
+      chunk.forEach((r, i) => outputs.push({ window: r.window, at: (role) => out[i]![role]! }));
+    }
+    return outputs;
+  }
+
+  private async runDetector(due: readonly WindowFeatures[], deployed: DeployedModel | undefined, result: CoreResult): Promise<Map<string, { score: number; threshold: number }>> {
+    const scores = new Map<string, { score: number; threshold: number }>();
+    if (!deployed || due.length === 0) return scores;
+    const threshold = deployed.manifest.thresholds.score!;
+    for (const { window, at } of await this.run(due, deployed, result, 'detector')) scores.set(window.machineId, { score: at('score')[0]!, threshold });
+    return scores;
+  }
+
+  private async runForecaster(due: readonly WindowFeatures[], deployed: DeployedModel | undefined, result: CoreResult): Promise<Map<string, { breaches: ForecastBreach[]; features: string[] }>> {
+    const found = new Map<string, { breaches: ForecastBreach[]; features: string[] }>();
+    if (!deployed || due.length === 0) return found;
+    const { manifest } = deployed;
+    const H = manifest.horizon;
+    const C = manifest.channels.length;
+    const limited = manifest.channels.map((channel, c) => ({ channel, c, limit: manifest.limits[channel] })).filter((l) => l.limit && (l.limit.lower !== null || l.limit.upper !== null));
+    const features = [...new Set(limited.map((l) => featureOf(l.channel)))];
+    for (const { window, at } of await this.run(due, deployed, result, 'forecaster')) {
+      const series = { forecast: at('forecast'), lower: at('lower'), upper: at('upper') };
+      const breaches: ForecastBreach[] = [];
+      for (const { channel, c, limit } of limited) {
+        const pick = (values: Float32Array) => Array.from({ length: H }, (_, h) => values[h * C + c]!);
+        const breach = firstBreach(featureOf(channel), { forecast: pick(series.forecast), lower: pick(series.lower), upper: pick(series.upper) }, limit!, window.windowEnd, manifest.windowMs);
+        if (!breach) continue;
+        // One condition per feature: the earliest breach among its channels.
+        const existing = breaches.findIndex((b) => b.feature === breach.feature);
+        if (existing < 0) breaches.push(breach);
+        else if (breach.atMs < breaches[existing]!.atMs) breaches[existing] = breach;
+      }
+      found.set(window.machineId, { breaches, features });
+    }
+    return found;
+  }
+}
