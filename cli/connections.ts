@@ -15,5 +15,7 @@ export function connectionEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proc
   const local = stackEnv();
   const merged: NodeJS.ProcessEnv = { ...env };
   for (const name of missing) merged[name] = local[name];
+  // The local database comes with the local stack's role passwords (sink-postgres' pdm_writer and pdm_analyst).
+  if (missing.includes('DATABASE_URL')) for (const name of ['PDM_WRITER_PASSWORD', 'PDM_ANALYST_PASSWORD']) merged[name] ??= local[name];
   return merged;
 }

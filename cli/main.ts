@@ -11,6 +11,7 @@ import { registerTopicsCommand } from './topics.command';
 import { registerTrainCommand } from './train.command';
 import { registerEvaluateCommand } from './evaluate.command';
 import { registerModelsCommand } from './models.command';
+import { registerDbCommands } from './db.command';
 
 const program = new Command('pdmctl')
   .description('pdm-stream: predictive maintenance on Apache Kafka')
@@ -27,6 +28,7 @@ registerBenchCommand(program);
 registerTrainCommand(program);
 registerEvaluateCommand(program);
 registerModelsCommand(program);
+registerDbCommands(program);
 registerPendingCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

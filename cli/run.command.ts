@@ -14,6 +14,9 @@ import { connectionEnv } from './connections';
  */
 export const serviceDefinitions: Partial<Record<PipelineServiceName, () => ServiceDefinition>> = {
   window: () => (require('../processors/window/window.service') as typeof import('../processors/window/window.service')).windowService,
+  inference: () => (require('../processors/inference/inference.service') as typeof import('../processors/inference/inference.service')).inferenceService,
+  'sink-postgres': () => (require('../sinks/postgres/postgres.service') as typeof import('../sinks/postgres/postgres.service')).postgresSinkService,
+  'sink-email': () => (require('../sinks/email/email.service') as typeof import('../sinks/email/email.service')).emailService,
   'mqtt-bridge': () => (require('../producers/mqtt/mqtt-bridge.service') as typeof import('../producers/mqtt/mqtt-bridge.service')).mqttBridgeService,
 };
 

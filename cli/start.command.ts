@@ -9,6 +9,7 @@ import { stackEnv, stackUp } from '../stack/stack';
 import { serviceDefinitions } from './run.command';
 import { printUpFailures } from './stack.command';
 import { runTopics } from './topics.command';
+import { migrate } from '../sinks/postgres/migrations';
 
 interface Child {
   name: string;
@@ -38,9 +39,12 @@ export function registerStartCommand(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      console.error('② Topics and schemas');
+      console.error('② Topics, schemas and database');
       if (!(await runTopics())) console.error('   (continuing: the drifted topics still work, but check them)');
       const env = { ...stackEnv(settings), ...process.env };
+      // Before any service: sink-email keeps its log in a table sink-postgres' migrations create.
+      const applied = await migrate({ url: env.DATABASE_URL!, schema: 'pdm', writerPassword: env.PDM_WRITER_PASSWORD, analystPassword: env.PDM_ANALYST_PASSWORD });
+      console.error(`   database: ${applied.length === 0 ? 'schema pdm up to date' : `applied ${applied.map((m) => m.file).join(', ')}`}`);
 
       console.error('③ Pipeline');
       const children: Child[] = [];

@@ -10,20 +10,34 @@ export interface StackSecrets {
   postgresSuperuserPassword: string;
   pdmPassword: string;
   replicationPassword: string;
+  /** Logins of sink-postgres' roles (sinks/postgres/migrations/002_alerts.sql); added to older secrets files on first read. */
+  writerPassword: string;
+  analystPassword: string;
 }
 
 export function loadSecrets(stateDir: string): StackSecrets {
   const file = path.join(stateDir, 'secrets.json');
+  const generate = () => crypto.randomBytes(18).toString('base64url');
+  let existing: Partial<StackSecrets> | undefined;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as StackSecrets;
+    existing = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<StackSecrets>;
   } catch {
-    const secrets: StackSecrets = {
-      postgresSuperuserPassword: crypto.randomBytes(18).toString('base64url'),
-      pdmPassword: crypto.randomBytes(18).toString('base64url'),
-      replicationPassword: crypto.randomBytes(18).toString('base64url'),
-    };
-    fs.mkdirSync(stateDir, { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-    return secrets;
+    existing = undefined;
   }
+  if (existing) {
+    if (existing.writerPassword && existing.analystPassword) return existing as StackSecrets;
+    const completed = { ...existing, writerPassword: existing.writerPassword ?? generate(), analystPassword: existing.analystPassword ?? generate() } as StackSecrets;
+    fs.writeFileSync(file, JSON.stringify(completed, null, 2), { mode: 0o600 });
+    return completed;
+  }
+  const secrets: StackSecrets = {
+    postgresSuperuserPassword: generate(),
+    pdmPassword: generate(),
+    replicationPassword: generate(),
+    writerPassword: generate(),
+    analystPassword: generate(),
+  };
+  fs.mkdirSync(stateDir, { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
 }

@@ -250,6 +250,9 @@ export function stackEnv(settings: StackSettings = loadStackSettings()): Record<
     MODELS_DIR: path.join(repoRoot, 'models'),
     PDM_INBOX_URL: `http://${host}:${settings.PDM_INBOX_PORT}`,
     PROMETHEUS_URL: `http://${host}:${settings.PDM_PROMETHEUS_PORT}`,
+    // sink-postgres' roles: `db migrate` (and the sink at start) set these as their passwords.
+    PDM_WRITER_PASSWORD: secrets.writerPassword,
+    PDM_ANALYST_PASSWORD: secrets.analystPassword,
   };
 }
 

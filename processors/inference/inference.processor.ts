@@ -1,0 +1,165 @@
+import { deadLetter, type DeadLetter } from '../../lib/dead-letter';
+import type { BatchInfo, IncomingRecord } from '../../lib/kafka/transactional';
+import type { OutgoingRecord, TopicBatch } from '../../lib/kafka/producer';
+import type { Logger } from '../../lib/logger';
+import { Counter, Gauge, Histogram, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
+import { SerdeError, type Decoder, type Encoder } from '../../lib/serde';
+import type { AlertEvent, WindowFeatures } from '../../schemas';
+import type { AlertPolicy } from './alerts';
+import { InferenceCore, type DeployedModels, type MachineState } from './inference.core';
+import { PROGRESS_KEY, alertsKey, encodeAlerts, encodeProgress, encodeWindow, windowKey } from './inference.state';
+
+/**
+ * The inference processor around the core (inference.core.ts), per input partition: decodes final
+ * windows, skips what the restored state already holds, lets the core decide, and turns the result
+ * into records: alert transitions, dead letters, and the changelog of every machine it touched.
+ * No Kafka client, no clock; the runner (inference.service.ts) feeds it inside transactions.
+ */
+
+export const STAGE = 'inference';
+
+export interface InferenceTopics {
+  input: string;
+  alerts: string;
+  deadLetter: string;
+  changelog: string;
+}
+
+export interface InferenceProcessorOptions {
+  policy: AlertPolicy;
+  topics: InferenceTopics;
+  /** The models in use now (they may be swapped between batches). */
+  models: () => DeployedModels;
+  decodeWindow: Decoder<WindowFeatures>;
+  encodeMachineId: Encoder<string>;
+  encodeAlert: Encoder<AlertEvent>;
+  clock: () => number;
+  metrics: Registry;
+  logger: Logger;
+}
+
+interface PartitionTask {
+  core: InferenceCore;
+  nextOffset: bigint | null;
+  warmingUp: Set<string>;
+}
+
+function inferenceMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
+  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  return {
+    windows: reuse('pdm_inference_windows_total', () => new Counter({ name: 'pdm_inference_windows_total', help: 'Final windows the inference processor assessed.', registers: [registry] })),
+    alerts: reuse('pdm_inference_alerts_total', () => new Counter({ name: 'pdm_inference_alerts_total', help: 'Alert transitions emitted, by kind, severity and status.', labelNames: ['kind', 'severity', 'status'], registers: [registry] })),
+    batch: reuse('pdm_inference_batch_size', () => new Histogram({ name: 'pdm_inference_batch_size', help: 'Windows per ONNX run, by model.', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry] })),
+    seconds: reuse('pdm_inference_batch_duration_seconds', () => new Histogram({ name: 'pdm_inference_batch_duration_seconds', help: 'Time to assess one input batch: decode, models, decisions.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] })),
+    warmingUp: reuse(
+      'pdm_inference_machines_warming_up',
+      () =>
+        new Gauge({
+          name: 'pdm_inference_machines_warming_up',
+          help: 'Machines whose newest window could not be assessed yet (too little history).',
+          registers: [registry],
+          collect() {
+            let n = 0;
+            for (const task of tasks.values()) n += task.warmingUp.size;
+            this.set(n);
+          },
+        }),
+    ),
+  };
+}
+
+export class InferenceProcessor {
+  private readonly tasks = new Map<number, PartitionTask>();
+  private readonly stage: StageMetrics;
+  private readonly metrics: ReturnType<typeof inferenceMetrics>;
+
+  constructor(private readonly options: InferenceProcessorOptions) {
+    this.stage = stageMetrics(options.metrics);
+    this.metrics = inferenceMetrics(options.metrics, this.tasks);
+  }
+
+  /** The windows each machine keeps: the longest lookback of the models in use. */
+  keep(): number {
+    const models = this.options.models();
+    return Math.max(1, models.detector?.manifest.lookback ?? 1, models.forecaster?.manifest.lookback ?? 1);
+  }
+
+  open(partition: number, restored: { machines: Map<string, MachineState>; nextOffset: bigint | null }): void {
+    const core = new InferenceCore(this.options.policy);
+    for (const [id, state] of restored.machines) core.machines.set(id, state);
+    this.tasks.set(partition, { core, nextOffset: restored.nextOffset, warmingUp: new Set() });
+  }
+
+  close(partition: number): void {
+    this.tasks.delete(partition);
+  }
+
+  async process(partition: number, records: IncomingRecord[], batch: BatchInfo): Promise<TopicBatch[]> {
+    const task = this.tasks.get(partition);
+    if (!task) throw new Error(`partition ${partition} is not open in the inference processor`);
+    const started = process.hrtime.bigint();
+    const deadLetters: DeadLetter[] = [];
+    const windows: WindowFeatures[] = [];
+    for (const record of records) {
+      if (task.nextOffset !== null && BigInt(record.offset) < task.nextOffset) continue;
+      this.stage.recordsIn.inc({ stage: STAGE });
+      const window = await this.decode(partition, record, deadLetters);
+      if (window) windows.push(window);
+    }
+
+    const touched = new Set(windows.map((w) => w.machineId));
+    const fresh = new Set(windows);
+    const before = new Map<string, Set<number>>();
+    for (const id of touched) before.set(id, new Set(task.core.machines.get(id)?.history.windows.keys() ?? []));
+    const result = await task.core.assess(windows, this.options.models());
+    this.metrics.windows.inc(result.assessed);
+    for (const run of result.runs) this.metrics.batch.observe({ model: run.model }, run.batch);
+    for (const id of touched) task.warmingUp.delete(id);
+    for (const id of result.warmingUp.keys()) task.warmingUp.add(id);
+
+    const changelog: OutgoingRecord[] = [];
+    for (const id of [...touched].sort()) {
+      const state = task.core.machines.get(id)!;
+      const had = before.get(id)!;
+      for (const [start, window] of state.history.windows) if (!had.has(start) || fresh.has(window)) changelog.push({ key: windowKey(id, start), value: encodeWindow(window), partition });
+      for (const start of had) if (!state.history.windows.has(start)) changelog.push({ key: windowKey(id, start), value: null, partition });
+      changelog.push({ key: alertsKey(id), value: encodeAlerts(state.alerts), partition });
+    }
+    task.nextOffset = BigInt(batch.nextOffset);
+    changelog.push({ key: PROGRESS_KEY, value: encodeProgress(task.nextOffset), partition });
+
+    const alerts: OutgoingRecord[] = result.transitions.map((t) => {
+      this.metrics.alerts.inc({ kind: t.kind, severity: t.severity, status: t.status });
+      return { key: this.options.encodeMachineId(t.machineId), value: this.options.encodeAlert(t) };
+    });
+    if (alerts.length > 0) this.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.alerts }, alerts.length);
+    if (deadLetters.length > 0) this.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.deadLetter }, deadLetters.length);
+    this.metrics.seconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return [
+      { topic: this.options.topics.alerts, records: alerts },
+      { topic: this.options.topics.deadLetter, records: deadLetters },
+      { topic: this.options.topics.changelog, records: changelog },
+    ];
+  }
+
+  private async decode(partition: number, record: IncomingRecord, out: DeadLetter[]): Promise<WindowFeatures | undefined> {
+    const refuse = (code: string, message: string) => {
+      out.push(deadLetter({ key: record.key, value: record.value, source: { topic: this.options.topics.input, partition, offset: record.offset }, stage: STAGE, code, message, failedAtMs: this.options.clock() }));
+      this.stage.recordsFailed.inc({ stage: STAGE, reason: code });
+      this.stage.deadLetters.inc({ stage: STAGE, reason: code });
+      this.options.logger.warn({ partition, offset: record.offset, code, reason: message }, 'window dead-lettered');
+      return undefined;
+    };
+    // A tombstone on the compacted topic deletes a window for readers of the table, and an early
+    // update (PDM_WINDOW_EARLY_UPDATES) is not final: neither is assessed.
+    if (record.value === null || record.headers['pdm.window.final'] === 'false') return undefined;
+    try {
+      const window = await this.options.decodeWindow(record.value);
+      if (!(window.windowEnd > window.windowStart)) return refuse('INFERENCE_WINDOW_INVALID', `window ends (${window.windowEnd}) before it starts (${window.windowStart})`);
+      return window;
+    } catch (err) {
+      if (err instanceof SerdeError && err.poison) return refuse(err.code, err.message);
+      throw err;
+    }
+  }
+}

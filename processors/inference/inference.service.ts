@@ -1,0 +1,235 @@
+import { z } from 'zod';
+import { duration, parseEnv } from '../../lib/config';
+import { PdmError } from '../../lib/errors';
+import { ensureTopics, partitionCount } from '../../lib/kafka/admin';
+import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
+import { openPartitionReader } from '../../lib/kafka/partition-reader';
+import { runTransactional, type TransactionalRunner } from '../../lib/kafka/transactional';
+import type { Logger } from '../../lib/logger';
+import { Counter, Gauge, Histogram, type Registry } from '../../lib/metrics';
+import { createRegistry as createSchemaRegistry } from '../../lib/registry';
+import { Serde } from '../../lib/serde';
+import type { RunningService, ServiceDefinition } from '../../lib/service';
+import { TOPICS, keySubject, valueSubject, type TopicSpec } from '../../lib/topics';
+import { openOnnxModel } from '../../models/runtime';
+import { currentVersion, loadCurrent, modelsDir } from '../../models/store';
+import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type WindowFeatures } from '../../schemas';
+import { processorSettings } from '../runtime';
+import type { AlertPolicy } from './alerts';
+import { deploy, type DeployedModel, type DeployedModels } from './inference.core';
+import { InferenceProcessor, STAGE } from './inference.processor';
+import { InferenceRestorer } from './inference.state';
+
+/**
+ * `pdmctl run inference`: final windows in, alert transitions out on pdm.alerts.v1, exactly once.
+ * Each input partition is a task of the transactional loop, its state (each machine's recent
+ * windows and alert conditions) restored from its own compacted changelog, not by replaying the
+ * window features. Models are the promoted versions under MODELS_DIR, reloaded when a new one is
+ * promoted; a version that fails to load or its self-check is refused and the previous one keeps
+ * running.
+ */
+
+const schema = z.object({
+  /** Consumer group and transactional-id prefix; the changelog is `<group>-inference-state-changelog`. Default `<prefix>pdm-inference`. */
+  PDM_INFERENCE_GROUP_ID: z.string().optional(),
+  /** Detector model name under MODELS_DIR (empty: no anomaly alerts). */
+  PDM_DETECTOR_MODEL: z.string().default('pdm-anomaly'),
+  /** Forecaster model name under MODELS_DIR (empty: no forecast alerts). */
+  PDM_FORECASTER_MODEL: z.string().default('pdm-forecaster'),
+  /** Windows in a row a condition must hold before it fires; default: the detector's `consecutive`, else 3. */
+  PDM_ALERT_FOR_WINDOWS: z.coerce.number().int().min(1).optional(),
+  /** Windows in a row a firing condition must be clear before it resolves. */
+  PDM_ALERT_CLEAR_WINDOWS: z.coerce.number().int().min(1).default(3),
+  /** How often MODELS_DIR is checked for a newly promoted version. */
+  PDM_MODEL_RELOAD_INTERVAL: duration('10s'),
+});
+
+export function changelogSpec(name: string, partitions: number): TopicSpec {
+  return {
+    name,
+    contractName: name,
+    partitions,
+    replicationFactor: 1,
+    config: { 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(10 * 60 * 1000), 'min.compaction.lag.ms': '0', 'delete.retention.ms': String(60 * 60 * 1000) },
+    description: 'inference processor state: recent windows and alert conditions per machine',
+  };
+}
+
+/** Loads the promoted version of `name` and checks it runs: finite outputs on a probe batch. */
+async function loadDeployed(root: string, name: string): Promise<DeployedModel> {
+  const loaded = loadCurrent(root, name);
+  const model = await openOnnxModel(loaded.manifest, loaded.onnx);
+  try {
+    const deployed = await deploy(loaded.manifest, model);
+    const size = loaded.manifest.lookback * loaded.manifest.channels.length;
+    const x = new Float32Array(size);
+    loaded.manifest.normalization.channelMean.forEach((mean, c) => {
+      for (let t = 0; t < loaded.manifest.lookback; t++) x[t * loaded.manifest.channels.length + c] = mean;
+    });
+    const calendar = loaded.manifest.calendar ? Float32Array.from({ length: 31 }, (_, i) => (i === 0 || i === 24 ? 1 : 0)) : undefined;
+    const [out] = await deployed.runner.run([{ x, mask: new Float32Array(size).fill(1), calendar }]);
+    for (const [role, values] of Object.entries(out!)) {
+      if (!values.every(Number.isFinite)) throw new PdmError('MODEL_SELF_CHECK', `${name}/${loaded.manifest.version}: output ${role} is not finite on the training means`);
+    }
+    return deployed;
+  } catch (err) {
+    await model.close();
+    throw err;
+  }
+}
+
+class ModelHolder {
+  private current: DeployedModels = {};
+  private readonly versions = new Map<string, string>();
+  private readonly info: Gauge;
+  private readonly failures: Counter;
+
+  constructor(
+    private readonly root: string,
+    private readonly names: { detector?: string; forecaster?: string },
+    private readonly logger: Logger,
+    metrics: Registry,
+  ) {
+    this.info = new Gauge({ name: 'pdm_inference_model_info', help: 'The model version in use (1), by role, name and version.', labelNames: ['role', 'model', 'version'], registers: [metrics] });
+    this.failures = new Counter({ name: 'pdm_inference_model_load_failures_total', help: 'Model versions refused: failed to load or their self-check.', labelNames: ['role'], registers: [metrics] });
+  }
+
+  get models(): DeployedModels {
+    return this.current;
+  }
+
+  /** Loads any newly promoted version; a failure keeps the running one. Returns whether all roles have a model. */
+  async refresh(): Promise<void> {
+    for (const role of ['detector', 'forecaster'] as const) {
+      const name = this.names[role];
+      if (!name) continue;
+      const version = currentVersion(this.root, name);
+      if (!version || this.versions.get(role) === version) continue;
+      try {
+        const deployed = await loadDeployed(this.root, name);
+        const previous = this.current[role];
+        this.current = { ...this.current, [role]: deployed };
+        this.versions.set(role, version);
+        if (previous) this.info.remove({ role, model: previous.manifest.name, version: previous.manifest.version });
+        this.info.set({ role, model: name, version }, 1);
+        this.logger.info({ role, model: name, version, stableSlots: deployed.runner.slots.length, previous: previous?.manifest.version }, previous ? 'model reloaded' : 'model loaded');
+        // The previous session may still be running a batch: release it a little later.
+        if (previous) setTimeout(() => void previous.model.close().catch(() => undefined), 30_000).unref();
+      } catch (err) {
+        this.versions.set(role, version);
+        this.failures.inc({ role });
+        this.logger.error({ role, model: name, version, err }, this.current[role] ? 'model version refused; the previous one keeps running' : 'model version refused');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const deployed of Object.values(this.current)) await deployed?.model.close().catch(() => undefined);
+  }
+}
+
+export const inferenceService: ServiceDefinition = {
+  name: STAGE,
+  async start({ env, logger, metrics, clock, fail }): Promise<RunningService> {
+    const shared = processorSettings(env);
+    const settings = parseEnv(schema, env);
+    const log = logger.child({ component: STAGE });
+    const groupId = settings.PDM_INFERENCE_GROUP_ID ?? `${shared.prefix}pdm-inference`;
+    const connection = kafkaConnectionFromEnv(`pdm-${STAGE}`, env);
+    const topics = {
+      input: `${shared.prefix}${TOPICS.windowFeatures}`,
+      alerts: `${shared.prefix}${TOPICS.alerts}`,
+      deadLetter: `${shared.prefix}${TOPICS.deadLetter}`,
+      changelog: `${groupId}-inference-state-changelog`,
+    };
+    const inputPartitions = await partitionCount(connection, topics.input);
+    if (inputPartitions === undefined) throw new PdmError('TOPIC_MISSING', `topic ${topics.input} does not exist: run \`npx pdmctl topics\` first`);
+    for (const topic of [topics.alerts, topics.deadLetter]) {
+      if ((await partitionCount(connection, topic)) === undefined) throw new PdmError('TOPIC_MISSING', `topic ${topic} does not exist: run \`npx pdmctl topics\` first`);
+    }
+    const [changelog] = await ensureTopics(connection, [changelogSpec(topics.changelog, inputPartitions)]);
+    if (changelog!.differences.some((d) => d.startsWith('partitions'))) throw new PdmError('CHANGELOG_PARTITIONS', `${topics.changelog} must have as many partitions as ${topics.input}: ${changelog!.differences.join('; ')}`);
+
+    const holder = new ModelHolder(modelsDir(env), { detector: settings.PDM_DETECTOR_MODEL || undefined, forecaster: settings.PDM_FORECASTER_MODEL || undefined }, log, metrics);
+    await holder.refresh();
+    if (!holder.models.detector && !holder.models.forecaster) throw new PdmError('MODEL_NOT_PROMOTED', `no usable model under ${modelsDir(env)}: train one (npx pdmctl train --simulate)`);
+    const policy: AlertPolicy = {
+      forWindows: settings.PDM_ALERT_FOR_WINDOWS ?? holder.models.detector?.manifest.thresholds.consecutive ?? 3,
+      clearWindows: settings.PDM_ALERT_CLEAR_WINDOWS,
+      anomalyRatio: { warning: 1.5, critical: 3 },
+      breachLeadMs: { warning: 6 * 3_600_000, critical: 2 * 3_600_000 },
+    };
+
+    const serde = new Serde(createSchemaRegistry(env.SCHEMA_REGISTRY_URL ?? '').client);
+    const [encodeMachineId, encodeAlert] = await Promise.all([
+      serde.encoder<string>(keySubject(topics.alerts), avroType(SCHEMA_FILES.machineId), schemaText(SCHEMA_FILES.machineId)),
+      serde.encoder<AlertEvent>(valueSubject(topics.alerts), avroType(SCHEMA_FILES.alertEvent), schemaText(SCHEMA_FILES.alertEvent)),
+    ]);
+    const processor = new InferenceProcessor({
+      policy,
+      topics,
+      models: () => holder.models,
+      decodeWindow: serde.decoder<WindowFeatures>(avroType(SCHEMA_FILES.windowFeatures)),
+      encodeMachineId,
+      encodeAlert,
+      clock,
+      metrics,
+      logger: log,
+    });
+    const restoreSeconds = new Histogram({ name: 'pdm_inference_restore_duration_seconds', help: "Time to rebuild one partition's machines from its changelog.", buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60], registers: [metrics] });
+    const reader = await openPartitionReader(connection);
+    let failure: Error | undefined;
+    const reload = setInterval(() => void holder.refresh(), settings.PDM_MODEL_RELOAD_INTERVAL);
+    reload.unref();
+
+    let runner: TransactionalRunner;
+    try {
+      runner = await runTransactional({
+        connection,
+        groupId,
+        inputTopic: topics.input,
+        transactionalIdPrefix: groupId,
+        logger,
+        metrics: { registry: metrics, stage: STAGE },
+        exactlyOnce: shared.exactlyOnce,
+        sessionTimeoutMs: shared.sessionTimeoutMs,
+        transactionTimeoutMs: shared.transactionTimeoutMs,
+        maxBytesPerPartition: shared.maxBytesPerPartition,
+        async open(partition, { heartbeat }) {
+          const started = clock();
+          const restorer = new InferenceRestorer();
+          const { records } = await reader.read(topics.changelog, partition, async (chunk) => {
+            for (const r of chunk) restorer.apply(r.key, r.value);
+            await heartbeat();
+          });
+          const restored = restorer.result(processor.keep());
+          processor.open(partition, restored);
+          restoreSeconds.observe((clock() - started) / 1000);
+          log.info({ partition, changelogRecords: records, machines: restored.machines.size, resumeAt: restored.nextOffset?.toString() ?? 'start', ms: clock() - started }, 'partition restored');
+        },
+        close: (partition) => processor.close(partition),
+        process: (partition, records, batch) => processor.process(partition, records, batch),
+        onFatal: (error) => {
+          failure = error;
+          fail?.(error);
+        },
+      });
+    } catch (err) {
+      clearInterval(reload);
+      await reader.close();
+      await holder.close();
+      throw err;
+    }
+    log.info({ input: topics.input, output: topics.alerts, group: groupId, policy, models: Object.fromEntries(Object.entries(holder.models).map(([role, m]) => [role, `${m!.manifest.name}/${m!.manifest.version}`])) }, 'inference processor running');
+    return {
+      ready: async () => (failure ? `the consumer failed: ${failure.message}` : undefined),
+      async stop() {
+        clearInterval(reload);
+        await runner.stop();
+        await reader.close();
+        await holder.close();
+        log.info({ commits: runner.commits }, 'inference processor stopped');
+      },
+    };
+  },
+};

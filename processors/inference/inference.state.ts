@@ -1,0 +1,90 @@
+import { SCHEMA_FILES, avroType, type WindowFeatures } from '../../schemas';
+import type { AlertKind, MachineAlerts, Severity } from './alerts';
+import type { MachineState } from './inference.core';
+import { emptyHistory, remember } from './lookback';
+
+/**
+ * The inference processor's changelog records, pure: what it keeps per machine (recent windows,
+ * alert conditions) and per partition (progress), so another instance can take a partition over.
+ * Co-partitioned with pdm.window-features.v1 (whose partitions hold whole machines) and
+ * compacted:
+ * - `W<machineId>\0<windowStartMs>`: a window in the machine's history (Avro WindowFeatures),
+ *   a tombstone once it falls out of the longest lookback;
+ * - `A<machineId>`: the machine's alert conditions (JSON), a tombstone when none is open;
+ * - `P`: the input offset the state includes everything before.
+ * Values start with a format byte.
+ */
+
+const FORMAT = 1;
+export const PROGRESS_KEY = Buffer.from('P');
+
+const framed = (body: Buffer): Buffer => Buffer.concat([Buffer.from([FORMAT]), body]);
+function body(value: Buffer, what: string): Buffer {
+  if (value[0] !== FORMAT) throw new Error(`${what} has format ${value[0]}, this processor reads format ${FORMAT}`);
+  return value.subarray(1);
+}
+
+export const windowKey = (machineId: string, windowStartMs: number): Buffer => Buffer.from(`W${machineId}\u0000${windowStartMs}`, 'utf8');
+export const alertsKey = (machineId: string): Buffer => Buffer.from(`A${machineId}`, 'utf8');
+
+export const encodeWindow = (window: WindowFeatures): Buffer => framed(avroType(SCHEMA_FILES.windowFeatures).toBuffer(window));
+export const decodeWindow = (value: Buffer): WindowFeatures => avroType(SCHEMA_FILES.windowFeatures).fromBuffer(body(value, 'history window')) as WindowFeatures;
+
+interface StoredCondition {
+  key: string;
+  kind: AlertKind;
+  feature: string | null;
+  run: number;
+  firing: { severity: Severity; sinceMs: number } | null;
+}
+
+export function encodeAlerts(alerts: MachineAlerts): Buffer | null {
+  if (alerts.conditions.size === 0) return null;
+  const stored: StoredCondition[] = [...alerts.conditions.entries()].map(([key, c]) => ({ key, kind: c.kind, feature: c.feature, run: c.run, firing: c.firing }));
+  return framed(Buffer.from(JSON.stringify(stored), 'utf8'));
+}
+
+export function decodeAlerts(value: Buffer): MachineAlerts {
+  const stored = JSON.parse(body(value, 'alert conditions').toString('utf8')) as StoredCondition[];
+  return { conditions: new Map(stored.map((c) => [c.key, { kind: c.kind, feature: c.feature, run: c.run, firing: c.firing }])) };
+}
+
+export const encodeProgress = (nextOffset: bigint): Buffer => framed(Buffer.from(nextOffset.toString(), 'utf8'));
+export const decodeProgress = (value: Buffer): bigint => BigInt(body(value, 'progress').toString('utf8'));
+
+/** Rebuilds a partition's machines from its changelog, records in offset order. */
+export class InferenceRestorer {
+  private readonly windows = new Map<string, Map<number, WindowFeatures>>();
+  private readonly alerts = new Map<string, MachineAlerts>();
+  private nextOffset: bigint | null = null;
+
+  apply(key: Buffer | null, value: Buffer | null): void {
+    if (!key || key.length === 0) return;
+    const text = key.toString('utf8');
+    if (text === 'P') {
+      if (value) this.nextOffset = decodeProgress(value);
+    } else if (text.startsWith('W')) {
+      const [machineId, start] = text.slice(1).split('\u0000') as [string, string];
+      let machine = this.windows.get(machineId);
+      if (!machine) this.windows.set(machineId, (machine = new Map()));
+      if (value) machine.set(Number(start), decodeWindow(value));
+      else machine.delete(Number(start));
+    } else if (text.startsWith('A')) {
+      const machineId = text.slice(1);
+      if (value) this.alerts.set(machineId, decodeAlerts(value));
+      else this.alerts.delete(machineId);
+    }
+  }
+
+  result(keep: number): { machines: Map<string, MachineState>; nextOffset: bigint | null } {
+    const machines = new Map<string, MachineState>();
+    const ids = new Set([...this.windows.keys(), ...this.alerts.keys()]);
+    for (const machineId of ids) {
+      const history = emptyHistory();
+      const windows = [...(this.windows.get(machineId)?.values() ?? [])].sort((a, b) => a.windowStart - b.windowStart);
+      for (const w of windows) remember(history, w, keep, w.windowEnd - w.windowStart);
+      machines.set(machineId, { history, alerts: this.alerts.get(machineId) ?? { conditions: new Map() } });
+    }
+    return { machines, nextOffset: this.nextOffset };
+  }
+}

@@ -1,0 +1,154 @@
+import type { AlertEvent } from '../../schemas';
+import { applyAlert, emptyState, pendingCount, retryLater, tick, type LifecycleConfig, type Mail, type Routing } from './lifecycle';
+
+const T0 = Date.UTC(2026, 0, 5, 8);
+const S = 1000;
+const MIN = 60 * S;
+const HOUR = 60 * MIN;
+
+const config: LifecycleConfig = { groupWaitMs: 30 * S, repeatIntervalMs: 4 * HOUR, maxAgeMs: 24 * HOUR, rateLimit: { count: 3, windowMs: HOUR } };
+
+const routing = (silences: Array<{ machine: string; from: number; to: number }> = []): Routing => ({
+  recipients: (m) => (m.startsWith('pump') ? ['pumps@x.io'] : ['oncall@x.io']),
+  silenced: (m, now) => silences.some((s) => s.machine === m && s.from <= now && now < s.to),
+});
+
+function alert(over: Partial<AlertEvent> & { at: number }): AlertEvent {
+  const { at, ...rest } = over;
+  return {
+    alertId: `a-${at}`,
+    dedupKey: 'lathe-1/tempA',
+    machineId: 'lathe-1',
+    status: 'FIRING',
+    severity: 'WARNING',
+    kind: 'FORECAST_BREACH',
+    feature: 'tempA',
+    windowEnd: at,
+    predictedBreachAt: at + 6 * HOUR,
+    score: 81,
+    threshold: 80,
+    modelName: 'forecaster',
+    modelVersion: 'v3',
+    message: 'tempA heads for its limit',
+    createdAt: at,
+    ...rest,
+  };
+}
+
+type Step = { alert: AlertEvent } | { tick: number };
+
+/** Runs the steps; each tick's mails as `recipient machine|digest: transition, ...`. */
+function run(steps: Step[], routes = routing()): string[][] {
+  const state = emptyState();
+  const out: string[][] = [];
+  for (const step of steps) {
+    if ('alert' in step) applyAlert(state, step.alert, step.alert.createdAt, config);
+    else out.push(tick(state, step.tick, config, routes).map(show));
+  }
+  return out;
+}
+
+const show = (m: Mail) => `${m.recipient} ${m.digest ? 'digest' : m.machineId}: ${m.notifications.map((n) => n.transition).join(', ')}`;
+
+describe('alert lifecycle', () => {
+  const fire = alert({ at: T0, alertId: 'f1' });
+  test.each<[string, Step[], string[][]]>([
+    ['a firing alert is mailed once, after the group wait', [{ alert: fire }, { tick: T0 + 10 * S }, { tick: T0 + 30 * S }, { tick: T0 + 31 * S }], [[], ['oncall@x.io lathe-1: FIRING:f1'], []]],
+    ['a redelivered FIRING changes nothing', [{ alert: fire }, { tick: T0 + 30 * S }, { alert: fire }, { tick: T0 + 2 * MIN }], [['oncall@x.io lathe-1: FIRING:f1'], []]],
+    ['firing then resolved: two mails', [{ alert: fire }, { tick: T0 + 30 * S }, { alert: alert({ at: T0 + HOUR, alertId: 'r1', status: 'RESOLVED' }) }, { tick: T0 + HOUR + 30 * S }], [['oncall@x.io lathe-1: FIRING:f1'], ['oncall@x.io lathe-1: RESOLVED:f1']]],
+    ['fired and resolved within the group wait: no mail', [{ alert: fire }, { alert: alert({ at: T0 + 10 * S, status: 'RESOLVED' }) }, { tick: T0 + HOUR }], [[]]],
+    ['a RESOLVED for an alert never seen firing is ignored', [{ alert: alert({ at: T0, status: 'RESOLVED' }) }, { tick: T0 + HOUR }], [[]]],
+    [
+      'severity rising is mailed; the same or lower is not',
+      [{ alert: fire }, { tick: T0 + 30 * S }, { alert: alert({ at: T0 + MIN, severity: 'WARNING' }) }, { alert: alert({ at: T0 + 2 * MIN, severity: 'CRITICAL' }) }, { tick: T0 + 3 * MIN }, { alert: alert({ at: T0 + 4 * MIN, severity: 'WARNING' }) }, { tick: T0 + 10 * MIN }],
+      [['oncall@x.io lathe-1: FIRING:f1'], ['oncall@x.io lathe-1: ESCALATED:CRITICAL:f1'], []],
+    ],
+    ['a rise within the group wait rides on the FIRING mail', [{ alert: fire }, { alert: alert({ at: T0 + 5 * S, severity: 'CRITICAL' }) }, { tick: T0 + 30 * S }], [['oncall@x.io lathe-1: FIRING:f1']]],
+    [
+      'reminders every repeat interval while firing, none after it resolves',
+      [{ alert: fire }, { tick: T0 + 30 * S }, { tick: T0 + 4 * HOUR - S }, { tick: T0 + 4 * HOUR }, { tick: T0 + 4 * HOUR + 30 * S }, { tick: T0 + 8 * HOUR }, { tick: T0 + 8 * HOUR + 30 * S }, { alert: alert({ at: T0 + 9 * HOUR, status: 'RESOLVED' }) }, { tick: T0 + 9 * HOUR + 30 * S }, { tick: T0 + 20 * HOUR }],
+      [['oncall@x.io lathe-1: FIRING:f1'], [], [], ['oncall@x.io lathe-1: REMINDER:1:f1'], [], ['oncall@x.io lathe-1: REMINDER:2:f1'], ['oncall@x.io lathe-1: RESOLVED:f1'], []],
+    ],
+    [
+      'a new episode after resolving fires again under a new transition id',
+      [{ alert: fire }, { tick: T0 + 30 * S }, { alert: alert({ at: T0 + MIN, status: 'RESOLVED' }) }, { tick: T0 + 2 * MIN }, { alert: alert({ at: T0 + HOUR, alertId: 'f2' }) }, { tick: T0 + HOUR + 30 * S }],
+      [['oncall@x.io lathe-1: FIRING:f1'], ['oncall@x.io lathe-1: RESOLVED:f1'], ['oncall@x.io lathe-1: FIRING:f2']],
+    ],
+    [
+      'alerts of one machine within the group wait share a mail; other machines get their own',
+      [{ alert: fire }, { alert: alert({ at: T0 + 10 * S, alertId: 'g1', dedupKey: 'lathe-1/accX', feature: 'accX' }) }, { alert: alert({ at: T0 + 12 * S, alertId: 'p1', dedupKey: 'pump-7/current', machineId: 'pump-7' }) }, { tick: T0 + 30 * S }, { tick: T0 + 42 * S }],
+      [['oncall@x.io lathe-1: FIRING:f1, FIRING:g1'], ['pumps@x.io pump-7: FIRING:p1']],
+    ],
+  ])('%s', (_name, steps, expected) => {
+    expect(run(steps)).toEqual(expected);
+  });
+
+  test('history older than the max age updates the state but is not mailed; a reminder still is', () => {
+    const state = emptyState();
+    applyAlert(state, alert({ at: T0 - 30 * HOUR, alertId: 'old' }), T0, config);
+    applyAlert(state, alert({ at: T0 - 26 * HOUR, severity: 'CRITICAL' }), T0, config);
+    expect(pendingCount(state)).toBe(0);
+    expect(tick(state, T0, config, routing())).toEqual([]);
+    // firing for 30 h with a 4 h repeat: reminder 7 is the one due
+    expect(tick(state, T0 + 30 * S, config, routing()).map(show)).toEqual(['oncall@x.io lathe-1: REMINDER:7:old']);
+  });
+
+  test('the rate limit holds the overflow back and sends it as one digest when the window allows', () => {
+    const machines = ['lathe-1', 'lathe-2', 'lathe-3', 'lathe-4', 'lathe-5'];
+    const steps: Step[] = [];
+    machines.forEach((m, i) => steps.push({ alert: alert({ at: T0 + i * MIN, alertId: `f-${m}`, machineId: m, dedupKey: `${m}/tempA` }) }, { tick: T0 + i * MIN + 30 * S }));
+    steps.push({ tick: T0 + 30 * MIN }, { tick: T0 + HOUR + 31 * S }, { tick: T0 + HOUR + 2 * MIN });
+    expect(run(steps)).toEqual([
+      ['oncall@x.io lathe-1: FIRING:f-lathe-1'],
+      ['oncall@x.io lathe-2: FIRING:f-lathe-2'],
+      ['oncall@x.io lathe-3: FIRING:f-lathe-3'],
+      [],
+      [],
+      [],
+      // the first mail's slot frees an hour after it: the two held back go out together
+      ['oncall@x.io digest: FIRING:f-lathe-4, FIRING:f-lathe-5'],
+      [],
+    ]);
+  });
+
+  test('a silenced machine is mailed when its silence ends; one that resolves during it, never', () => {
+    const silences = [{ machine: 'lathe-1', from: T0 - HOUR, to: T0 + 2 * HOUR }, { machine: 'lathe-2', from: T0 - HOUR, to: T0 + 2 * HOUR }];
+    const steps: Step[] = [
+      { alert: fire },
+      { alert: alert({ at: T0, alertId: 'q1', machineId: 'lathe-2', dedupKey: 'lathe-2/tempA' }) },
+      { tick: T0 + HOUR },
+      { alert: alert({ at: T0 + HOUR + MIN, machineId: 'lathe-2', dedupKey: 'lathe-2/tempA', status: 'RESOLVED' }) },
+      { tick: T0 + 2 * HOUR },
+      { tick: T0 + 2 * HOUR + MIN },
+    ];
+    expect(run(steps, routing(silences))).toEqual([[], ['oncall@x.io lathe-1: FIRING:f1'], []]);
+  });
+
+  test('a mail that failed goes out again when its retry is due, as it was', () => {
+    const state = emptyState();
+    applyAlert(state, fire, T0, config);
+    const [mail] = tick(state, T0 + 30 * S, config, routing());
+    retryLater(state, mail!, T0 + 90 * S);
+    expect(pendingCount(state)).toBe(1);
+    expect(tick(state, T0 + 60 * S, config, routing())).toEqual([]);
+    expect(tick(state, T0 + 90 * S, config, routing()).map(show)).toEqual(['oncall@x.io lathe-1: FIRING:f1']);
+    expect(pendingCount(state)).toBe(0);
+  });
+
+  test('a state rebuilt from the same history decides the same transition ids (what makes a replay send nothing new)', () => {
+    const history = [fire, alert({ at: T0 + HOUR, severity: 'CRITICAL' }), alert({ at: T0 + 2 * HOUR, status: 'RESOLVED' })];
+    const live = emptyState();
+    const liveMails: string[] = [];
+    for (const a of history) {
+      applyAlert(live, a, a.createdAt, config);
+      liveMails.push(...tick(live, a.createdAt + 30 * S, config, routing()).map(show));
+    }
+    const rebuilt = emptyState();
+    for (const a of history) applyAlert(rebuilt, a, T0 + 3 * HOUR, config);
+    // Rebuilt at once, an episode that is over collapses into no mail at all; one still firing
+    // would be decided as FIRING:f1 again, which the notification log finds sent.
+    const replayed = tick(rebuilt, T0 + 4 * HOUR, config, routing()).map(show);
+    expect(liveMails).toEqual(['oncall@x.io lathe-1: FIRING:f1', 'oncall@x.io lathe-1: ESCALATED:CRITICAL:f1', 'oncall@x.io lathe-1: RESOLVED:f1']);
+    expect(replayed).toEqual([]);
+  });
+});

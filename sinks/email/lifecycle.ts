@@ -1,0 +1,209 @@
+import type { AlertEvent } from '../../schemas';
+
+/**
+ * The alert lifecycle on-call engineers know from Alertmanager and PagerDuty, as pure code over
+ * (state, event, now): no I/O, no clock of its own. What it decides is which mails go to whom;
+ * sending them, and the notification log that keeps a replay from sending twice, are the
+ * processor's (email.processor.ts).
+ *
+ * - an alert that fires is told once (`FIRING`), again when its severity rises (`ESCALATED`),
+ *   every repeat interval while it keeps firing (`REMINDER`), and once when it resolves;
+ * - a machine's notifications wait `groupWaitMs` from the first one and share one mail;
+ *   an alert that fires and resolves within that wait is never told at all;
+ * - each recipient gets at most `rateLimit.count` mails per `rateLimit.windowMs`; what is held
+ *   back goes out as one digest when the window allows;
+ * - a silenced machine's mails wait until its silence ends.
+ *
+ * Every transition has a stable id (`transition`): the same alert history gives the same ids,
+ * so the notification log (unique on dedupKey, transition, recipient) turns a replay into no mail.
+ */
+
+export type Severity = AlertEvent['severity'];
+const RANK: Record<Severity, number> = { INFO: 0, WARNING: 1, CRITICAL: 2 };
+
+export type TransitionKind = 'FIRING' | 'ESCALATED' | 'REMINDER' | 'RESOLVED';
+
+export interface Notification {
+  dedupKey: string;
+  machineId: string;
+  /** Stable id within the dedup key: `FIRING:<episode>`, `ESCALATED:<severity>:<episode>`, `REMINDER:<n>:<episode>`, `RESOLVED:<episode>`. */
+  transition: string;
+  kind: TransitionKind;
+  /** The alert as last seen when the mail is decided. */
+  alert: AlertEvent;
+  /** Time the alert has been firing since (its FIRING record's createdAt). */
+  firingSinceMs: number;
+}
+
+export interface Mail {
+  recipient: string;
+  /** The machine a grouped mail is about; null for a digest, which may span machines. */
+  machineId: string | null;
+  digest: boolean;
+  notifications: Notification[];
+}
+
+export interface LifecycleConfig {
+  groupWaitMs: number;
+  repeatIntervalMs: number;
+  /** A transition older than this (now - createdAt) updates the state but is not mailed: a replay of old history stays quiet. */
+  maxAgeMs: number;
+  rateLimit: { count: number; windowMs: number };
+}
+
+/** Who gets a machine's mail, and whether it is silenced now: from the roster (roster.ts). */
+export interface Routing {
+  recipients(machineId: string): readonly string[];
+  silenced(machineId: string, nowMs: number): boolean;
+}
+
+interface TrackedAlert {
+  machineId: string;
+  /** alertId of the FIRING record that opened this episode. */
+  episodeId: string;
+  firingSinceMs: number;
+  severity: Severity;
+  latest: AlertEvent;
+  firing: boolean;
+  /** Reminders decided so far in this episode (reminder n is due at firingSince + n * repeat interval). */
+  reminders: number;
+}
+
+interface PendingGroup {
+  dueMs: number;
+  notifications: Notification[];
+}
+
+export interface LifecycleState {
+  alerts: Map<string, TrackedAlert>;
+  /** Per machine: notifications waiting for the group wait (or a silence) to end. */
+  groups: Map<string, PendingGroup>;
+  /** Per recipient: when mails went out within the rate-limit window. */
+  sentMs: Map<string, number[]>;
+  /** Per recipient: notifications held back by the rate limit, for the next digest. */
+  digests: Map<string, Notification[]>;
+  /** Mails that failed to send, due again at `dueMs`. */
+  retries: Array<{ mail: Mail; dueMs: number }>;
+}
+
+export const emptyState = (): LifecycleState => ({ alerts: new Map(), groups: new Map(), sentMs: new Map(), digests: new Map(), retries: [] });
+
+function enqueue(state: LifecycleState, n: Notification, nowMs: number, config: LifecycleConfig): void {
+  let group = state.groups.get(n.machineId);
+  if (!group) {
+    group = { dueMs: nowMs + config.groupWaitMs, notifications: [] };
+    state.groups.set(n.machineId, group);
+  }
+  group.notifications.push(n);
+}
+
+function pendingOf(state: LifecycleState, machineId: string, dedupKey: string): Notification[] {
+  return state.groups.get(machineId)?.notifications.filter((n) => n.dedupKey === dedupKey) ?? [];
+}
+
+function dropPending(state: LifecycleState, machineId: string, dedupKey: string): void {
+  const group = state.groups.get(machineId);
+  if (!group) return;
+  group.notifications = group.notifications.filter((n) => n.dedupKey !== dedupKey);
+  if (group.notifications.length === 0) state.groups.delete(machineId);
+}
+
+/** One alert record. Redeliveries and repeats of a known state change nothing. */
+export function applyAlert(state: LifecycleState, alert: AlertEvent, nowMs: number, config: LifecycleConfig): void {
+  const tracked = state.alerts.get(alert.dedupKey);
+  const fresh = nowMs - alert.createdAt <= config.maxAgeMs;
+  const notification = (t: TrackedAlert, kind: TransitionKind, transition: string): Notification => ({ dedupKey: alert.dedupKey, machineId: t.machineId, transition, kind, alert, firingSinceMs: t.firingSinceMs });
+
+  if (alert.status === 'FIRING') {
+    if (!tracked || !tracked.firing) {
+      const t: TrackedAlert = { machineId: alert.machineId, episodeId: alert.alertId, firingSinceMs: alert.createdAt, severity: alert.severity, latest: alert, firing: true, reminders: 0 };
+      state.alerts.set(alert.dedupKey, t);
+      if (fresh) enqueue(state, notification(t, 'FIRING', `FIRING:${t.episodeId}`), nowMs, config);
+      return;
+    }
+    tracked.latest = alert;
+    const pending = pendingOf(state, tracked.machineId, alert.dedupKey);
+    for (const n of pending) n.alert = alert;
+    if (RANK[alert.severity] <= RANK[tracked.severity]) return;
+    tracked.severity = alert.severity;
+    // The FIRING mail has not gone out yet: it will carry the higher severity itself.
+    if (!fresh || pending.some((n) => n.kind === 'FIRING')) return;
+    dropPending(state, tracked.machineId, alert.dedupKey);
+    enqueue(state, notification(tracked, 'ESCALATED', `ESCALATED:${alert.severity}:${tracked.episodeId}`), nowMs, config);
+    return;
+  }
+
+  // RESOLVED
+  if (!tracked || !tracked.firing) return;
+  tracked.firing = false;
+  tracked.latest = alert;
+  const pending = pendingOf(state, tracked.machineId, alert.dedupKey);
+  dropPending(state, tracked.machineId, alert.dedupKey);
+  // Fired and resolved within one group wait (or one silence): nobody was told, nobody needs to be.
+  if (!fresh || pending.some((n) => n.kind === 'FIRING')) return;
+  enqueue(state, notification(tracked, 'RESOLVED', `RESOLVED:${tracked.episodeId}`), nowMs, config);
+}
+
+function allowed(state: LifecycleState, recipient: string, nowMs: number, config: LifecycleConfig): boolean {
+  const recent = (state.sentMs.get(recipient) ?? []).filter((t) => t > nowMs - config.rateLimit.windowMs);
+  state.sentMs.set(recipient, recent);
+  return recent.length < config.rateLimit.count;
+}
+
+function sent(state: LifecycleState, recipient: string, nowMs: number): void {
+  state.sentMs.get(recipient)!.push(nowMs);
+}
+
+/** Wall-clock step: reminders that fell due, groups whose wait ended, digests the rate limit allows, retries. */
+export function tick(state: LifecycleState, nowMs: number, config: LifecycleConfig, routing: Routing): Mail[] {
+  for (const [dedupKey, t] of state.alerts) {
+    if (!t.firing) continue;
+    const due = Math.floor((nowMs - t.firingSinceMs) / config.repeatIntervalMs);
+    if (due <= t.reminders) continue;
+    t.reminders = due;
+    // Something about this alert is about to be mailed anyway.
+    if (pendingOf(state, t.machineId, dedupKey).length > 0) continue;
+    enqueue(state, { dedupKey, machineId: t.machineId, transition: `REMINDER:${due}:${t.episodeId}`, kind: 'REMINDER', alert: t.latest, firingSinceMs: t.firingSinceMs }, nowMs, config);
+  }
+
+  const mails: Mail[] = [];
+  for (const [machineId, group] of [...state.groups]) {
+    if (group.dueMs > nowMs || routing.silenced(machineId, nowMs)) continue;
+    state.groups.delete(machineId);
+    for (const recipient of routing.recipients(machineId)) {
+      if (allowed(state, recipient, nowMs, config)) {
+        sent(state, recipient, nowMs);
+        mails.push({ recipient, machineId, digest: false, notifications: group.notifications });
+      } else {
+        state.digests.set(recipient, [...(state.digests.get(recipient) ?? []), ...group.notifications]);
+      }
+    }
+  }
+
+  for (const [recipient, held] of [...state.digests]) {
+    // A digest goes out when the window has room again, and never in the tick that filled it.
+    if (!allowed(state, recipient, nowMs, config)) continue;
+    state.digests.delete(recipient);
+    sent(state, recipient, nowMs);
+    mails.push({ recipient, machineId: null, digest: true, notifications: held });
+  }
+
+  const retrying = state.retries.filter((r) => r.dueMs <= nowMs);
+  state.retries = state.retries.filter((r) => r.dueMs > nowMs);
+  for (const r of retrying) mails.push(r.mail);
+  return mails;
+}
+
+/** A mail that could not be sent: it goes out again at `dueMs` (the notification log drops what did get through). */
+export function retryLater(state: LifecycleState, mail: Mail, dueMs: number): void {
+  state.retries.push({ mail, dueMs });
+}
+
+/** Notifications still waiting (grouped, held by the rate limit, or to be retried). */
+export function pendingCount(state: LifecycleState): number {
+  let n = 0;
+  for (const g of state.groups.values()) n += g.notifications.length;
+  for (const d of state.digests.values()) n += d.length;
+  for (const r of state.retries) n += r.mail.notifications.length;
+  return n;
+}

@@ -1,0 +1,30 @@
+/**
+ * What the sink does with a database error, as an explicit policy. Pure.
+ *
+ * - The row is at fault (SQLSTATE class 22 data exception, 23 integrity constraint violation):
+ *   retrying can't help; the row goes to the dead-letter topic and the partition moves on.
+ * - Anything else (connection refused or lost, 57P01 admin shutdown, 57014 statement timeout,
+ *   53xxx out of resources, 40001/40P01, 42501 a missing grant, ...) says nothing about the row:
+ *   the whole batch is retried with capped exponential backoff until it commits, and readiness is
+ *   false meanwhile. Offsets don't move, so nothing is lost while it waits.
+ */
+
+export type DbFailure = { kind: 'row'; code: string; message: string } | { kind: 'retry'; code: string; message: string };
+
+const ROW_CLASSES = new Set(['22', '23']);
+
+export function classifyDbError(err: unknown): DbFailure {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const sqlState = typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
+  const message = typeof e?.message === 'string' && e.message ? e.message : String(err);
+  if (sqlState && ROW_CLASSES.has(sqlState.slice(0, 2))) return { kind: 'row', code: `PG_${sqlState}`, message };
+  // Node's own errors (ECONNREFUSED, ECONNRESET, ETIMEDOUT) or a SQLSTATE of another class.
+  const code = sqlState ? `PG_${sqlState}` : typeof e?.code === 'string' ? e.code : 'DB_ERROR';
+  return { kind: 'retry', code, message };
+}
+
+/** Delay before retry `attempt` (1, 2, ...): doubling from `initialMs`, never above `maxMs`. */
+export function backoffDelayMs(attempt: number, initialMs: number, maxMs: number): number {
+  if (attempt < 1) return 0;
+  return Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
+}

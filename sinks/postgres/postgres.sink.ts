@@ -1,0 +1,190 @@
+import type pg from 'pg';
+import { PdmError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import { Counter, Gauge, Histogram, type Registry } from '../../lib/metrics';
+import { backoffDelayMs, classifyDbError } from './postgres.policy';
+import { chunks, flatten, rowsPerStatement, upsertStatement, type SqlValue, type TableShape } from './postgres.rows';
+
+/**
+ * Writes batches of rows to Postgres: each batch is one transaction of multi-row upserts
+ * (`flush`), and the caller commits its Kafka offsets only after it returns.
+ *
+ * A row the database rejects (see postgres.policy.ts) is found by splitting: the statement runs
+ * under a savepoint, and on a row error the savepoint is rolled back and each half tried again,
+ * down to the single row, which is handed back as rejected. The other rows still commit in the
+ * same transaction.
+ *
+ * Any other error retries the whole batch, with capped exponential backoff, for as long as it
+ * takes; `unavailable()` says why meanwhile (readiness). Only stopping ends the wait: the batch is
+ * then given up uncommitted, and its records are read again by whoever owns the partition next.
+ */
+
+export type PostgresSinkErrorCode = 'SINK_STOPPING';
+
+export interface RowToWrite<Item> {
+  row: SqlValue[];
+  item: Item;
+}
+
+export interface RejectedRow<Item> {
+  item: Item;
+  code: string;
+  message: string;
+}
+
+export interface PostgresSinkOptions {
+  pool: pg.Pool;
+  schema: string;
+  /** Most rows in one INSERT statement. */
+  maxRowsPerStatement: number;
+  retry: { initialMs: number; maxMs: number };
+  clock: () => number;
+  sleep: (ms: number) => Promise<void>;
+  logger: Logger;
+  metrics: Registry;
+}
+
+function sinkMetrics(registry: Registry) {
+  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  return {
+    writeSeconds: reuse('pdm_sink_postgres_write_duration_seconds', () => new Histogram({ name: 'pdm_sink_postgres_write_duration_seconds', help: 'Time to write one batch to Postgres, from BEGIN to COMMIT, by table.', labelNames: ['table'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] })),
+    rows: reuse('pdm_sink_postgres_rows_written_total', () => new Counter({ name: 'pdm_sink_postgres_rows_written_total', help: 'Rows inserted or changed in Postgres, by table (a replayed row that is already there is not counted).', labelNames: ['table'], registers: [registry] })),
+    unchanged: reuse('pdm_sink_postgres_rows_unchanged_total', () => new Counter({ name: 'pdm_sink_postgres_rows_unchanged_total', help: 'Rows upserted that were already in Postgres as they are (replays), by table.', labelNames: ['table'], registers: [registry] })),
+    failures: reuse('pdm_sink_postgres_write_failures_total', () => new Counter({ name: 'pdm_sink_postgres_write_failures_total', help: 'Batch writes that failed and were retried, by table and error code.', labelNames: ['table', 'code'], registers: [registry] })),
+    rejected: reuse('pdm_sink_postgres_rows_rejected_total', () => new Counter({ name: 'pdm_sink_postgres_rows_rejected_total', help: 'Rows the database refused (sent to the dead-letter topic), by table and SQLSTATE.', labelNames: ['table', 'code'], registers: [registry] })),
+    available: reuse('pdm_sink_postgres_database_available', () => new Gauge({ name: 'pdm_sink_postgres_database_available', help: '1 when the last write or probe of Postgres succeeded, 0 while it is being retried.', registers: [registry] })),
+  };
+}
+
+/** Thrown out of a retry wait when the sink stops: the batch is not committed. */
+export class SinkStoppingError extends PdmError<PostgresSinkErrorCode> {
+  constructor(cause: unknown) {
+    super('SINK_STOPPING', 'the sink is stopping: the batch is left uncommitted, to be read again', { cause });
+    this.name = 'SinkStoppingError';
+  }
+}
+
+export class PostgresSink {
+  private readonly metrics: ReturnType<typeof sinkMetrics>;
+  private stopping = false;
+  /** Why the database can't be written now, by table (one retry loop per topic runner). */
+  private readonly failing = new Map<string, string>();
+  private probeProblem: string | undefined;
+
+  constructor(private readonly options: PostgresSinkOptions) {
+    this.metrics = sinkMetrics(options.metrics);
+    this.metrics.available.set(1);
+  }
+
+  /** undefined when writes go through; otherwise why not (for /ready). */
+  unavailable(): string | undefined {
+    const reasons = [...this.failing.values()];
+    if (reasons.length > 0) return reasons[0];
+    return this.probeProblem;
+  }
+
+  /** Ends every retry wait: the batches in them are given up uncommitted. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /** A cheap check while idle, so readiness tells the truth when no batch is being written. */
+  async probe(): Promise<void> {
+    try {
+      await this.options.pool.query('SELECT 1');
+      this.probeProblem = undefined;
+    } catch (err) {
+      const { code, message } = classifyDbError(err);
+      this.probeProblem = `the database does not answer (${code}: ${message})`;
+    }
+    this.metrics.available.set(this.unavailable() === undefined ? 1 : 0);
+  }
+
+  /**
+   * Writes `rows` (already one per key) in one transaction, retrying until it commits. Returns the
+   * rows the database refused. `heartbeat` is called between retries (group membership).
+   */
+  async flush<Item>(spec: TableShape, rows: ReadonlyArray<RowToWrite<Item>>, heartbeat?: () => Promise<void>): Promise<RejectedRow<Item>[]> {
+    if (rows.length === 0) return [];
+    const { logger, retry, clock } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      const started = clock();
+      try {
+        const { rejected, written } = await this.writeOnce(spec, rows);
+        this.metrics.writeSeconds.observe({ table: spec.table }, (clock() - started) / 1000);
+        this.metrics.rows.inc({ table: spec.table }, written);
+        this.metrics.unchanged.inc({ table: spec.table }, rows.length - rejected.length - written);
+        for (const r of rejected) this.metrics.rejected.inc({ table: spec.table, code: r.code });
+        if (this.failing.delete(spec.table)) logger.info({ table: spec.table, attempts: attempt }, 'the database is writable again');
+        this.probeProblem = undefined;
+        this.metrics.available.set(this.unavailable() === undefined ? 1 : 0);
+        return rejected;
+      } catch (err) {
+        const { code, message } = classifyDbError(err);
+        const delayMs = backoffDelayMs(attempt, retry.initialMs, retry.maxMs);
+        this.metrics.failures.inc({ table: spec.table, code });
+        this.failing.set(spec.table, `writing ${spec.table} failed (${code}: ${message}); retry ${attempt} in ${delayMs} ms`);
+        this.metrics.available.set(0);
+        logger.warn({ table: spec.table, rows: rows.length, attempt, delayMs, code, err: message }, 'writing the batch failed; retrying it');
+        if (this.stopping) throw new SinkStoppingError(err);
+        await this.wait(delayMs, heartbeat);
+        if (this.stopping) throw new SinkStoppingError(err);
+      }
+    }
+  }
+
+  /** Sleeps in short steps, so a stop ends the wait soon and the group hears from us. */
+  private async wait(ms: number, heartbeat?: () => Promise<void>): Promise<void> {
+    const until = this.options.clock() + ms;
+    while (!this.stopping) {
+      const left = until - this.options.clock();
+      if (left <= 0) break;
+      await this.options.sleep(Math.min(left, 1000));
+      await heartbeat?.();
+    }
+  }
+
+  private async writeOnce<Item>(spec: TableShape, rows: ReadonlyArray<RowToWrite<Item>>): Promise<{ rejected: RejectedRow<Item>[]; written: number }> {
+    const client = await this.options.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const rejected: RejectedRow<Item>[] = [];
+      let written = 0;
+      for (const slice of chunks(rows, rowsPerStatement(spec.columns.length, this.options.maxRowsPerStatement))) {
+        written += await this.upsertSplitting(client, spec, slice, rejected);
+      }
+      await client.query('COMMIT');
+      return { rejected, written };
+    } catch (err) {
+      broken = err as Error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      // A connection that failed mid-transaction is not given back to the pool.
+      client.release(broken && classifyDbError(broken).kind === 'retry' ? broken : undefined);
+    }
+  }
+
+  /** Upserts `rows` under a savepoint; on a row error, splits them until the refused rows are alone. */
+  private async upsertSplitting<Item>(client: pg.PoolClient, spec: TableShape, rows: ReadonlyArray<RowToWrite<Item>>, rejected: RejectedRow<Item>[]): Promise<number> {
+    await client.query('SAVEPOINT rows');
+    try {
+      const result = await client.query(upsertStatement(this.options.schema, spec, rows.length), flatten(rows.map((r) => r.row), spec.columns.length));
+      await client.query('RELEASE SAVEPOINT rows');
+      return result.rowCount ?? 0;
+    } catch (err) {
+      const failure = classifyDbError(err);
+      if (failure.kind !== 'row') throw err;
+      await client.query('ROLLBACK TO SAVEPOINT rows');
+      await client.query('RELEASE SAVEPOINT rows');
+      if (rows.length === 1) {
+        rejected.push({ item: rows[0]!.item, code: failure.code, message: failure.message });
+        this.options.logger.warn({ table: spec.table, code: failure.code, err: failure.message }, 'the database refused a row');
+        return 0;
+      }
+      const half = Math.ceil(rows.length / 2);
+      return (await this.upsertSplitting(client, spec, rows.slice(0, half), rejected)) + (await this.upsertSplitting(client, spec, rows.slice(half), rejected));
+    }
+  }
+}

@@ -1,0 +1,299 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { DLQ_HEADERS } from '../../lib/dead-letter';
+import { connectProducer, type OutgoingRecord } from '../../lib/kafka/producer';
+import { repoRoot } from '../../lib/paths';
+import { createRegistry } from '../../lib/registry';
+import { Serde } from '../../lib/serde';
+import { keySubject, TOPICS, valueSubject } from '../../lib/topics';
+import { FEATURES, SCHEMA_FILES, avroType, schemaText, type AlertEvent, type WindowFeatures, type WindowKey } from '../../schemas';
+import { consumeAll } from './consume';
+import { testEnv, uniqueName, useIsolatedTopics } from './servers';
+
+/**
+ * `pdmctl run sink-postgres` as a process against the real Kafka, registry, primary and follower,
+ * in a schema of this run's own (migrated by the sink at start): records land as rows, a replay
+ * with a new group changes no row (not even its row version), refused records go to the dead-letter
+ * topic, pdm_analyst reads on the follower and writes nowhere, and a database outage loses nothing.
+ */
+
+const env = testEnv();
+const { prefix, connection } = useIsolatedTopics('spg', 2);
+const schema = uniqueName('spg').replace(/-/g, '_');
+const t0 = Date.UTC(2026, 0, 5, 8);
+const HOUR = 3_600_000;
+
+const running = new Set<ChildProcess>();
+const owner = new pg.Client({ connectionString: env.databaseUrl });
+
+beforeAll(() => owner.connect());
+afterAll(async () => {
+  for (const child of running) child.kill('SIGKILL');
+  await owner.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+  await owner.end();
+});
+
+function startSink(extra: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null>; port: () => Promise<string> } {
+  let output = '';
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), 'run', 'sink-postgres', '--metrics-port', '0'], {
+    env: { ...process.env, PDM_TOPIC_PREFIX: prefix, PDM_POSTGRES_SCHEMA: schema, PDM_SINK_POSTGRES_PROBE_INTERVAL: '1s', PDM_SINK_POSTGRES_RETRY_MAX: '2s', ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.once('exit', () => running.delete(child));
+  const port = async () => {
+    await waitFor(async () => /"metrics":"http:\/\/127\.0\.0\.1:\d+\/metrics"/.test(output) || child.exitCode !== null, 90_000);
+    const found = /"metrics":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(output)?.[1];
+    if (!found) throw new Error(`the sink did not start:\n${output}`);
+    return found;
+  };
+  return { child, output: () => output, exited, port };
+}
+
+async function waitFor(what: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await what())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(200);
+  }
+}
+
+/** The sum of a metric's samples whose labels include every one of `labels`. */
+const metricValue = async (port: string, name: string, labels: Record<string, string> = {}): Promise<number> => {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    if (Object.entries(labels).every(([k, v]) => m[2]!.includes(`${k}="${v}"`))) sum += Number(m[3]);
+  }
+  return sum;
+};
+
+const window = (machineId: string, windowStart: number, mean: number): WindowFeatures => {
+  const w = { machineId, windowStart, windowEnd: windowStart + HOUR, count: 1800 } as WindowFeatures;
+  for (const f of FEATURES) w[f] = f === 'accZ' ? { count: 0, mean: null, min: null, max: null, stddev: null } : { count: 1800, mean, min: mean - 1, max: mean + 2, stddev: 0.25 };
+  return w;
+};
+
+const alert = (alertId: string, machineId: string, createdAt: number, over: Partial<AlertEvent> = {}): AlertEvent => ({
+  alertId,
+  dedupKey: `${machineId}:tempA:FORECAST_BREACH`,
+  machineId,
+  status: 'FIRING',
+  severity: 'WARNING',
+  kind: 'FORECAST_BREACH',
+  feature: 'tempA',
+  windowEnd: createdAt - 60_000,
+  predictedBreachAt: createdAt + 2 * HOUR,
+  score: 81.5,
+  threshold: 80,
+  modelName: 'pdm-forecaster',
+  modelVersion: 'v3',
+  message: `tempA of ${machineId} will pass 80 within 2 h`,
+  createdAt,
+  ...over,
+});
+
+async function encoders() {
+  const serde = new Serde(createRegistry(env.registryUrl).client);
+  const wf = `${prefix}${TOPICS.windowFeatures}`;
+  const al = `${prefix}${TOPICS.alerts}`;
+  const [windowKey, windowValue, alertKey, alertValue] = await Promise.all([
+    serde.encoder<WindowKey>(keySubject(wf), avroType(SCHEMA_FILES.windowKey), schemaText(SCHEMA_FILES.windowKey)),
+    serde.encoder<WindowFeatures>(valueSubject(wf), avroType(SCHEMA_FILES.windowFeatures), schemaText(SCHEMA_FILES.windowFeatures)),
+    serde.encoder<string>(keySubject(al), avroType(SCHEMA_FILES.machineId), schemaText(SCHEMA_FILES.machineId)),
+    serde.encoder<AlertEvent>(valueSubject(al), avroType(SCHEMA_FILES.alertEvent), schemaText(SCHEMA_FILES.alertEvent)),
+  ]);
+  return {
+    window: (w: WindowFeatures): OutgoingRecord => ({ key: windowKey({ machineId: w.machineId, windowStart: w.windowStart }), value: windowValue(w), headers: { 'pdm.window.final': 'true' } }),
+    alert: (a: AlertEvent): OutgoingRecord => ({ key: alertKey(a.machineId), value: alertValue(a) }),
+  };
+}
+
+async function produce(windows: OutgoingRecord[], alerts: OutgoingRecord[]): Promise<void> {
+  const producer = await connectProducer(connection);
+  await producer.send([
+    { topic: `${prefix}${TOPICS.windowFeatures}`, records: windows },
+    { topic: `${prefix}${TOPICS.alerts}`, records: alerts },
+  ]);
+  await producer.disconnect();
+}
+
+const count = async (table: string, where = 'true'): Promise<number> => (await owner.query(`SELECT count(*)::int AS n FROM ${schema}.${table} WHERE ${where}`)).rows[0].n as number;
+/** Every row with its row version (xmin): a rewrite of an identical row would show as a new xmin. */
+const snapshot = async (table: string, key: string) => (await owner.query(`SELECT xmin::text AS xmin, * FROM ${schema}.${table} ORDER BY ${key}`)).rows;
+
+describe('pdmctl run sink-postgres', () => {
+  // A sink left running by a failed test must not consume the next test's records.
+  afterEach(() => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+
+  // Three machines, 8 hours each: 24 windows; 6 alerts; plus a window the database refuses (its
+  // end before its start), a record that is not Avro, and an early (not final) update.
+  const machines = ['lathe-a', 'mill-b', 'pump-c'].map((m) => `${schema}-${m}`);
+  const goodWindows = machines.flatMap((m, i) => Array.from({ length: 8 }, (_, h) => window(m, t0 + h * HOUR, 40 + i + h / 10)));
+  const goodAlerts = machines.flatMap((m, i) => [alert(`${m}-fire`, m, t0 + (i + 1) * HOUR), alert(`${m}-resolve`, m, t0 + (i + 5) * HOUR, { status: 'RESOLVED', severity: i === 2 ? 'CRITICAL' : 'INFO', kind: 'ANOMALY', feature: null, predictedBreachAt: null })]);
+  const firstTotal = goodWindows.length + 3 + goodAlerts.length;
+
+  test('window features and alerts land as rows; refused records are dead-lettered; a replay with a new group changes no row', async () => {
+    const encode = await encoders();
+    const broken = { ...window(machines[0]!, t0 + 100 * HOUR, 1), windowEnd: t0 + 99 * HOUR };
+    const early = { ...encode.window(window(machines[1]!, t0 + 50 * HOUR, 1)), headers: { 'pdm.window.final': 'false' } };
+    await produce([...goodWindows.map(encode.window), encode.window(broken), { key: Buffer.from('x'), value: Buffer.from('not avro') }, early], goodAlerts.map(encode.alert));
+
+    const first = startSink({ PDM_SINK_POSTGRES_GROUP_ID: uniqueName('spg-group') });
+    const port = await first.port();
+    await waitFor(async () => (await count('window_features').catch(() => 0)) === goodWindows.length && (await count('alerts').catch(() => 0)) === goodAlerts.length, 60_000).catch((err) => {
+      process.stderr.write(first.output());
+      throw err;
+    });
+    expect(first.output()).toContain('"role":"pdm_writer"');
+    const row = (await owner.query(`SELECT * FROM ${schema}.window_features WHERE machine_id = $1 AND window_start = $2`, [machines[2], new Date(t0 + 3 * HOUR)])).rows[0];
+    expect(row).toMatchObject({ window_end: new Date(t0 + 4 * HOUR), count: '1800', current_mean: 42.3, current_min: 41.3, accz_count: '0', accz_mean: null, tempb_stddev: 0.25 });
+    const resolved = (await owner.query(`SELECT * FROM ${schema}.alerts WHERE alert_id = $1`, [`${machines[2]}-resolve`])).rows[0];
+    expect(resolved).toMatchObject({ status: 'RESOLVED', severity: 'CRITICAL', kind: 'ANOMALY', feature: null, predicted_breach_at: null, created_at: new Date(t0 + 7 * HOUR), model_version: 'v3' });
+    expect(await count('window_features', `window_start >= '${new Date(t0 + 50 * HOUR).toISOString()}'`)).toBe(0);
+
+    const dead = await consumeAll(env.kafkaBrokers, `${prefix}${TOPICS.deadLetter}`, { expected: 2, timeoutMs: 30_000 });
+    expect(dead.map((d) => d.headers[DLQ_HEADERS.code]).sort()).toEqual(['SERDE_MAGIC_BYTE', 'SINK_ROW_REJECTED']);
+    const rejected = dead.find((d) => d.headers[DLQ_HEADERS.code] === 'SINK_ROW_REJECTED')!;
+    expect(rejected.headers).toMatchObject({ [DLQ_HEADERS.topic]: `${prefix}${TOPICS.windowFeatures}`, [DLQ_HEADERS.stage]: 'sink-postgres' });
+    expect(rejected.headers[DLQ_HEADERS.message]).toContain('window_features: PG_23514');
+    expect(rejected.headers[DLQ_HEADERS.offset]).toMatch(/^\d+$/);
+
+    await waitFor(async () => (await metricValue(port, 'pdm_records_in_total')) === firstTotal, 30_000);
+    expect(await metricValue(port, 'pdm_sink_postgres_rows_written_total', { table: 'window_features' })).toBe(goodWindows.length);
+    expect(await metricValue(port, 'pdm_sink_postgres_write_duration_seconds_count', { table: 'alerts' })).toBeGreaterThan(0);
+    expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+    const before = { windows: await snapshot('window_features', 'machine_id, window_start'), alerts: await snapshot('alerts', 'alert_id') };
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    // The same topics from the beginning, with a new group: every record again, no row changed.
+    const replay = startSink({ PDM_SINK_POSTGRES_GROUP_ID: uniqueName('spg-replay') });
+    const replayPort = await replay.port();
+    await waitFor(async () => (await metricValue(replayPort, 'pdm_records_in_total')) === firstTotal, 60_000);
+    await waitFor(async () => (await metricValue(replayPort, 'pdm_sink_postgres_rows_unchanged_total', { table: 'window_features' })) === goodWindows.length, 30_000);
+    expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_written_total', { table: 'window_features' })).toBe(0);
+    expect(await snapshot('window_features', 'machine_id, window_start')).toEqual(before.windows);
+    expect(await snapshot('alerts', 'alert_id')).toEqual(before.alerts);
+    replay.child.kill('SIGTERM');
+    expect(await replay.exited).toBe(0);
+  });
+
+  test('pdm_analyst reads the sink\'s rows on the follower, and every write of its is refused on the primary', async () => {
+    const analyst = (url: string) => {
+      const u = new URL(url);
+      u.username = 'pdm_analyst';
+      u.password = encodeURIComponent(process.env.PDM_ANALYST_PASSWORD!);
+      return new pg.Client({ connectionString: u.toString() });
+    };
+    const follower = analyst(env.followerUrl);
+    const primary = analyst(env.databaseUrl);
+    await follower.connect();
+    await primary.connect();
+    try {
+      const id = `${machines[0]}-fire`;
+      await waitFor(async () => ((await follower.query(`SELECT 1 FROM ${schema}.alerts WHERE alert_id = $1`, [id])).rowCount ?? 0) === 1, 30_000);
+      const onFollower = (await follower.query(`SELECT machine_id, status, severity FROM ${schema}.alerts WHERE alert_id = $1`, [id])).rows[0];
+      expect(onFollower).toEqual({ machine_id: machines[0], status: 'FIRING', severity: 'WARNING' });
+      expect((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.window_features`)).rows[0].n).toBe(goodWindows.length);
+      expect((await follower.query('SELECT current_user AS u')).rows[0].u).toBe('pdm_analyst');
+
+      const writes = [
+        `INSERT INTO ${schema}.alerts SELECT * FROM ${schema}.alerts LIMIT 0`,
+        `INSERT INTO ${schema}.window_features (machine_id, window_start, window_end, count, current_count, accx_count, accy_count, accz_count, tempa_count, tempb_count) VALUES ('x', now(), now() + interval '1 hour', 0, 0, 0, 0, 0, 0, 0)`,
+        `UPDATE ${schema}.alerts SET message = 'changed' WHERE alert_id = '${id}'`,
+        `DELETE FROM ${schema}.alerts WHERE alert_id = '${id}'`,
+        `TRUNCATE ${schema}.window_features`,
+        `CREATE TABLE ${schema}.mine (a int)`,
+        'CREATE TABLE public.mine (a int)',
+        'CREATE TEMP TABLE mine (a int)',
+        `DROP TABLE ${schema}.alerts`,
+        `CREATE INDEX mine ON ${schema}.alerts (message)`,
+      ];
+      for (const sql of writes) {
+        await expect(primary.query(sql)).rejects.toMatchObject({ code: '42501' });
+        // The follower refuses everything of course; what matters is the primary above.
+        await expect(follower.query(sql)).rejects.toHaveProperty('code');
+      }
+      expect((await primary.query(`SELECT message FROM ${schema}.alerts WHERE alert_id = $1`, [id])).rows[0].message).toBe(`tempA of ${machines[0]} will pass 80 within 2 h`);
+    } finally {
+      await follower.end();
+      await primary.end();
+    }
+  });
+
+  test('the database unreachable for 15 s during a run: readiness says why, nothing is lost, everything lands after', async () => {
+    const target = new URL(env.databaseUrl);
+    const sockets = new Set<net.Socket>();
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port), target.hostname);
+      sockets.add(client).add(upstream);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream).pipe(client);
+    });
+    const listen = (port: number) => new Promise<number>((resolve) => proxy.listen(port, '127.0.0.1', () => resolve((proxy.address() as net.AddressInfo).port)));
+    const proxyPort = await listen(0);
+    const down = () => {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+      return new Promise<void>((resolve) => proxy.close(() => resolve()));
+    };
+    const proxied = new URL(env.databaseUrl);
+    proxied.port = String(proxyPort);
+
+    const encode = await encoders();
+    const machine = `${schema}-outage`;
+    const before = Array.from({ length: 5 }, (_, h) => window(machine, t0 + h * HOUR, 10));
+    const during = Array.from({ length: 5 }, (_, h) => window(machine, t0 + (h + 5) * HOUR, 11));
+    const duringAlerts = [alert(`${machine}-1`, machine, t0 + 6 * HOUR), alert(`${machine}-2`, machine, t0 + 7 * HOUR)];
+    const sink = startSink({ DATABASE_URL: proxied.toString(), PDM_SINK_POSTGRES_GROUP_ID: uniqueName('spg-outage') });
+    try {
+      const port = await sink.port();
+      await produce(before.map(encode.window), []);
+      await waitFor(async () => (await count('window_features', `machine_id = '${machine}'`)) === 5, 60_000);
+      expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+
+      await down();
+      const downAt = Date.now();
+      await produce(during.map(encode.window), duringAlerts.map(encode.alert));
+      let reason = '';
+      await waitFor(async () => {
+        const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+        if (ready.status === 503) reason = ((await ready.json()) as { reason: string }).reason;
+        return ready.status === 503;
+      }, 20_000);
+      expect(reason).toMatch(/writing (window_features|alerts) failed|the database does not answer/);
+      while (Date.now() - downAt < 15_000) await sleep(500);
+      expect(await count('window_features', `machine_id = '${machine}'`)).toBe(5);
+      expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(503);
+      expect(await metricValue(port, 'pdm_sink_postgres_write_failures_total', { table: 'window_features' })).toBeGreaterThan(0);
+
+      await listen(proxyPort);
+      await waitFor(async () => (await count('window_features', `machine_id = '${machine}'`)) === 10 && (await count('alerts', `machine_id = '${machine}'`)) === 2, 60_000);
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200, 20_000);
+      expect(sink.child.exitCode).toBeNull();
+      sink.child.kill('SIGTERM');
+      expect(await sink.exited).toBe(0);
+    } catch (err) {
+      process.stderr.write(sink.output().slice(-5000));
+      throw err;
+    } finally {
+      if (proxy.listening) await down();
+    }
+  });
+});
