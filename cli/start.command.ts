@@ -66,7 +66,7 @@ Where to look:
   Mail inbox           ${env.PDM_INBOX_URL}
   Prometheus           ${env.PROMETHEUS_URL}/targets
   Simulated machines   http://${settings.PDM_STACK_HOST}:${simulatePort}/metrics
-${services.map((name) => `  ${`${name} service`.padEnd(20)} http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${pipelineServices.find((s) => s.name === name)!.metricsPort}/metrics`).join('\n')}
+${services.map((name) => `  ${name.padEnd(20)} http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${pipelineServices.find((s) => s.name === name)!.metricsPort}/metrics`).join('\n')}
 
 Connection settings for another shell:  eval "$(npx pdmctl stack env)"
 Ctrl-C stops the pipeline (the stack keeps running; npx pdmctl stack down stops it).
