@@ -93,6 +93,27 @@ export async function partitionCount(connection: KafkaConnection, topic: string)
   }
 }
 
+/**
+ * The partitions of each topic a service needs, in one admin round; a missing one stops the
+ * service with what to do (services never create the contract's topics themselves).
+ */
+export async function requireTopics(connection: KafkaConnection, topics: readonly string[]): Promise<Map<string, number>> {
+  const admin = createKafka(connection).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      const others = missing.length > 1 ? ` (also missing: ${missing.slice(1).join(', ')})` : '';
+      throw new PdmError('TOPIC_MISSING', `topic ${missing[0]} does not exist: run \`npx pdmctl topics\` first${others}`);
+    }
+    const metadata = await admin.fetchTopicMetadata({ topics: [...new Set(topics)] });
+    return new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export interface GroupProgress {
   /** Records of the topic the group has committed past, summed over partitions. */
   committed: number;

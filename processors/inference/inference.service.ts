@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { duration, parseEnv } from '../../lib/config';
 import { PdmError } from '../../lib/errors';
-import { ensureTopics, partitionCount } from '../../lib/kafka/admin';
+import { ensureTopics, requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
 import { openPartitionReader } from '../../lib/kafka/partition-reader';
 import { runTransactional, type TransactionalRunner } from '../../lib/kafka/transactional';
@@ -142,11 +142,7 @@ export const inferenceService: ServiceDefinition = {
       deadLetter: `${shared.prefix}${TOPICS.deadLetter}`,
       changelog: `${groupId}-inference-state-changelog`,
     };
-    const inputPartitions = await partitionCount(connection, topics.input);
-    if (inputPartitions === undefined) throw new PdmError('TOPIC_MISSING', `topic ${topics.input} does not exist: run \`npx pdmctl topics\` first`);
-    for (const topic of [topics.alerts, topics.deadLetter]) {
-      if ((await partitionCount(connection, topic)) === undefined) throw new PdmError('TOPIC_MISSING', `topic ${topic} does not exist: run \`npx pdmctl topics\` first`);
-    }
+    const inputPartitions = (await requireTopics(connection, [topics.input, topics.alerts, topics.deadLetter])).get(topics.input)!;
     const [changelog] = await ensureTopics(connection, [changelogSpec(topics.changelog, inputPartitions)]);
     if (changelog!.differences.some((d) => d.startsWith('partitions'))) throw new PdmError('CHANGELOG_PARTITIONS', `${topics.changelog} must have as many partitions as ${topics.input}: ${changelog!.differences.join('; ')}`);
 

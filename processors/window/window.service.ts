@@ -1,5 +1,5 @@
 import { PdmError } from '../../lib/errors';
-import { ensureTopics, partitionCount } from '../../lib/kafka/admin';
+import { ensureTopics, requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
 import { openPartitionReader } from '../../lib/kafka/partition-reader';
 import { runTransactional, type TransactionalRunner } from '../../lib/kafka/transactional';
@@ -50,12 +50,9 @@ export const windowService: ServiceDefinition = {
       changelog: settings.changelogTopic,
     };
 
-    const inputPartitions = await partitionCount(connection, topics.input);
-    if (inputPartitions === undefined) throw new PdmError('TOPIC_MISSING', `topic ${topics.input} does not exist: run \`npx pdmctl topics\` first`);
-    const outputPartitions = await partitionCount(connection, topics.output);
-    for (const [topic, count] of [[topics.output, outputPartitions], [topics.late, await partitionCount(connection, topics.late)], [topics.deadLetter, await partitionCount(connection, topics.deadLetter)]] as const) {
-      if (count === undefined) throw new PdmError('TOPIC_MISSING', `topic ${topic} does not exist: run \`npx pdmctl topics\` first`);
-    }
+    const partitions = await requireTopics(connection, [topics.input, topics.output, topics.late, topics.deadLetter]);
+    const inputPartitions = partitions.get(topics.input)!;
+    const outputPartitions = partitions.get(topics.output)!;
     // The changelog is co-partitioned with the input: partition p's state lives in partition p.
     const [changelog] = await ensureTopics(connection, [changelogSpec(topics.changelog, inputPartitions)]);
     if (changelog!.differences.some((d) => d.startsWith('partitions'))) {
@@ -69,7 +66,7 @@ export const windowService: ServiceDefinition = {
     ]);
     const processor = new WindowProcessor({
       config: settings.window,
-      topics: { ...topics, outputPartitions: outputPartitions! },
+      topics: { ...topics, outputPartitions },
       decodeReading: serde.decoder<SensorReading>(avroType(SCHEMA_FILES.sensorReading)),
       encodeKey,
       encodeFeatures,

@@ -1,6 +1,5 @@
 import { Pool } from 'pg';
-import { PdmError } from '../../lib/errors';
-import { partitionCount } from '../../lib/kafka/admin';
+import { requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
 import { openPartitionReader } from '../../lib/kafka/partition-reader';
 import { runTransactional, type TransactionalRunner } from '../../lib/kafka/transactional';
@@ -33,9 +32,7 @@ export const emailService: ServiceDefinition = {
     const log = logger.child({ component: STAGE });
     const connection = kafkaConnectionFromEnv(`pdm-${STAGE}`, env);
     const topics = { input: `${settings.prefix}${TOPICS.alerts}`, deadLetter: `${settings.prefix}${TOPICS.deadLetter}` };
-    for (const topic of [topics.input, topics.deadLetter]) {
-      if ((await partitionCount(connection, topic)) === undefined) throw new PdmError('TOPIC_MISSING', `topic ${topic} does not exist: run \`npx pdmctl topics\` first`);
-    }
+    await requireTopics(connection, [topics.input, topics.deadLetter]);
 
     const pool = new Pool({ connectionString: settings.databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));

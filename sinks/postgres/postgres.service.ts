@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { PdmError, errorMessage } from '../../lib/errors';
-import { partitionCount } from '../../lib/kafka/admin';
+import { requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
 import { runTransactional, type IncomingRecord, type TransactionalRunner } from '../../lib/kafka/transactional';
 import { createRegistry as createSchemaRegistry } from '../../lib/registry';
@@ -39,9 +39,7 @@ export const postgresSinkService: ServiceDefinition = {
       alerts: `${settings.prefix}${TOPICS.alerts}`,
       deadLetter: `${settings.prefix}${TOPICS.deadLetter}`,
     };
-    for (const topic of Object.values(topics)) {
-      if ((await partitionCount(connection, topic)) === undefined) throw new PdmError('TOPIC_MISSING', `topic ${topic} does not exist: run \`npx pdmctl topics\` first`);
-    }
+    await requireTopics(connection, Object.values(topics));
 
     if (settings.migrateAtStart) {
       // The database may be starting too: wait for it, up to a bound, then fail for a supervisor to see.
