@@ -1,3 +1,6 @@
+import type { Logger } from './logger';
+import type { StageMetrics } from './metrics';
+
 /**
  * Dead-letter records: the original bytes, untouched, with headers that say where they came from
  * and why they were refused (the convention of Kafka Connect's `__connect.errors.*` headers).
@@ -53,4 +56,28 @@ export function deadLetter(input: {
   if (input.source.offset !== undefined) headers[DLQ_HEADERS.offset] = input.source.offset;
   if (input.source.description !== undefined) headers[DLQ_HEADERS.source] = input.source.description;
   return { key: toBuffer(input.key), value: toBuffer(input.value), headers };
+}
+
+/**
+ * A consumed record a stage refuses: its dead-letter copy (headers naming the topic, partition and
+ * offset it came from), counted in the stage's failed and dead-letter counters, and logged once.
+ */
+export function refuseRecord(input: {
+  record: { key: Buffer | null; value: Buffer | null; offset: string };
+  topic: string;
+  partition: number;
+  stage: string;
+  code: string;
+  message: string;
+  failedAtMs: number;
+  metrics: StageMetrics;
+  logger: Logger;
+  /** What the record is, for the log line: `reading`, `window`, `alert`, `record`. */
+  what: string;
+}): DeadLetter {
+  const { record, topic, partition, stage, code, message } = input;
+  input.metrics.recordsFailed.inc({ stage, reason: code });
+  input.metrics.deadLetters.inc({ stage, reason: code });
+  input.logger.warn({ topic, partition, offset: record.offset, code, reason: message }, `${input.what} dead-lettered`);
+  return deadLetter({ key: record.key, value: record.value, source: { topic, partition, offset: record.offset }, stage, code, message, failedAtMs: input.failedAtMs });
 }

@@ -1,4 +1,4 @@
-import { deadLetter, type DeadLetter } from '../../lib/dead-letter';
+import { refuseRecord, type DeadLetter } from '../../lib/dead-letter';
 import type { BatchInfo, IncomingRecord } from '../../lib/kafka/transactional';
 import type { OutgoingRecord, TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
@@ -144,10 +144,7 @@ export class InferenceProcessor {
 
   private async decode(partition: number, record: IncomingRecord, out: DeadLetter[]): Promise<WindowFeatures | undefined> {
     const refuse = (code: string, message: string) => {
-      out.push(deadLetter({ key: record.key, value: record.value, source: { topic: this.options.topics.input, partition, offset: record.offset }, stage: STAGE, code, message, failedAtMs: this.options.clock() }));
-      this.stage.recordsFailed.inc({ stage: STAGE, reason: code });
-      this.stage.deadLetters.inc({ stage: STAGE, reason: code });
-      this.options.logger.warn({ partition, offset: record.offset, code, reason: message }, 'window dead-lettered');
+      out.push(refuseRecord({ record, topic: this.options.topics.input, partition, stage: STAGE, code, message, failedAtMs: this.options.clock(), metrics: this.stage, logger: this.options.logger, what: 'window' }));
       return undefined;
     };
     // A tombstone on the compacted topic deletes a window for readers of the table, and an early

@@ -1,4 +1,4 @@
-import { deadLetter, type DeadLetter } from '../../lib/dead-letter';
+import { refuseRecord, type DeadLetter } from '../../lib/dead-letter';
 import type { BatchInfo, IncomingRecord } from '../../lib/kafka/transactional';
 import type { OutgoingRecord, TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
@@ -219,20 +219,7 @@ export class WindowProcessor {
   /** The reading in `record`, or undefined after dead-lettering it. Registry outages throw (the batch is retried). */
   private async decode(partition: number, record: IncomingRecord, out: Outputs): Promise<SensorReading | undefined> {
     const refuse = (code: string, message: string) => {
-      out.deadLetters.push(
-        deadLetter({
-          key: record.key,
-          value: record.value,
-          source: { topic: this.options.topics.input, partition, offset: record.offset },
-          stage: STAGE,
-          code,
-          message,
-          failedAtMs: this.options.clock(),
-        }),
-      );
-      this.stage.recordsFailed.inc({ stage: STAGE, reason: code });
-      this.stage.deadLetters.inc({ stage: STAGE, reason: code });
-      this.options.logger.warn({ partition, offset: record.offset, code, reason: message }, 'reading dead-lettered');
+      out.deadLetters.push(refuseRecord({ record, topic: this.options.topics.input, partition, stage: STAGE, code, message, failedAtMs: this.options.clock(), metrics: this.stage, logger: this.options.logger, what: 'reading' }));
       return undefined;
     };
     if (record.value === null) return refuse('WINDOW_NO_VALUE', 'the record has no value (a tombstone on a readings topic)');

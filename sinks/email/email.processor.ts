@@ -1,4 +1,4 @@
-import { deadLetter, type DeadLetter } from '../../lib/dead-letter';
+import { refuseRecord, type DeadLetter } from '../../lib/dead-letter';
 import { errorMessage } from '../../lib/errors';
 import type { IncomingRecord } from '../../lib/kafka/transactional';
 import type { TopicBatch } from '../../lib/kafka/producer';
@@ -137,10 +137,7 @@ export class EmailProcessor {
       }
       if ('refused' in decoded) {
         const { code, message } = decoded;
-        deadLetters.push(deadLetter({ key: record.key, value: record.value, source: { topic: this.options.inputTopic, partition, offset: record.offset }, stage: STAGE, code, message, failedAtMs: this.options.clock() }));
-        this.stage.recordsFailed.inc({ stage: STAGE, reason: code });
-        this.stage.deadLetters.inc({ stage: STAGE, reason: code });
-        this.options.logger.warn({ partition, offset: record.offset, code, reason: message }, 'alert dead-lettered');
+        deadLetters.push(refuseRecord({ record, topic: this.options.inputTopic, partition, stage: STAGE, code, message, failedAtMs: this.options.clock(), metrics: this.stage, logger: this.options.logger, what: 'alert' }));
         continue;
       }
       if (BigInt(record.offset) < task.restoredUpTo) continue;

@@ -1,4 +1,4 @@
-import { deadLetter, type DeadLetter } from '../../lib/dead-letter';
+import { refuseRecord, type DeadLetter } from '../../lib/dead-letter';
 import type { IncomingRecord } from '../../lib/kafka/transactional';
 import type { TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
@@ -48,20 +48,7 @@ export class TopicProcessor<T> {
     const { spec, sink } = this.options;
     const deadLetters: DeadLetter[] = [];
     const refuse = (record: IncomingRecord, code: string, message: string) => {
-      deadLetters.push(
-        deadLetter({
-          key: record.key,
-          value: record.value,
-          source: { topic: this.options.topic, partition, offset: record.offset },
-          stage: STAGE,
-          code,
-          message,
-          failedAtMs: this.options.clock(),
-        }),
-      );
-      this.stage.recordsFailed.inc({ stage: STAGE, reason: code });
-      this.stage.deadLetters.inc({ stage: STAGE, reason: code });
-      this.options.logger.warn({ topic: this.options.topic, partition, offset: record.offset, code, reason: message }, 'record dead-lettered');
+      deadLetters.push(refuseRecord({ record, topic: this.options.topic, partition, stage: STAGE, code, message, failedAtMs: this.options.clock(), metrics: this.stage, logger: this.options.logger, what: 'record' }));
     };
 
     const decoded: Decoded<T>[] = [];
