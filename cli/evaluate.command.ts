@@ -9,22 +9,15 @@ import { evaluateDetectorOnTruth, evaluateForecaster, evaluateSkab, SKAB_DEFAULT
 import { openOnnxModel } from '../models/runtime';
 import { loadCurrent, modelsDir } from '../models/store';
 import { DEFAULT_TRAIN_OPTIONS } from '../models/train';
-import { DEFAULT_SIMULATION, readTruth, simulatedData } from './train.command';
+import { DEFAULT_SIMULATION, readTruth, simulatedData, type SimulatedFlags } from './train.command';
 
-interface Flags {
+interface Flags extends SimulatedFlags {
   skab?: string | boolean;
   simulate?: boolean;
   fromCsv?: string;
   truth?: string;
   model?: string;
   forecaster?: string;
-  machines: string;
-  duration: string;
-  from: string;
-  interval: string;
-  seed: string;
-  scenario: string;
-  window: string;
   report?: string;
 }
 

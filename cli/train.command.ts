@@ -17,19 +17,12 @@ import { currentVersion, modelsDir, promote, writeVersion } from '../models/stor
 import { DEFAULT_TRAIN_OPTIONS, OPSET, train, type Candidate, type TrainOptions } from '../models/train';
 import { connectionEnv } from './connections';
 
-interface Flags {
+interface Flags extends SimulatedFlags {
   simulate?: boolean;
   fromCsv?: string;
   fromPostgres?: string | boolean;
   fromTopic?: boolean;
   truth?: string;
-  machines: string;
-  duration: string;
-  from: string;
-  interval: string;
-  seed: string;
-  scenario: string;
-  window: string;
   kind: string;
   version?: string;
   promote: boolean;
