@@ -41,4 +41,12 @@ export function stageMetrics(registry: Registry): StageMetrics {
   return metrics;
 }
 
+/**
+ * The metric `name` of a registry, made by `make` the first time: a registry can outlive one
+ * instance of a component (tests restart them), and prom-client refuses a name registered twice.
+ */
+export function metricOnce<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
 export { Counter, Gauge, Histogram, Registry };

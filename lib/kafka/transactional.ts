@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, IHeaders, Producer } from 'kafkajs';
 import type { Logger } from '../logger';
-import { Counter, Gauge, Histogram, type Registry } from '../metrics';
+import { metricOnce, Counter, Gauge, Histogram, type Registry } from '../metrics';
 import { createKafka, type KafkaConnection } from './client';
 import { compressionType, type Compression } from './compression';
 import { toTopicMessages, type TopicBatch } from './producer';
@@ -104,11 +104,10 @@ interface Task {
 }
 
 function transactionMetrics(registry: Registry, stage: string) {
-  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
   return {
-    transactions: reuse('pdm_transactions_total', () => new Counter({ name: 'pdm_transactions_total', help: 'Kafka transactions of a stage, by outcome (committed, aborted).', labelNames: ['stage', 'outcome'], registers: [registry] })),
-    duration: reuse('pdm_transaction_duration_seconds', () => new Histogram({ name: 'pdm_transaction_duration_seconds', help: 'Time from opening a Kafka transaction to its commit.', labelNames: ['stage'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })),
-    lag: reuse('pdm_consumer_lag_records', () => new Gauge({ name: 'pdm_consumer_lag_records', help: 'Records in the input partition after the last one processed, as of its last fetch.', labelNames: ['stage', 'topic', 'partition'], registers: [registry] })),
+    transactions: metricOnce(registry, 'pdm_transactions_total', () => new Counter({ name: 'pdm_transactions_total', help: 'Kafka transactions of a stage, by outcome (committed, aborted).', labelNames: ['stage', 'outcome'], registers: [registry] })),
+    duration: metricOnce(registry, 'pdm_transaction_duration_seconds', () => new Histogram({ name: 'pdm_transaction_duration_seconds', help: 'Time from opening a Kafka transaction to its commit.', labelNames: ['stage'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })),
+    lag: metricOnce(registry, 'pdm_consumer_lag_records', () => new Gauge({ name: 'pdm_consumer_lag_records', help: 'Records in the input partition after the last one processed, as of its last fetch.', labelNames: ['stage', 'topic', 'partition'], registers: [registry] })),
     stage,
   };
 }

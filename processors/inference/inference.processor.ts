@@ -2,7 +2,7 @@ import { refuseRecord, type DeadLetter } from '../../lib/dead-letter';
 import type { BatchInfo, IncomingRecord } from '../../lib/kafka/transactional';
 import type { OutgoingRecord, TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
-import { Counter, Gauge, Histogram, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
+import { metricOnce, Counter, Gauge, Histogram, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
 import { SerdeError, type Decoder, type Encoder } from '../../lib/serde';
 import type { AlertEvent, WindowFeatures } from '../../schemas';
 import type { AlertPolicy } from './alerts';
@@ -45,13 +45,12 @@ interface PartitionTask {
 }
 
 function inferenceMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
-  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
   return {
-    windows: reuse('pdm_inference_windows_total', () => new Counter({ name: 'pdm_inference_windows_total', help: 'Final windows the inference processor assessed.', registers: [registry] })),
-    alerts: reuse('pdm_inference_alerts_total', () => new Counter({ name: 'pdm_inference_alerts_total', help: 'Alert transitions emitted, by kind, severity and status.', labelNames: ['kind', 'severity', 'status'], registers: [registry] })),
-    batch: reuse('pdm_inference_batch_size', () => new Histogram({ name: 'pdm_inference_batch_size', help: 'Windows per ONNX run, by model.', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry] })),
-    seconds: reuse('pdm_inference_batch_duration_seconds', () => new Histogram({ name: 'pdm_inference_batch_duration_seconds', help: 'Time to assess one input batch: decode, models, decisions.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] })),
-    warmingUp: reuse(
+    windows: metricOnce(registry, 'pdm_inference_windows_total', () => new Counter({ name: 'pdm_inference_windows_total', help: 'Final windows the inference processor assessed.', registers: [registry] })),
+    alerts: metricOnce(registry, 'pdm_inference_alerts_total', () => new Counter({ name: 'pdm_inference_alerts_total', help: 'Alert transitions emitted, by kind, severity and status.', labelNames: ['kind', 'severity', 'status'], registers: [registry] })),
+    batch: metricOnce(registry, 'pdm_inference_batch_size', () => new Histogram({ name: 'pdm_inference_batch_size', help: 'Windows per ONNX run, by model.', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry] })),
+    seconds: metricOnce(registry, 'pdm_inference_batch_duration_seconds', () => new Histogram({ name: 'pdm_inference_batch_duration_seconds', help: 'Time to assess one input batch: decode, models, decisions.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] })),
+    warmingUp: metricOnce(registry, 
       'pdm_inference_machines_warming_up',
       () =>
         new Gauge({

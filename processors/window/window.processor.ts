@@ -2,7 +2,7 @@ import { refuseRecord, type DeadLetter } from '../../lib/dead-letter';
 import type { BatchInfo, IncomingRecord } from '../../lib/kafka/transactional';
 import type { OutgoingRecord, TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
-import { Counter, Gauge, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
+import { metricOnce, Counter, Gauge, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
 import { SerdeError, type Decoder, type Encoder } from '../../lib/serde';
 import { FEATURES, type SensorReading, type WindowFeatures, type WindowKey } from '../../schemas';
 import { closeIdle, finalize, processReading, windowKey, windowStartOf, type PartitionWindows, type WindowConfig } from './window';
@@ -71,11 +71,10 @@ export const WINDOW_HEADERS = {
 type CloseTrigger = 'stream-time' | 'idle';
 
 function windowMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
-  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
   return {
-    readings: reuse('pdm_window_readings_total', () => new Counter({ name: 'pdm_window_readings_total', help: 'Readings the window processor applied, by outcome (added, duplicate, late).', labelNames: ['outcome'], registers: [registry] })),
-    closed: reuse('pdm_window_windows_closed_total', () => new Counter({ name: 'pdm_window_windows_closed_total', help: 'Windows closed and emitted, by what closed them (stream-time, idle).', labelNames: ['trigger'], registers: [registry] })),
-    open: reuse(
+    readings: metricOnce(registry, 'pdm_window_readings_total', () => new Counter({ name: 'pdm_window_readings_total', help: 'Readings the window processor applied, by outcome (added, duplicate, late).', labelNames: ['outcome'], registers: [registry] })),
+    closed: metricOnce(registry, 'pdm_window_windows_closed_total', () => new Counter({ name: 'pdm_window_windows_closed_total', help: 'Windows closed and emitted, by what closed them (stream-time, idle).', labelNames: ['trigger'], registers: [registry] })),
+    open: metricOnce(registry, 
       'pdm_window_open_windows',
       () =>
         new Gauge({
@@ -89,7 +88,7 @@ function windowMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
           },
         }),
     ),
-    streamTime: reuse(
+    streamTime: metricOnce(registry, 
       'pdm_window_stream_time_seconds',
       () =>
         new Gauge({

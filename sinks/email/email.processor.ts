@@ -3,7 +3,7 @@ import { errorMessage } from '../../lib/errors';
 import type { IncomingRecord } from '../../lib/kafka/transactional';
 import type { TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
-import { Counter, Gauge, Histogram, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
+import { metricOnce, Counter, Gauge, Histogram, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
 import { SerdeError, type Decoder } from '../../lib/serde';
 import type { AlertEvent } from '../../schemas';
 import { chartSvg, renderPng } from './chart';
@@ -55,12 +55,11 @@ interface Refusal {
 export type MailOutcome = 'sent' | 'failed' | 'duplicate' | 'deferred';
 
 function emailMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
-  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
   return {
-    mails: reuse('pdm_email_mails_total', () => new Counter({ name: 'pdm_email_mails_total', help: 'Mails the email sink decided, by outcome (sent; failed after every attempt; duplicate: already sent, not sent again; deferred: the notification log was unreachable).', labelNames: ['outcome'], registers: [registry] })),
-    sendSeconds: reuse('pdm_email_send_duration_seconds', () => new Histogram({ name: 'pdm_email_send_duration_seconds', help: 'Time to hand one mail to the SMTP server, retries included.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] })),
-    retries: reuse('pdm_email_send_retries_total', () => new Counter({ name: 'pdm_email_send_retries_total', help: 'SMTP attempts that failed and were tried again.', registers: [registry] })),
-    pending: reuse(
+    mails: metricOnce(registry, 'pdm_email_mails_total', () => new Counter({ name: 'pdm_email_mails_total', help: 'Mails the email sink decided, by outcome (sent; failed after every attempt; duplicate: already sent, not sent again; deferred: the notification log was unreachable).', labelNames: ['outcome'], registers: [registry] })),
+    sendSeconds: metricOnce(registry, 'pdm_email_send_duration_seconds', () => new Histogram({ name: 'pdm_email_send_duration_seconds', help: 'Time to hand one mail to the SMTP server, retries included.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] })),
+    retries: metricOnce(registry, 'pdm_email_send_retries_total', () => new Counter({ name: 'pdm_email_send_retries_total', help: 'SMTP attempts that failed and were tried again.', registers: [registry] })),
+    pending: metricOnce(registry, 
       'pdm_email_pending_notifications',
       () =>
         new Gauge({

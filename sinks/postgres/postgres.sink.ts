@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { PdmError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import { Counter, Gauge, Histogram, type Registry } from '../../lib/metrics';
+import { metricOnce, Counter, Gauge, Histogram, type Registry } from '../../lib/metrics';
 import { backoffDelayMs, classifyDbError } from './postgres.policy';
 import { chunks, flatten, rowsPerStatement, upsertStatement, type SqlValue, type TableShape } from './postgres.rows';
 
@@ -45,14 +45,13 @@ export interface PostgresSinkOptions {
 }
 
 function sinkMetrics(registry: Registry) {
-  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
   return {
-    writeSeconds: reuse('pdm_sink_postgres_write_duration_seconds', () => new Histogram({ name: 'pdm_sink_postgres_write_duration_seconds', help: 'Time to write one batch to Postgres, from BEGIN to COMMIT, by table.', labelNames: ['table'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] })),
-    rows: reuse('pdm_sink_postgres_rows_written_total', () => new Counter({ name: 'pdm_sink_postgres_rows_written_total', help: 'Rows inserted or changed in Postgres, by table (a replayed row that is already there is not counted).', labelNames: ['table'], registers: [registry] })),
-    unchanged: reuse('pdm_sink_postgres_rows_unchanged_total', () => new Counter({ name: 'pdm_sink_postgres_rows_unchanged_total', help: 'Rows upserted that were already in Postgres as they are (replays), by table.', labelNames: ['table'], registers: [registry] })),
-    failures: reuse('pdm_sink_postgres_write_failures_total', () => new Counter({ name: 'pdm_sink_postgres_write_failures_total', help: 'Batch writes that failed and were retried, by table and error code.', labelNames: ['table', 'code'], registers: [registry] })),
-    rejected: reuse('pdm_sink_postgres_rows_rejected_total', () => new Counter({ name: 'pdm_sink_postgres_rows_rejected_total', help: 'Rows the database refused (sent to the dead-letter topic), by table and SQLSTATE.', labelNames: ['table', 'code'], registers: [registry] })),
-    available: reuse('pdm_sink_postgres_database_available', () => new Gauge({ name: 'pdm_sink_postgres_database_available', help: '1 when the last write or probe of Postgres succeeded, 0 while it is being retried.', registers: [registry] })),
+    writeSeconds: metricOnce(registry, 'pdm_sink_postgres_write_duration_seconds', () => new Histogram({ name: 'pdm_sink_postgres_write_duration_seconds', help: 'Time to write one batch to Postgres, from BEGIN to COMMIT, by table.', labelNames: ['table'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] })),
+    rows: metricOnce(registry, 'pdm_sink_postgres_rows_written_total', () => new Counter({ name: 'pdm_sink_postgres_rows_written_total', help: 'Rows inserted or changed in Postgres, by table (a replayed row that is already there is not counted).', labelNames: ['table'], registers: [registry] })),
+    unchanged: metricOnce(registry, 'pdm_sink_postgres_rows_unchanged_total', () => new Counter({ name: 'pdm_sink_postgres_rows_unchanged_total', help: 'Rows upserted that were already in Postgres as they are (replays), by table.', labelNames: ['table'], registers: [registry] })),
+    failures: metricOnce(registry, 'pdm_sink_postgres_write_failures_total', () => new Counter({ name: 'pdm_sink_postgres_write_failures_total', help: 'Batch writes that failed and were retried, by table and error code.', labelNames: ['table', 'code'], registers: [registry] })),
+    rejected: metricOnce(registry, 'pdm_sink_postgres_rows_rejected_total', () => new Counter({ name: 'pdm_sink_postgres_rows_rejected_total', help: 'Rows the database refused (sent to the dead-letter topic), by table and SQLSTATE.', labelNames: ['table', 'code'], registers: [registry] })),
+    available: metricOnce(registry, 'pdm_sink_postgres_database_available', () => new Gauge({ name: 'pdm_sink_postgres_database_available', help: '1 when the last write or probe of Postgres succeeded, 0 while it is being retried.', registers: [registry] })),
   };
 }
 
