@@ -4,8 +4,8 @@ describe('topic specs', () => {
   const specs = topicSpecs();
   const byName = Object.fromEntries(specs.map((s) => [s.name, s]));
 
-  test('are the topics of the contract, with their names as written there', () => {
-    expect(specs.map((s) => s.name)).toEqual(['pdm.sensor-readings.v1', 'pdm.window-features.v1', 'pdm.alerts.v1', 'pdm.late-readings.v1', 'pdm.dead-letter.v1']);
+  test('are the topics of the contract, with their names as written there (and pdm.assessments.v1, added by the inference processor)', () => {
+    expect(specs.map((s) => s.name)).toEqual(['pdm.sensor-readings.v1', 'pdm.window-features.v1', 'pdm.alerts.v1', 'pdm.assessments.v1', 'pdm.late-readings.v1', 'pdm.dead-letter.v1']);
   });
 
   test('window features are compacted: one record per machine and window', () => {

@@ -35,6 +35,7 @@ export const TOPICS = {
   readings: 'pdm.sensor-readings.v1',
   windowFeatures: 'pdm.window-features.v1',
   alerts: 'pdm.alerts.v1',
+  assessments: 'pdm.assessments.v1',
   lateReadings: 'pdm.late-readings.v1',
   deadLetter: 'pdm.dead-letter.v1',
 } as const;
@@ -85,6 +86,13 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
       keySchema: 'machine-id.avsc',
       valueSchema: 'alert-event.avsc',
       description: 'alert transitions (FIRING, RESOLVED)',
+    }),
+    spec(TOPICS.assessments, {
+      partitions,
+      config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS), 'min.insync.replicas': minIsr, ...byArrival },
+      keySchema: 'machine-id.avsc',
+      valueSchema: 'machine-assessment.avsc',
+      description: 'per machine and window: anomaly score and forecast of the coming windows',
     }),
     spec(TOPICS.lateReadings, {
       partitions,

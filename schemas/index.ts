@@ -7,6 +7,7 @@ import avro from 'avsc';
  * (`npm run generate`); the Avro types used on the wire are parsed from the same files.
  */
 export type { AlertEvent } from './types/alert-event';
+export type { MachineAssessment } from './types/machine-assessment';
 export type { SensorReading } from './types/sensor-reading';
 export type { WindowFeatures } from './types/window-features';
 import type { IoPdmstreamV1 as WindowTypes } from './types/window-features';
@@ -19,6 +20,7 @@ export const SCHEMA_FILES = {
   windowKey: 'window-key.avsc',
   windowFeatures: 'window-features.avsc',
   alertEvent: 'alert-event.avsc',
+  machineAssessment: 'machine-assessment.avsc',
 } as const;
 
 export type SchemaFile = (typeof SCHEMA_FILES)[keyof typeof SCHEMA_FILES];

@@ -102,3 +102,55 @@ test('a machine with too little history is reported as warming up, and nothing i
   expect(result.transitions).toEqual([]);
   expect([...result.warmingUp.values()][0]).toMatch(/^warming up: \d+ % of the last 168 windows observed/);
 });
+
+test('each window gets an assessment: why not while a model warms up, then its score and a forecast held against limits the machine learned once', async () => {
+  const machine = simulated.windows[0]!.machineId;
+  const own = simulated.windows.filter((w) => w.machineId === machine).sort((a, b) => a.windowStart - b.windowStart);
+  const core = new InferenceCore(policy);
+  const first = await core.assess(own.slice(0, 2), models);
+  expect(first.assessments).toHaveLength(2);
+  // The detector's short lookback scores at once; the forecaster's week does not: it says so.
+  expect(first.assessments[0]).toMatchObject({ machineId: machine, windowStart: own[0]!.windowStart, windowEnd: own[0]!.windowEnd, forecast: null });
+  expect(first.assessments[0]!.warmingUp).toMatch(/^pdm-forecaster: warming up/);
+
+  const forecaster = models.forecaster!.manifest;
+  let learnedAt: number | undefined;
+  let limits: unknown;
+  for (let i = 2; i < own.length; i++) {
+    const result = await core.assess([own[i]!], models);
+    const [assessment] = result.assessments;
+    if (!assessment!.forecast) continue;
+    if (learnedAt === undefined) {
+      // Learned at the first assessable lookback, from that lookback, and written to the changelog then.
+      learnedAt = own[i]!.windowEnd;
+      expect(result.learned).toEqual(new Set([machine]));
+      limits = structuredClone(core.machines.get(machine)!.limits);
+      expect(core.machines.get(machine)!.limits!.learnedAtMs).toBe(learnedAt);
+      expect(assessment!.warmingUp).toBeNull();
+      expect(assessment!.anomaly).toMatchObject({ modelName: models.detector!.manifest.name, threshold: models.detector!.manifest.thresholds.score });
+      expect(assessment!.forecast.points).toHaveLength(forecaster.horizon * forecaster.channels.length);
+      const tempA = assessment!.forecast.points.filter((p) => p.feature === 'tempA');
+      expect(tempA.map((p) => p.windowStart)).toEqual(Array.from({ length: forecaster.horizon }, (_, h) => own[i]!.windowEnd + h * forecaster.windowMs));
+      expect(tempA.every((p) => p.lower <= p.mean && p.mean <= p.upper)).toBe(true);
+      const learnedTempA = core.machines.get(machine)!.limits!.limits['tempA.mean']!.upper;
+      expect(tempA[0]!.limitUpper).toBe(learnedTempA);
+      expect(learnedTempA).not.toBe(forecaster.limits['tempA.mean']!.upper);
+    } else {
+      expect(result.learned.size).toBe(0);
+    }
+  }
+  expect(learnedAt).toBeDefined();
+  // The limits stay as learned while the machine's fault develops and fails.
+  expect(core.machines.get(machine)!.limits).toEqual(limits);
+}, 120_000);
+
+test('with PDM_LIMITS=manifest the forecast is held against the fleet limits', async () => {
+  const machine = simulated.windows[0]!.machineId;
+  const own = simulated.windows.filter((w) => w.machineId === machine).sort((a, b) => a.windowStart - b.windowStart).slice(0, 200);
+  const core = new InferenceCore(policy, { kind: 'manifest' });
+  const result = await core.assess(own, models);
+  const last = result.assessments.at(-1)!;
+  expect(result.learned.size).toBe(0);
+  expect(core.machines.get(machine)!.limits).toBeUndefined();
+  expect(last.forecast!.points.find((p) => p.feature === 'current')!.limitUpper).toBe(models.forecaster!.manifest.limits['current.mean']!.upper);
+}, 120_000);

@@ -1,8 +1,10 @@
 import type { Manifest } from '../../models/contract';
+import type { IoPdmstreamV1 as AssessmentTypes } from '../../schemas/types/machine-assessment';
 import { calendarOneHot } from '../../models/forecaster';
 import type { OnnxModel } from '../../models/runtime';
-import type { AlertEvent, WindowFeatures } from '../../schemas';
+import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
 import { assessWindow, emptyMachineAlerts, firstBreach, type AlertPolicy, type ForecastBreach, type MachineAlerts, type WindowAssessment } from './alerts';
+import { coversChannels, DEFAULT_LIMIT_POLICY, learnLimits, type LearnedLimits, type Limit, type LimitPolicy } from './limits';
 import { emptyHistory, modelInput, remember, type MachineHistory } from './lookback';
 import { stableRunner, type StableRunner } from './stable-batches';
 
@@ -34,24 +36,44 @@ export interface DeployedModels {
 export interface MachineState {
   history: MachineHistory;
   alerts: MachineAlerts;
+  /** Limits learned from the machine's normal operation (limits.ts), once learned. */
+  limits?: LearnedLimits;
 }
 
 export interface CoreResult {
   transitions: AlertEvent[];
   /** Machines whose newest window could not be assessed yet, with why (warming up, gaps). */
   warmingUp: Map<string, string>;
+  /** What each window of the batch came to: score, forecast, or why not (pdm.assessments.v1). */
+  assessments: MachineAssessment[];
+  /** Machines that learned their limits in this batch (the processor writes them to its changelog). */
+  learned: Set<string>;
   /** Windows assessed, and the size of each ONNX run. */
   assessed: number;
   runs: Array<{ model: 'detector' | 'forecaster'; batch: number }>;
 }
 
+type ForecastPoint = AssessmentTypes.ForecastPoint;
+
 const featureOf = (channel: string): string => channel.split('.')[0]!;
+/** A channel's name in a forecast: the feature for a mean (what the forecaster predicts), else the channel. */
+const forecastName = (channel: string): string => (channel.endsWith('.mean') ? featureOf(channel) : channel);
+
+interface Ran {
+  window: WindowFeatures;
+  at: (role: string) => Float32Array;
+  x: Float32Array;
+  mask: Float32Array;
+}
 
 
 export class InferenceCore {
   readonly machines = new Map<string, MachineState>();
 
-  constructor(private readonly policy: AlertPolicy) {}
+  constructor(
+    private readonly policy: AlertPolicy,
+    private readonly limitPolicy: LimitPolicy = DEFAULT_LIMIT_POLICY,
+  ) {}
 
   /** How many windows each machine must keep: the longest lookback in use. */
   private keep(models: DeployedModels): number {
@@ -65,7 +87,7 @@ export class InferenceCore {
   }
 
   async assess(windows: readonly WindowFeatures[], models: DeployedModels): Promise<CoreResult> {
-    const result: CoreResult = { transitions: [], warmingUp: new Map(), assessed: 0, runs: [] };
+    const result: CoreResult = { transitions: [], warmingUp: new Map(), assessments: [], learned: new Set(), assessed: 0, runs: [] };
     // Each machine's windows in event-time order; round k takes every machine's k-th window.
     const byMachine = new Map<string, WindowFeatures[]>();
     for (const w of windows) {
@@ -94,12 +116,21 @@ export class InferenceCore {
   }
 
   private async assessRound(due: readonly WindowFeatures[], models: DeployedModels, result: CoreResult): Promise<void> {
-    const scores = await this.runDetector(due, models.detector, result);
-    const breaches = await this.runForecaster(due, models.forecaster, result);
+    const notReady = new Map<string, string>();
+    const scores = await this.runDetector(due, models.detector, result, notReady);
+    const breaches = await this.runForecaster(due, models.forecaster, result, notReady);
     for (const window of due) {
       const state = this.machines.get(window.machineId)!;
       const anomaly = scores.get(window.machineId);
       const forecast = breaches.get(window.machineId);
+      result.assessments.push({
+        machineId: window.machineId,
+        windowStart: window.windowStart,
+        windowEnd: window.windowEnd,
+        warmingUp: notReady.get(window.machineId) ?? null,
+        anomaly: anomaly && models.detector ? { ...anomaly, modelName: models.detector.manifest.name, modelVersion: models.detector.manifest.version } : null,
+        forecast: forecast && models.forecaster ? { modelName: models.forecaster.manifest.name, modelVersion: models.forecaster.manifest.version, points: forecast.points } : null,
+      });
       if (!anomaly && !forecast) continue;
       const assessment: WindowAssessment = {
         machineId: window.machineId,
@@ -115,56 +146,83 @@ export class InferenceCore {
   }
 
   /** The model's outputs for each window whose input is ready, in runs of the model's stable slots. */
-  private async run(due: readonly WindowFeatures[], deployed: DeployedModel, result: CoreResult, kind: 'detector' | 'forecaster') {
+  private async run(due: readonly WindowFeatures[], deployed: DeployedModel, result: CoreResult, kind: 'detector' | 'forecaster', notReady: Map<string, string>): Promise<Ran[]> {
     const { manifest, runner } = deployed;
     const ready: Array<{ window: WindowFeatures; x: Float32Array; mask: Float32Array; calendar?: Float32Array }> = [];
     for (const window of due) {
       const input = modelInput(this.machines.get(window.machineId)!.history, manifest, window.windowStart, window.windowEnd - window.windowStart);
       if (!input.ready) {
         result.warmingUp.set(window.machineId, input.reason);
+        if (!notReady.has(window.machineId)) notReady.set(window.machineId, `${manifest.name}: ${input.reason}`);
         continue;
       }
       ready.push({ window, x: input.x, mask: input.mask, calendar: manifest.calendar ? Float32Array.from(calendarOneHot(window.windowEnd)) : undefined });
     }
-    const outputs: Array<{ window: WindowFeatures; at: (role: string) => Float32Array }> = [];
+    const outputs: Ran[] = [];
     for (let start = 0; start < ready.length; start += runner.slots.length) {
       const chunk = ready.slice(start, start + runner.slots.length);
       const out = await runner.run(chunk);
       result.runs.push({ model: kind, batch: chunk.length });
-      chunk.forEach((r, i) => outputs.push({ window: r.window, at: (role) => out[i]![role]! }));
+      chunk.forEach((r, i) => outputs.push({ window: r.window, at: (role) => out[i]![role]!, x: r.x, mask: r.mask }));
     }
     return outputs;
   }
 
-  private async runDetector(due: readonly WindowFeatures[], deployed: DeployedModel | undefined, result: CoreResult): Promise<Map<string, { score: number; threshold: number }>> {
+  private async runDetector(due: readonly WindowFeatures[], deployed: DeployedModel | undefined, result: CoreResult, notReady: Map<string, string>): Promise<Map<string, { score: number; threshold: number }>> {
     const scores = new Map<string, { score: number; threshold: number }>();
     if (!deployed || due.length === 0) return scores;
     const threshold = deployed.manifest.thresholds.score!;
-    for (const { window, at } of await this.run(due, deployed, result, 'detector')) scores.set(window.machineId, { score: at('score')[0]!, threshold });
+    for (const { window, at } of await this.run(due, deployed, result, 'detector', notReady)) scores.set(window.machineId, { score: at('score')[0]!, threshold });
     return scores;
   }
 
-  private async runForecaster(due: readonly WindowFeatures[], deployed: DeployedModel | undefined, result: CoreResult): Promise<Map<string, { breaches: ForecastBreach[]; features: string[] }>> {
-    const found = new Map<string, { breaches: ForecastBreach[]; features: string[] }>();
+  /** The limits a machine's forecast is held against: the fleet's, or its own once learned. */
+  private limitsOf(ran: Ran, manifest: Manifest, result: CoreResult): Record<string, Limit> {
+    if (this.limitPolicy.kind === 'manifest') return manifest.limits;
+    const state = this.machines.get(ran.window.machineId)!;
+    if (!coversChannels(state.limits, manifest.limits)) {
+      state.limits = learnLimits(ran, manifest, this.limitPolicy, ran.window.windowEnd);
+      result.learned.add(ran.window.machineId);
+    }
+    return state.limits!.limits;
+  }
+
+  private async runForecaster(
+    due: readonly WindowFeatures[],
+    deployed: DeployedModel | undefined,
+    result: CoreResult,
+    notReady: Map<string, string>,
+  ): Promise<Map<string, { breaches: ForecastBreach[]; features: string[]; points: ForecastPoint[] }>> {
+    const found = new Map<string, { breaches: ForecastBreach[]; features: string[]; points: ForecastPoint[] }>();
     if (!deployed || due.length === 0) return found;
     const { manifest } = deployed;
     const H = manifest.horizon;
     const C = manifest.channels.length;
-    const limited = manifest.channels.map((channel, c) => ({ channel, c, limit: manifest.limits[channel] })).filter((l) => l.limit && (l.limit.lower !== null || l.limit.upper !== null));
-    const features = [...new Set(limited.map((l) => featureOf(l.channel)))];
-    for (const { window, at } of await this.run(due, deployed, result, 'forecaster')) {
+    const bounded = (l: Limit | undefined): l is Limit => l !== undefined && (l.lower !== null || l.upper !== null);
+    const features = [...new Set(manifest.channels.filter((channel) => bounded(manifest.limits[channel])).map(featureOf))];
+    for (const ran of await this.run(due, deployed, result, 'forecaster', notReady)) {
+      const { window, at } = ran;
+      const limits = this.limitsOf(ran, manifest, result);
       const series = { forecast: at('forecast'), lower: at('lower'), upper: at('upper') };
       const breaches: ForecastBreach[] = [];
-      for (const { channel, c, limit } of limited) {
+      const points: ForecastPoint[] = [];
+      for (let c = 0; c < C; c++) {
+        const channel = manifest.channels[c]!;
+        const limit = limits[channel];
         const pick = (values: Float32Array) => Array.from({ length: H }, (_, h) => values[h * C + c]!);
-        const breach = firstBreach(featureOf(channel), { forecast: pick(series.forecast), lower: pick(series.lower), upper: pick(series.upper) }, limit!, window.windowEnd, manifest.windowMs);
+        const one = { forecast: pick(series.forecast), lower: pick(series.lower), upper: pick(series.upper) };
+        for (let h = 0; h < H; h++) {
+          points.push({ feature: forecastName(channel), windowStart: window.windowEnd + h * manifest.windowMs, mean: one.forecast[h]!, lower: one.lower[h]!, upper: one.upper[h]!, limitLower: limit?.lower ?? null, limitUpper: limit?.upper ?? null });
+        }
+        if (!bounded(limit)) continue;
+        const breach = firstBreach(featureOf(channel), one, limit, window.windowEnd, manifest.windowMs);
         if (!breach) continue;
         // One condition per feature: the earliest breach among its channels.
         const existing = breaches.findIndex((b) => b.feature === breach.feature);
         if (existing < 0) breaches.push(breach);
         else if (breach.atMs < breaches[existing]!.atMs) breaches[existing] = breach;
       }
-      found.set(window.machineId, { breaches, features });
+      found.set(window.machineId, { breaches, features, points });
     }
     return found;
   }

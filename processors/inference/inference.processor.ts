@@ -4,10 +4,11 @@ import type { OutgoingRecord, TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
 import { metricOnce, Counter, Gauge, Histogram, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
 import { SerdeError, type Decoder, type Encoder } from '../../lib/serde';
-import type { AlertEvent, WindowFeatures } from '../../schemas';
+import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
 import type { AlertPolicy } from './alerts';
+import type { LimitPolicy } from './limits';
 import { InferenceCore, type DeployedModels, type MachineState } from './inference.core';
-import { PROGRESS_KEY, alertsKey, encodeAlerts, encodeProgress, encodeWindow, windowKey } from './inference.state';
+import { PROGRESS_KEY, alertsKey, encodeAlerts, encodeLimits, encodeProgress, encodeWindow, limitsKey, windowKey } from './inference.state';
 
 /**
  * The inference processor around the core (inference.core.ts), per input partition: decodes final
@@ -21,18 +22,21 @@ export const STAGE = 'inference';
 export interface InferenceTopics {
   input: string;
   alerts: string;
+  assessments: string;
   deadLetter: string;
   changelog: string;
 }
 
 export interface InferenceProcessorOptions {
   policy: AlertPolicy;
+  limits?: LimitPolicy;
   topics: InferenceTopics;
   /** The models in use now (they may be swapped between batches). */
   models: () => DeployedModels;
   decodeWindow: Decoder<WindowFeatures>;
   encodeMachineId: Encoder<string>;
   encodeAlert: Encoder<AlertEvent>;
+  encodeAssessment: Encoder<MachineAssessment>;
   clock: () => number;
   metrics: Registry;
   logger: Logger;
@@ -84,7 +88,7 @@ export class InferenceProcessor {
   }
 
   open(partition: number, restored: { machines: Map<string, MachineState>; nextOffset: bigint | null }): void {
-    const core = new InferenceCore(this.options.policy);
+    const core = new InferenceCore(this.options.policy, this.options.limits);
     for (const [id, state] of restored.machines) core.machines.set(id, state);
     this.tasks.set(partition, { core, nextOffset: restored.nextOffset, warmingUp: new Set() });
   }
@@ -123,6 +127,7 @@ export class InferenceProcessor {
       for (const [start, window] of state.history.windows) if (!had.has(start) || fresh.has(window)) changelog.push({ key: windowKey(id, start), value: encodeWindow(window), partition });
       for (const start of had) if (!state.history.windows.has(start)) changelog.push({ key: windowKey(id, start), value: null, partition });
       changelog.push({ key: alertsKey(id), value: encodeAlerts(state.alerts), partition });
+      if (result.learned.has(id) && state.limits) changelog.push({ key: limitsKey(id), value: encodeLimits(state.limits), partition });
     }
     task.nextOffset = BigInt(batch.nextOffset);
     changelog.push({ key: PROGRESS_KEY, value: encodeProgress(task.nextOffset), partition });
@@ -132,10 +137,13 @@ export class InferenceProcessor {
       return { key: this.options.encodeMachineId(t.machineId), value: this.options.encodeAlert(t) };
     });
     if (alerts.length > 0) this.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.alerts }, alerts.length);
+    const assessments: OutgoingRecord[] = result.assessments.map((a) => ({ key: this.options.encodeMachineId(a.machineId), value: this.options.encodeAssessment(a) }));
+    if (assessments.length > 0) this.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.assessments }, assessments.length);
     if (deadLetters.length > 0) this.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.deadLetter }, deadLetters.length);
     this.metrics.seconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return [
       { topic: this.options.topics.alerts, records: alerts },
+      { topic: this.options.topics.assessments, records: assessments },
       { topic: this.options.topics.deadLetter, records: deadLetters },
       { topic: this.options.topics.changelog, records: changelog },
     ];

@@ -13,12 +13,13 @@ import type { RunningService, ServiceDefinition } from '../../lib/service';
 import { TOPICS, keySubject, valueSubject, type TopicSpec } from '../../lib/topics';
 import { openOnnxModel } from '../../models/runtime';
 import { currentVersion, loadCurrent, modelsDir } from '../../models/store';
-import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type WindowFeatures } from '../../schemas';
+import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
 import { processorSettings } from '../runtime';
 import type { AlertPolicy } from './alerts';
 import { deploy, type DeployedModel, type DeployedModels } from './inference.core';
 import { InferenceProcessor, STAGE } from './inference.processor';
 import { InferenceRestorer } from './inference.state';
+import { DEFAULT_LIMIT_POLICY, type LimitPolicy } from './limits';
 
 /**
  * `pdmctl run inference`: final windows in, alert transitions out on pdm.alerts.v1, exactly once.
@@ -40,6 +41,16 @@ const schema = z.object({
   PDM_ALERT_FOR_WINDOWS: z.coerce.number().int().min(1).optional(),
   /** Windows in a row a firing condition must be clear before it resolves. */
   PDM_ALERT_CLEAR_WINDOWS: z.coerce.number().int().min(1).default(3),
+  /** Anomaly severity: WARNING from this score/threshold ratio, CRITICAL from the next. */
+  PDM_ALERT_WARNING_RATIO: z.coerce.number().gt(1).default(1.5),
+  PDM_ALERT_CRITICAL_RATIO: z.coerce.number().gt(1).default(3),
+  /** Forecast-breach severity: WARNING when the breach is this close, CRITICAL when the next is (and the point forecast crosses). */
+  PDM_BREACH_WARNING_LEAD: duration('6h'),
+  PDM_BREACH_CRITICAL_LEAD: duration('2h'),
+  /** Forecast limits: `learned` (each machine's own, from its first assessable lookback; limits.ts) or `manifest` (the fleet's, from the forecaster). */
+  PDM_LIMITS: z.enum(['learned', 'manifest']).default('learned'),
+  /** Learned upper limit = max + margin * max(max - median, floor) of the baseline lookback. */
+  PDM_LIMITS_MARGIN: z.coerce.number().min(0).default(DEFAULT_LIMIT_POLICY.margin),
   /** How often MODELS_DIR is checked for a newly promoted version. */
   PDM_MODEL_RELOAD_INTERVAL: duration('10s'),
 });
@@ -139,10 +150,11 @@ export const inferenceService: ServiceDefinition = {
     const topics = {
       input: `${shared.prefix}${TOPICS.windowFeatures}`,
       alerts: `${shared.prefix}${TOPICS.alerts}`,
+      assessments: `${shared.prefix}${TOPICS.assessments}`,
       deadLetter: `${shared.prefix}${TOPICS.deadLetter}`,
       changelog: `${groupId}-inference-state-changelog`,
     };
-    const inputPartitions = (await requireTopics(connection, [topics.input, topics.alerts, topics.deadLetter])).get(topics.input)!;
+    const inputPartitions = (await requireTopics(connection, [topics.input, topics.alerts, topics.assessments, topics.deadLetter])).get(topics.input)!;
     const [changelog] = await ensureTopics(connection, [changelogSpec(topics.changelog, inputPartitions)]);
     if (changelog!.differences.some((d) => d.startsWith('partitions'))) throw new PdmError('CHANGELOG_PARTITIONS', `${topics.changelog} must have as many partitions as ${topics.input}: ${changelog!.differences.join('; ')}`);
 
@@ -152,22 +164,29 @@ export const inferenceService: ServiceDefinition = {
     const policy: AlertPolicy = {
       forWindows: settings.PDM_ALERT_FOR_WINDOWS ?? holder.models.detector?.manifest.thresholds.consecutive ?? 3,
       clearWindows: settings.PDM_ALERT_CLEAR_WINDOWS,
-      anomalyRatio: { warning: 1.5, critical: 3 },
-      breachLeadMs: { warning: 6 * 3_600_000, critical: 2 * 3_600_000 },
+      anomalyRatio: { warning: settings.PDM_ALERT_WARNING_RATIO, critical: settings.PDM_ALERT_CRITICAL_RATIO },
+      breachLeadMs: { warning: settings.PDM_BREACH_WARNING_LEAD, critical: settings.PDM_BREACH_CRITICAL_LEAD },
     };
+    if (policy.anomalyRatio.critical <= policy.anomalyRatio.warning) throw new PdmError('CONFIG_INVALID', `PDM_ALERT_CRITICAL_RATIO (${policy.anomalyRatio.critical}) must be above PDM_ALERT_WARNING_RATIO (${policy.anomalyRatio.warning})`);
+    if (policy.breachLeadMs.critical >= policy.breachLeadMs.warning) throw new PdmError('CONFIG_INVALID', 'PDM_BREACH_CRITICAL_LEAD must be shorter than PDM_BREACH_WARNING_LEAD');
+    const limits: LimitPolicy = settings.PDM_LIMITS === 'manifest' ? { kind: 'manifest' } : { ...DEFAULT_LIMIT_POLICY, margin: settings.PDM_LIMITS_MARGIN };
 
     const serde = new Serde(createSchemaRegistry(env.SCHEMA_REGISTRY_URL ?? '').client);
-    const [encodeMachineId, encodeAlert] = await Promise.all([
+    const [encodeMachineId, encodeAlert, encodeAssessment] = await Promise.all([
       serde.encoder<string>(keySubject(topics.alerts), avroType(SCHEMA_FILES.machineId), schemaText(SCHEMA_FILES.machineId)),
       serde.encoder<AlertEvent>(valueSubject(topics.alerts), avroType(SCHEMA_FILES.alertEvent), schemaText(SCHEMA_FILES.alertEvent)),
+      serde.encoder<MachineAssessment>(valueSubject(topics.assessments), avroType(SCHEMA_FILES.machineAssessment), schemaText(SCHEMA_FILES.machineAssessment)),
+      serde.encoder<string>(keySubject(topics.assessments), avroType(SCHEMA_FILES.machineId), schemaText(SCHEMA_FILES.machineId)),
     ]);
     const processor = new InferenceProcessor({
       policy,
+      limits,
       topics,
       models: () => holder.models,
       decodeWindow: serde.decoder<WindowFeatures>(avroType(SCHEMA_FILES.windowFeatures)),
       encodeMachineId,
       encodeAlert,
+      encodeAssessment,
       clock,
       metrics,
       logger: log,
@@ -216,7 +235,7 @@ export const inferenceService: ServiceDefinition = {
       await holder.close();
       throw err;
     }
-    log.info({ input: topics.input, output: topics.alerts, group: groupId, policy, models: Object.fromEntries(Object.entries(holder.models).map(([role, m]) => [role, `${m!.manifest.name}/${m!.manifest.version}`])) }, 'inference processor running');
+    log.info({ input: topics.input, output: [topics.alerts, topics.assessments], group: groupId, policy, limits, models: Object.fromEntries(Object.entries(holder.models).map(([role, m]) => [role, `${m!.manifest.name}/${m!.manifest.version}`])) }, 'inference processor running');
     return {
       ready: async () => (failure ? `the consumer failed: ${failure.message}` : undefined),
       async stop() {

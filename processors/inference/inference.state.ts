@@ -1,6 +1,7 @@
 import { SCHEMA_FILES, avroType, type WindowFeatures } from '../../schemas';
 import type { AlertKind, MachineAlerts, Severity } from './alerts';
 import type { MachineState } from './inference.core';
+import type { LearnedLimits } from './limits';
 import { emptyHistory, remember } from './lookback';
 
 /**
@@ -11,6 +12,7 @@ import { emptyHistory, remember } from './lookback';
  * - `W<machineId>\0<windowStartMs>`: a window in the machine's history (Avro WindowFeatures),
  *   a tombstone once it falls out of the longest lookback;
  * - `A<machineId>`: the machine's alert conditions (JSON), a tombstone when none is open;
+ * - `L<machineId>`: the limits the machine learned from its normal operation (JSON);
  * - `P`: the input offset the state includes everything before.
  * Values start with a format byte.
  */
@@ -26,6 +28,10 @@ function body(value: Buffer, what: string): Buffer {
 
 export const windowKey = (machineId: string, windowStartMs: number): Buffer => Buffer.from(`W${machineId}\u0000${windowStartMs}`, 'utf8');
 export const alertsKey = (machineId: string): Buffer => Buffer.from(`A${machineId}`, 'utf8');
+export const limitsKey = (machineId: string): Buffer => Buffer.from(`L${machineId}`, 'utf8');
+
+export const encodeLimits = (limits: LearnedLimits): Buffer => framed(Buffer.from(JSON.stringify(limits), 'utf8'));
+export const decodeLimits = (value: Buffer): LearnedLimits => JSON.parse(body(value, 'learned limits').toString('utf8')) as LearnedLimits;
 
 export const encodeWindow = (window: WindowFeatures): Buffer => framed(avroType(SCHEMA_FILES.windowFeatures).toBuffer(window));
 export const decodeWindow = (value: Buffer): WindowFeatures => avroType(SCHEMA_FILES.windowFeatures).fromBuffer(body(value, 'history window')) as WindowFeatures;
@@ -56,6 +62,7 @@ export const decodeProgress = (value: Buffer): bigint => BigInt(body(value, 'pro
 export class InferenceRestorer {
   private readonly windows = new Map<string, Map<number, WindowFeatures>>();
   private readonly alerts = new Map<string, MachineAlerts>();
+  private readonly limits = new Map<string, LearnedLimits>();
   private nextOffset: bigint | null = null;
 
   apply(key: Buffer | null, value: Buffer | null): void {
@@ -73,17 +80,21 @@ export class InferenceRestorer {
       const machineId = text.slice(1);
       if (value) this.alerts.set(machineId, decodeAlerts(value));
       else this.alerts.delete(machineId);
+    } else if (text.startsWith('L')) {
+      const machineId = text.slice(1);
+      if (value) this.limits.set(machineId, decodeLimits(value));
+      else this.limits.delete(machineId);
     }
   }
 
   result(keep: number): { machines: Map<string, MachineState>; nextOffset: bigint | null } {
     const machines = new Map<string, MachineState>();
-    const ids = new Set([...this.windows.keys(), ...this.alerts.keys()]);
+    const ids = new Set([...this.windows.keys(), ...this.alerts.keys(), ...this.limits.keys()]);
     for (const machineId of ids) {
       const history = emptyHistory();
       const windows = [...(this.windows.get(machineId)?.values() ?? [])].sort((a, b) => a.windowStart - b.windowStart);
       for (const w of windows) remember(history, w, keep, w.windowEnd - w.windowStart);
-      machines.set(machineId, { history, alerts: this.alerts.get(machineId) ?? { conditions: new Map() } });
+      machines.set(machineId, { history, alerts: this.alerts.get(machineId) ?? { conditions: new Map() }, limits: this.limits.get(machineId) });
     }
     return { machines, nextOffset: this.nextOffset };
   }

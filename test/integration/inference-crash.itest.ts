@@ -17,7 +17,7 @@ import { simulateWindows } from '../../models/data/simulated';
 import { openOnnxModel } from '../../models/runtime';
 import { loadCurrent } from '../../models/store';
 import { InferenceCore, deploy, type DeployedModels } from '../../processors/inference/inference.core';
-import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type WindowFeatures, type WindowKey } from '../../schemas';
+import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type WindowFeatures, type WindowKey } from '../../schemas';
 import { consumeAll } from './consume';
 import { testEnv, uniqueName, useIsolatedTopics } from './servers';
 
@@ -26,7 +26,8 @@ import { testEnv, uniqueName, useIsolatedTopics } from './servers';
  * at random points while it works through two weeks of simulated machines' windows (faults
  * included), and restarted. The alert transitions on pdm.alerts.v1 (read_committed) must be
  * exactly those of an uninterrupted run of the same decisions over the same windows: none lost,
- * none twice, every field equal.
+ * none twice, every field equal. So must the assessments on pdm.assessments.v1, whose forecasts
+ * carry the limits each machine learned: a limit lost in a restore would show there.
  */
 
 const HOUR = 3_600_000;
@@ -43,6 +44,7 @@ describe('inference processor under kill -9', () => {
   let seed = Number(process.env.PDM_CRASH_SEED ?? Date.now() % 100_000);
   const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
   const expected: AlertEvent[] = [];
+  const expectedAssessments: MachineAssessment[] = [];
   let total = 0;
 
   beforeAll(async () => {
@@ -73,7 +75,9 @@ describe('inference processor under kill -9', () => {
     const policy = { forWindows: detector.manifest.thresholds.consecutive ?? 3, clearWindows: 3, anomalyRatio: { warning: 1.5, critical: 3 }, breachLeadMs: { warning: 6 * HOUR, critical: 2 * HOUR } };
     for (let p = 0; p < PARTITIONS; p++) {
       const core = new InferenceCore(policy);
-      expected.push(...(await core.assess(ordered.filter((w) => partitionOf(w.machineId) === p), models)).transitions);
+      const result = await core.assess(ordered.filter((w) => partitionOf(w.machineId) === p), models);
+      expected.push(...result.transitions);
+      expectedAssessments.push(...result.assessments);
     }
     await models.detector!.model.close();
     await models.forecaster!.model.close();
@@ -128,6 +132,13 @@ describe('inference processor under kill -9', () => {
       const byId = (list: AlertEvent[]) => [...list].sort((a, b) => (a.alertId < b.alertId ? -1 : a.alertId > b.alertId ? 1 : 0));
       expect(actual.length).toBe(expected.length);
       expect(byId(actual)).toEqual(byId(expected));
+      const assessed = await consumeAll(env.kafkaBrokers, `${prefix}${TOPICS.assessments}`, { quietMs: 2000, timeoutMs: 60_000 });
+      const decodeAssessment = serde.decoder<MachineAssessment>(avroType(SCHEMA_FILES.machineAssessment));
+      const assessments = await Promise.all(assessed.map((r) => decodeAssessment(r.value!)));
+      const byWindow = (list: MachineAssessment[]) => [...list].sort((a, b) => a.windowEnd - b.windowEnd || (a.machineId < b.machineId ? -1 : a.machineId > b.machineId ? 1 : 0));
+      expect(assessments.length).toBe(expectedAssessments.length);
+      expect(byWindow(assessments)).toEqual(byWindow(expectedAssessments));
+      expect(assessments.filter((a) => a.forecast !== null).length).toBeGreaterThan(0);
     } finally {
       const exited = new Promise((resolve) => final.once('exit', resolve));
       final.kill('SIGTERM');
