@@ -17,6 +17,7 @@ export const serviceDefinitions: Partial<Record<PipelineServiceName, () => Servi
   inference: () => (require('../processors/inference/inference.service') as typeof import('../processors/inference/inference.service')).inferenceService,
   'sink-postgres': () => (require('../sinks/postgres/postgres.service') as typeof import('../sinks/postgres/postgres.service')).postgresSinkService,
   'sink-email': () => (require('../sinks/email/email.service') as typeof import('../sinks/email/email.service')).emailService,
+  api: () => (require('../api/api.service') as typeof import('../api/api.service')).apiService,
   'mqtt-bridge': () => (require('../producers/mqtt/mqtt-bridge.service') as typeof import('../producers/mqtt/mqtt-bridge.service')).mqttBridgeService,
 };
 
@@ -64,7 +65,9 @@ export async function runServices(names: PipelineServiceName[], flags: RunFlags 
       const service = await definition.start({ env, logger, metrics, clock, fail: fail(name) });
       const defaultPort = pipelineServices.find((s) => s.name === name)!.metricsPort;
       const port = Number(names.length === 1 ? (flags.metricsPort ?? env.PDM_METRICS_PORT ?? defaultPort) : defaultPort);
-      const server = await listen(healthApp(name, metrics, () => service.ready(), startedMs, clock), port, host);
+      const app = healthApp(name, metrics, () => service.ready(), startedMs, clock);
+      if (service.routes) app.use(service.routes);
+      const server = await listen(app, port, host);
       started.push({ name, service, server });
       // Port 0 asks for any free port: name the one we got.
       const bound = (server.address() as AddressInfo).port;

@@ -52,6 +52,7 @@ export function registerStartCommand(program: Command): void {
       const services = pipelineServices.filter((s) => serviceDefinitions[s.name] && (s.name !== 'mqtt-bridge' || env.MQTT_URL)).map((s) => s.name);
       for (const name of services) children.push(startChild(name, ['run', name], env));
       const simulatePort = pipelineServices.find((s) => s.name === 'simulate')!.metricsPort;
+      const apiPort = pipelineServices.find((s) => s.name === 'api')!.metricsPort;
       children.push(startChild('simulate', ['simulate', '--speed', 'realtime', '--machines', flags.machines, '--scenario', 'mixed', '--metrics-port', String(simulatePort)], env));
       const notBuilt = pipelineServices.filter((s) => !serviceDefinitions[s.name] && s.name !== 'simulate').map((s) => s.name);
       console.error(`   running: ${children.map((c) => c.name).join(', ')}${notBuilt.length ? `; not built yet: ${notBuilt.join(', ')}` : ''}`);
@@ -66,7 +67,7 @@ Where to look:
   Mail inbox           ${env.PDM_INBOX_URL}
   Prometheus           ${env.PROMETHEUS_URL}/targets
   Simulated machines   http://${settings.PDM_STACK_HOST}:${simulatePort}/metrics
-${services.map((name) => `  ${name.padEnd(20)} http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${pipelineServices.find((s) => s.name === name)!.metricsPort}/metrics`).join('\n')}
+${services.includes('api') ? `  Read API             http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${apiPort}/machines${env.PDM_API_KEY ? ' (with the key in PDM_API_KEY)' : ''}\n` : ''}${services.map((name) => `  ${name.padEnd(20)} http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${pipelineServices.find((s) => s.name === name)!.metricsPort}/metrics`).join('\n')}
 
 Connection settings for another shell:  eval "$(npx pdmctl stack env)"
 Ctrl-C stops the pipeline (the stack keeps running; npx pdmctl stack down stops it).

@@ -22,6 +22,8 @@ export interface RunningService {
   ready(): Promise<string | undefined>;
   /** Drains work in flight and releases connections. */
   stop(): Promise<void>;
+  /** HTTP routes of its own (the read API), served on the same port after /health, /ready and /metrics. */
+  routes?: express.Router;
 }
 
 export interface ServiceDefinition {

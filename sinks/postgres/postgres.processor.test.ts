@@ -4,22 +4,35 @@ import { createLogger } from '../../lib/logger';
 import { createRegistry } from '../../lib/metrics';
 import { SerdeError } from '../../lib/serde';
 import { isNotFinalWindow, TopicProcessor } from './postgres.processor';
-import type { TableSpec } from './postgres.rows';
-import type { RejectedRow, RowToWrite } from './postgres.sink';
+import { oneTable, type RecordSpec } from './postgres.rows';
+import type { RejectedRow, RowsToWrite } from './postgres.sink';
 
 /** The processor with a fake decoder (JSON) and a fake sink that refuses rows whose value is "bad-db". */
 interface Item {
   id: string;
   v: string;
 }
-const spec: TableSpec<Item> = { table: 'items', columns: ['id', 'v'], key: ['id'], toRow: (i) => { if (i.v === 'bad-map') throw new RangeError('Invalid time value'); return [i.id, i.v]; }, keyOf: (i) => i.id };
+const spec = oneTable<Item>({ table: 'items', columns: ['id', 'v'], key: ['id'], toRow: (i) => { if (i.v === 'bad-map') throw new RangeError('Invalid time value'); return [i.id, i.v]; }, keyOf: (i) => i.id });
 
-function setup() {
-  const flushed: Array<Array<RowToWrite<IncomingRecord>>> = [];
+/** Two tables: a head row per record and one detail row per character of v (as an assessment and its forecast points). */
+const twoTables: RecordSpec<Item> = {
+  tables: [{ table: 'heads', columns: ['id'], key: ['id'] }, { table: 'details', columns: ['id', 'c'], key: ['id', 'c'] }],
+  toRows: (i) => [[[i.id]], [...i.v].map((c) => [i.id, c])],
+  keyOf: (i) => i.id,
+};
+
+/** The fake database refuses the rows whose value is "bad-db", as a check constraint of the first table would. */
+const refuseBadDb = (tables: readonly string[], rows: ReadonlyArray<RowsToWrite<unknown>>): Array<RejectedRow<unknown>> =>
+  rows.filter((r) => r.rows[0]![0]![1] === 'bad-db').map((r) => ({ item: r.item, table: tables[0]!, code: 'PG_23514', message: 'violates check constraint' }));
+
+function setup(recordSpec: RecordSpec<Item> = spec, refuse = refuseBadDb) {
+  const flushed: Array<Array<RowsToWrite<IncomingRecord>>> = [];
+  const tables: string[][] = [];
   const sink = {
-    flush: async <T>(_spec: unknown, rows: ReadonlyArray<RowToWrite<T>>): Promise<RejectedRow<T>[]> => {
-      flushed.push(rows as unknown as Array<RowToWrite<IncomingRecord>>);
-      return rows.filter((r) => r.row[1] === 'bad-db').map((r) => ({ item: r.item, code: 'PG_23514', message: 'violates check constraint' }));
+    flush: async <T>(shapes: ReadonlyArray<{ table: string }>, rows: ReadonlyArray<RowsToWrite<T>>): Promise<RejectedRow<T>[]> => {
+      flushed.push(rows as unknown as Array<RowsToWrite<IncomingRecord>>);
+      tables.push(shapes.map((s) => s.table));
+      return refuse(shapes.map((s) => s.table), rows) as RejectedRow<T>[];
     },
   };
   const decode = async (b: Buffer): Promise<Item> => {
@@ -28,8 +41,8 @@ function setup() {
     if (text === 'registry-down') throw new SerdeError('SERDE_REGISTRY_UNAVAILABLE', 'registry down');
     return JSON.parse(text) as Item;
   };
-  const processor = new TopicProcessor<Item>({ topic: 'in', deadLetterTopic: 'dlq', spec, decode, sink, skip: isNotFinalWindow, clock: () => Date.UTC(2026, 0, 5), metrics: createRegistry('test', false), logger: createLogger({ level: 'silent' }) });
-  return { processor, flushed };
+  const processor = new TopicProcessor<Item>({ topic: 'in', deadLetterTopic: 'dlq', spec: recordSpec, decode, sink, skip: isNotFinalWindow, clock: () => Date.UTC(2026, 0, 5), metrics: createRegistry('test', false), logger: createLogger({ level: 'silent' }) });
+  return { processor, flushed, tables };
 }
 
 let offset = 0;
@@ -49,7 +62,7 @@ describe('TopicProcessor', () => {
     const { processor, flushed } = setup();
     const [out] = await processor.process(4, records);
     expect(flushed).toHaveLength(1);
-    expect(flushed[0]!.map((r) => r.row.join(':'))).toEqual(written);
+    expect(flushed[0]!.map((r) => r.rows[0]![0]!.join(':'))).toEqual(written);
     expect(out!.topic).toBe('dlq');
     expect(out!.records.map((r) => r.headers?.[DLQ_HEADERS.code])).toEqual(deadCodes);
   });
@@ -61,6 +74,20 @@ describe('TopicProcessor', () => {
     expect(out!.records[0]).toMatchObject({ key: bad.key, value: bad.value });
     expect(out!.records[0]!.headers).toMatchObject({ [DLQ_HEADERS.topic]: 'in', [DLQ_HEADERS.partition]: '4', [DLQ_HEADERS.offset]: bad.offset, [DLQ_HEADERS.stage]: 'sink-postgres', [DLQ_HEADERS.failedAt]: '2026-01-05T00:00:00.000Z' });
     expect(out!.records[0]!.headers?.[DLQ_HEADERS.message]).toBe('items: PG_23514: violates check constraint');
+  });
+
+  test('a record of two tables: its rows of both go in one flush, in table order; the later record of a key replaces all of them', async () => {
+    const { processor, flushed, tables } = setup(twoTables);
+    const [out] = await processor.process(0, [rec(item('a', 'xy')), rec(item('b', 'z')), rec(item('a', 'q'))]);
+    expect(tables).toEqual([['heads', 'details']]);
+    expect(flushed[0]!.map((r) => r.rows)).toEqual([[[['b']], [['b', 'z']]], [[['a']], [['a', 'q']]]]);
+    expect(out!.records).toEqual([]);
+  });
+
+  test('a rejection names the table whose row was refused', async () => {
+    const { processor } = setup(twoTables, (_tables, rows) => rows.map((r) => ({ item: r.item, table: 'details', code: 'PG_23503', message: 'violates foreign key constraint' })));
+    const [out] = await processor.process(0, [rec(item('a', 'x'))]);
+    expect(out!.records.map((r) => r.headers?.[DLQ_HEADERS.message])).toEqual(['details: PG_23503: violates foreign key constraint']);
   });
 
   test('a registry outage fails the batch (it is read again), nothing is dead-lettered', async () => {

@@ -4,14 +4,15 @@ import type { TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
 import { stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
 import { SerdeError, type Decoder } from '../../lib/serde';
-import { lastPerKey, type TableSpec } from './postgres.rows';
-import type { PostgresSink, RowToWrite } from './postgres.sink';
+import { lastPerKey, type RecordSpec } from './postgres.rows';
+import type { PostgresSink, RowsToWrite } from './postgres.sink';
 
 /**
- * One input topic into one table: per batch of a partition, decode each record, map it to a row,
- * keep the last record of each key, and flush the rows in one database transaction. What can't
- * be written (no value, doesn't decode, can't be a row, refused by the database) becomes a
- * dead-letter record: the batch's only output, sent before its offsets are committed.
+ * One input topic into its tables: per batch of a partition, decode each record, map it to rows
+ * (one row of one table for windows and alerts; an assessment row and its forecast's rows for
+ * assessments), keep the last record of each key, and flush the rows in one database transaction.
+ * What can't be written (no value, doesn't decode, can't be rows, refused by the database) becomes
+ * a dead-letter record: the batch's only output, sent before its offsets are committed.
  */
 
 export const STAGE = 'sink-postgres';
@@ -22,7 +23,7 @@ export const NOT_FINAL = { header: 'pdm.window.final', value: 'false' } as const
 export interface TopicProcessorOptions<T> {
   topic: string;
   deadLetterTopic: string;
-  spec: TableSpec<T>;
+  spec: RecordSpec<T>;
   decode: Decoder<T>;
   sink: Pick<PostgresSink, 'flush'>;
   /** Skip records whose header says so (early window updates). */
@@ -69,18 +70,18 @@ export class TopicProcessor<T> {
     }
 
     const { kept } = lastPerKey(decoded, (d) => spec.keyOf(d.value));
-    const rows: RowToWrite<IncomingRecord>[] = [];
+    const rows: RowsToWrite<IncomingRecord>[] = [];
     for (const d of kept) {
       try {
-        rows.push({ row: spec.toRow(d.value), item: d.record });
+        rows.push({ rows: spec.toRows(d.value), item: d.record });
       } catch (err) {
-        refuse(d.record, 'SINK_ROW_INVALID', `the record can't be a row of ${spec.table}: ${(err as Error).message}`);
+        refuse(d.record, 'SINK_ROW_INVALID', `the record can't be a row of ${spec.tables.map((t) => t.table).join(' and ')}: ${(err as Error).message}`);
       }
     }
 
     // The runner heartbeats while this waits (lib/kafka/transactional.ts), however long the database is away.
-    const rejected = await sink.flush(spec, rows);
-    for (const r of rejected) refuse(r.item, 'SINK_ROW_REJECTED', `${spec.table}: ${r.code}: ${r.message}`);
+    const rejected = await sink.flush(spec.tables, rows);
+    for (const r of rejected) refuse(r.item, 'SINK_ROW_REJECTED', `${r.table}: ${r.code}: ${r.message}`);
 
     if (deadLetters.length > 0) this.stage.recordsOut.inc({ stage: STAGE, topic: this.options.deadLetterTopic }, deadLetters.length);
     return [{ topic: this.options.deadLetterTopic, records: deadLetters }];

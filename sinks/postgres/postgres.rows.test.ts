@@ -1,5 +1,5 @@
-import { FEATURES, type AlertEvent, type WindowFeatures } from '../../schemas';
-import { alertsTable, chunks, flatten, lastPerKey, MAX_PARAMETERS, rowsPerStatement, upsertStatement, windowFeaturesTable } from './postgres.rows';
+import { FEATURES, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
+import { alertsTable, assessmentRows, assessmentsRecord, assessmentsTable, chunks, flatten, forecastsTable, lastPerKey, MAX_PARAMETERS, oneTable, rowsPerStatement, upsertStatement, windowFeaturesTable } from './postgres.rows';
 
 const t0 = Date.UTC(2026, 0, 5, 8);
 
@@ -57,6 +57,85 @@ describe('row mapping', () => {
   });
 });
 
+const HOUR = 3_600_000;
+
+const assessment = (over: Partial<MachineAssessment> = {}): MachineAssessment => ({
+  machineId: 'lathe-1',
+  windowStart: t0 - HOUR,
+  windowEnd: t0,
+  warmingUp: null,
+  anomaly: { score: 3.5, threshold: 7.25, modelName: 'pdm-anomaly', modelVersion: 'v2' },
+  forecast: {
+    modelName: 'pdm-forecaster',
+    modelVersion: 'v4',
+    points: [
+      { feature: 'tempA', windowStart: t0, mean: 44, lower: 42.5, upper: 45.5, limitLower: null, limitUpper: 80 },
+      { feature: 'tempA', windowStart: t0 + HOUR, mean: 44.5, lower: 42, upper: 47, limitLower: null, limitUpper: 80 },
+      { feature: 'current', windowStart: t0, mean: 11.8, lower: 10.9, upper: 12.7, limitLower: 2, limitUpper: 20 },
+    ],
+  },
+  ...over,
+});
+
+const byColumn = (columns: readonly string[], row: ReadonlyArray<unknown>) => Object.fromEntries(columns.map((c, i) => [c, row[i]]));
+
+describe('assessment mapping', () => {
+  test('an assessment is one row of pdm.assessments and one row of pdm.forecasts per point, made at its window end', () => {
+    const { assessment: row, forecasts } = assessmentRows(assessment());
+    expect(row).toHaveLength(assessmentsTable.columns.length);
+    expect(byColumn(assessmentsTable.columns, row)).toEqual({
+      machine_id: 'lathe-1',
+      window_start: '2026-01-05T07:00:00.000Z',
+      window_end: '2026-01-05T08:00:00.000Z',
+      warming_up: null,
+      anomaly_score: 3.5,
+      anomaly_threshold: 7.25,
+      detector_model: 'pdm-anomaly',
+      detector_version: 'v2',
+      forecaster_model: 'pdm-forecaster',
+      forecaster_version: 'v4',
+    });
+    expect(forecasts.map((f) => byColumn(forecastsTable.columns, f))).toEqual([
+      { machine_id: 'lathe-1', made_at: '2026-01-05T08:00:00.000Z', target_start: '2026-01-05T08:00:00.000Z', feature: 'tempA', mean: 44, lower: 42.5, upper: 45.5, limit_lower: null, limit_upper: 80, model_version: 'v4' },
+      { machine_id: 'lathe-1', made_at: '2026-01-05T08:00:00.000Z', target_start: '2026-01-05T09:00:00.000Z', feature: 'tempA', mean: 44.5, lower: 42, upper: 47, limit_lower: null, limit_upper: 80, model_version: 'v4' },
+      { machine_id: 'lathe-1', made_at: '2026-01-05T08:00:00.000Z', target_start: '2026-01-05T08:00:00.000Z', feature: 'current', mean: 11.8, lower: 10.9, upper: 12.7, limit_lower: 2, limit_upper: 20, model_version: 'v4' },
+    ]);
+  });
+
+  test('a machine still warming up: the reason, no score, no forecast, so no forecast rows', () => {
+    const { assessment: row, forecasts } = assessmentRows(assessment({ warmingUp: 'pdm-forecaster: 12 of 168 windows', anomaly: null, forecast: null }));
+    expect(byColumn(assessmentsTable.columns, row)).toMatchObject({ warming_up: 'pdm-forecaster: 12 of 168 windows', anomaly_score: null, anomaly_threshold: null, detector_model: null, detector_version: null, forecaster_model: null, forecaster_version: null });
+    expect(forecasts).toEqual([]);
+  });
+
+  test('one model ready, the other warming up: both said', () => {
+    const { assessment: row, forecasts } = assessmentRows(assessment({ warmingUp: 'pdm-forecaster: 100 of 168 windows', forecast: null }));
+    expect(byColumn(assessmentsTable.columns, row)).toMatchObject({ warming_up: 'pdm-forecaster: 100 of 168 windows', anomaly_score: 3.5, forecaster_model: null });
+    expect(forecasts).toEqual([]);
+  });
+
+  test('as a record spec: the assessment table first (the forecasts reference it), one key per machine and window end', () => {
+    expect(assessmentsRecord.tables.map((t) => t.table)).toEqual(['assessments', 'forecasts']);
+    const rows = assessmentsRecord.toRows(assessment());
+    expect(rows.map((r) => r.length)).toEqual([1, 3]);
+    expect(assessmentsRecord.keyOf(assessment())).toBe(assessmentsRecord.keyOf(assessment({ anomaly: null })));
+    expect(assessmentsRecord.keyOf(assessment())).not.toBe(assessmentsRecord.keyOf(assessment({ windowEnd: t0 + HOUR })));
+    expect(assessmentsRecord.keyOf(assessment())).not.toBe(assessmentsRecord.keyOf(assessment({ machineId: 'lathe-2' })));
+  });
+
+  test.each([
+    ['a NaN score', assessment({ anomaly: { score: NaN, threshold: 7, modelName: 'd', modelVersion: 'v1' } }), 'anomaly.score is NaN'],
+    ['an infinite threshold', assessment({ anomaly: { score: 1, threshold: Infinity, modelName: 'd', modelVersion: 'v1' } }), 'anomaly.threshold is Infinity'],
+    ['a NaN forecast bound', assessment({ forecast: { modelName: 'f', modelVersion: 'v1', points: [{ feature: 'accX', windowStart: t0, mean: 1, lower: NaN, upper: 2, limitLower: null, limitUpper: null }] } }), 'forecast accX at 2026-01-05T08:00:00.000Z: lower is NaN'],
+    ['an infinite limit', assessment({ forecast: { modelName: 'f', modelVersion: 'v1', points: [{ feature: 'accX', windowStart: t0, mean: 1, lower: 0, upper: 2, limitLower: -Infinity, limitUpper: null }] } }), 'limitLower is -Infinity'],
+    ['two points of one feature and window', assessment({ forecast: { modelName: 'f', modelVersion: 'v1', points: [assessment().forecast!.points[0]!, { ...assessment().forecast!.points[0]!, mean: 50 }] } }), 'two points for tempA at 2026-01-05T08:00:00.000Z'],
+    ['a time JavaScript cannot represent', assessment({ windowEnd: 9e15 }), 'Invalid time value'],
+  ])('%s is refused while mapping (the record is dead-lettered)', (_name, value, message) => {
+    expect(() => assessmentRows(value)).toThrow(RangeError);
+    expect(() => assessmentRows(value)).toThrow(message);
+  });
+});
+
 describe('batching', () => {
   test.each([
     ['no duplicates', ['a', 'b', 'c'], ['a', 'b', 'c'], []],
@@ -91,6 +170,20 @@ describe('batching', () => {
         'ON CONFLICT ("alert_id") DO UPDATE SET "status" = EXCLUDED."status", "score" = EXCLUDED."score" ' +
         'WHERE (t."status", t."score") IS DISTINCT FROM (EXCLUDED."status", EXCLUDED."score")',
     );
+  });
+
+  test('a one-table spec is a record of one row of that table', () => {
+    const spec = oneTable(alertsTable);
+    expect(spec.tables).toEqual([alertsTable]);
+    expect(spec.toRows(alert())).toEqual([[alertsTable.toRow(alert())]]);
+    expect(spec.keyOf(alert())).toBe('a-1');
+  });
+
+  test('the assessment upserts conflict on their natural keys and never rewrite a key column', () => {
+    const forecasts = upsertStatement('pdm', forecastsTable, 1);
+    expect(forecasts).toContain('ON CONFLICT ("machine_id", "made_at", "target_start", "feature") DO UPDATE SET "mean" = EXCLUDED."mean"');
+    expect(forecasts).not.toMatch(/SET .*"made_at" = /);
+    expect(upsertStatement('pdm', assessmentsTable, 1)).toContain('ON CONFLICT ("machine_id", "window_end") DO UPDATE SET "window_start" = EXCLUDED."window_start"');
   });
 
   test('flatten checks every row has a value per column', () => {

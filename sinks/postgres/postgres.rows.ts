@@ -1,5 +1,5 @@
 import { WINDOW_COLUMNS, windowToRow } from '../../models/data/windows-table';
-import type { AlertEvent, WindowFeatures } from '../../schemas';
+import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
 
 /**
  * Records as table rows, and batches as upsert statements. Pure: no I/O, no clock.
@@ -24,6 +24,22 @@ export interface TableSpec<T> {
 
 /** What a statement needs to know of a table. */
 export type TableShape = Pick<TableSpec<unknown>, 'table' | 'columns' | 'key'>;
+
+/**
+ * A record as rows of one or more tables, written in one transaction and refused together: an
+ * assessment is a row of pdm.assessments and its forecast's rows of pdm.forecasts.
+ */
+export interface RecordSpec<T> {
+  /** Tables in the order their rows are written (a referenced table before the ones referencing it). */
+  tables: readonly TableShape[];
+  /** The record's rows, per table in `tables` order (a table may get none). */
+  toRows(value: T): SqlValue[][][];
+  /** The key as one string, to keep the last of several records for one key in a batch. */
+  keyOf(value: T): string;
+}
+
+/** A one-table spec as a record spec. */
+export const oneTable = <T>(spec: TableSpec<T>): RecordSpec<T> => ({ tables: [spec], toRows: (value) => [[spec.toRow(value)]], keyOf: (value) => spec.keyOf(value) });
 
 /** Epoch milliseconds as an ISO timestamp Postgres reads as timestamptz; throws RangeError for a time JavaScript can't represent. */
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -77,6 +93,74 @@ export const alertsTable: TableSpec<AlertEvent> = {
     iso(a.createdAt),
   ],
   keyOf: (a) => a.alertId,
+};
+
+export const ASSESSMENT_COLUMNS = [
+  'machine_id',
+  'window_start',
+  'window_end',
+  'warming_up',
+  'anomaly_score',
+  'anomaly_threshold',
+  'detector_model',
+  'detector_version',
+  'forecaster_model',
+  'forecaster_version',
+] as const;
+
+export const FORECAST_COLUMNS = ['machine_id', 'made_at', 'target_start', 'feature', 'mean', 'lower', 'upper', 'limit_lower', 'limit_upper', 'model_version'] as const;
+
+export const assessmentsTable: TableShape = { table: 'assessments', columns: ASSESSMENT_COLUMNS, key: ['machine_id', 'window_end'] };
+export const forecastsTable: TableShape = { table: 'forecasts', columns: FORECAST_COLUMNS, key: ['machine_id', 'made_at', 'target_start', 'feature'] };
+
+/** A number a reader can use: NaN and infinities have no place in a score or a forecast. */
+function finite(value: number, what: string): number {
+  if (!Number.isFinite(value)) throw new RangeError(`${what} is ${value}, not a finite number`);
+  return value;
+}
+
+const finiteOrNull = (value: number | null | undefined, what: string): number | null => (value === null || value === undefined ? null : finite(value, what));
+
+/**
+ * An assessment as one row of pdm.assessments and one row of pdm.forecasts per forecast point
+ * (made_at = the assessment's window end). Throws RangeError for what can't be rows: a time
+ * JavaScript can't represent, a value that is not a finite number, or two points of one feature
+ * and forecast window (one upsert may not touch a row twice).
+ */
+export function assessmentRows(a: MachineAssessment): { assessment: SqlValue[]; forecasts: SqlValue[][] } {
+  const madeAt = iso(a.windowEnd);
+  const assessment: SqlValue[] = [
+    a.machineId,
+    iso(a.windowStart),
+    madeAt,
+    a.warmingUp ?? null,
+    a.anomaly ? finite(a.anomaly.score, 'anomaly.score') : null,
+    a.anomaly ? finite(a.anomaly.threshold, 'anomaly.threshold') : null,
+    a.anomaly?.modelName ?? null,
+    a.anomaly?.modelVersion ?? null,
+    a.forecast?.modelName ?? null,
+    a.forecast?.modelVersion ?? null,
+  ];
+  const seen = new Set<string>();
+  const forecasts = (a.forecast?.points ?? []).map((p): SqlValue[] => {
+    const targetStart = iso(p.windowStart);
+    const key = `${p.feature}\u0000${p.windowStart}`;
+    if (seen.has(key)) throw new RangeError(`the forecast has two points for ${p.feature} at ${targetStart}`);
+    seen.add(key);
+    const what = `forecast ${p.feature} at ${targetStart}:`;
+    return [a.machineId, madeAt, targetStart, p.feature, finite(p.mean, `${what} mean`), finite(p.lower, `${what} lower`), finite(p.upper, `${what} upper`), finiteOrNull(p.limitLower, `${what} limitLower`), finiteOrNull(p.limitUpper, `${what} limitUpper`), a.forecast!.modelVersion];
+  });
+  return { assessment, forecasts };
+}
+
+/** pdm.assessments.v1: one machine and window end is one assessment, with its forecast. */
+export const assessmentsRecord: RecordSpec<MachineAssessment> = {
+  tables: [assessmentsTable, forecastsTable],
+  toRows: (a) => {
+    const { assessment, forecasts } = assessmentRows(a);
+    return [[assessment], forecasts];
+  },
+  keyOf: (a) => `${a.machineId}\u0000${a.windowEnd}`,
 };
 
 /** Postgres takes at most 65535 bind parameters in one statement. */

@@ -8,17 +8,18 @@ import { createRegistry as createSchemaRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import type { RunningService, ServiceDefinition } from '../../lib/service';
 import { TOPICS } from '../../lib/topics';
-import { SCHEMA_FILES, avroType, type AlertEvent, type WindowFeatures } from '../../schemas';
+import { SCHEMA_FILES, avroType, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
 import { migrate } from './migrations';
 import { backoffDelayMs } from './postgres.policy';
 import { STAGE, TopicProcessor, isNotFinalWindow } from './postgres.processor';
-import { alertsTable, windowFeaturesTable, type TableSpec } from './postgres.rows';
+import { alertsTable, assessmentsRecord, oneTable, windowFeaturesTable, type RecordSpec } from './postgres.rows';
 import { postgresSinkSettings } from './postgres.settings';
 import { PostgresSink } from './postgres.sink';
 
 /**
- * `pdmctl run sink-postgres`: pdm.window-features.v1 into pdm.window_features and pdm.alerts.v1
- * into pdm.alerts, at least once and idempotently.
+ * `pdmctl run sink-postgres`: pdm.window-features.v1 into pdm.window_features, pdm.alerts.v1 into
+ * pdm.alerts, and pdm.assessments.v1 into pdm.assessments and pdm.forecasts, at least once and
+ * idempotently.
  *
  * One runner per topic (lib/kafka/transactional.ts, exactlyOnce: false), each in a consumer group
  * of its own: a batch of a partition is decoded, upserted in one database transaction, then its
@@ -37,6 +38,7 @@ export const postgresSinkService: ServiceDefinition = {
     const topics = {
       windowFeatures: `${settings.prefix}${TOPICS.windowFeatures}`,
       alerts: `${settings.prefix}${TOPICS.alerts}`,
+      assessments: `${settings.prefix}${TOPICS.assessments}`,
       deadLetter: `${settings.prefix}${TOPICS.deadLetter}`,
     };
     await requireTopics(connection, Object.values(topics));
@@ -76,7 +78,7 @@ export const postgresSinkService: ServiceDefinition = {
     const serde = new Serde(createSchemaRegistry(env.SCHEMA_REGISTRY_URL ?? '').client);
     let failure: Error | undefined;
     const runners: TransactionalRunner[] = [];
-    const startRunner = async <T>(topic: string, group: string, spec: TableSpec<T>, decode: (b: Buffer) => Promise<T>, skip?: (r: IncomingRecord) => boolean) => {
+    const startRunner = async <T>(topic: string, group: string, spec: RecordSpec<T>, decode: (b: Buffer) => Promise<T>, skip?: (r: IncomingRecord) => boolean) => {
       const processor = new TopicProcessor<T>({ topic, deadLetterTopic: topics.deadLetter, spec, decode, sink, skip, clock, metrics, logger: log });
       runners.push(
         await runTransactional({
@@ -101,8 +103,9 @@ export const postgresSinkService: ServiceDefinition = {
     const probe = setInterval(() => void sink.probe(), settings.probeIntervalMs);
     probe.unref();
     try {
-      await startRunner(topics.windowFeatures, `${settings.groupId}-window-features`, windowFeaturesTable, serde.decoder<WindowFeatures>(avroType(SCHEMA_FILES.windowFeatures)), isNotFinalWindow);
-      await startRunner(topics.alerts, `${settings.groupId}-alerts`, alertsTable, serde.decoder<AlertEvent>(avroType(SCHEMA_FILES.alertEvent)));
+      await startRunner(topics.windowFeatures, `${settings.groupId}-window-features`, oneTable(windowFeaturesTable), serde.decoder<WindowFeatures>(avroType(SCHEMA_FILES.windowFeatures)), isNotFinalWindow);
+      await startRunner(topics.alerts, `${settings.groupId}-alerts`, oneTable(alertsTable), serde.decoder<AlertEvent>(avroType(SCHEMA_FILES.alertEvent)));
+      await startRunner(topics.assessments, `${settings.groupId}-assessments`, assessmentsRecord, serde.decoder<MachineAssessment>(avroType(SCHEMA_FILES.machineAssessment)));
     } catch (err) {
       clearInterval(probe);
       sink.stop();
@@ -110,7 +113,7 @@ export const postgresSinkService: ServiceDefinition = {
       await pool.end().catch(() => undefined);
       throw err;
     }
-    log.info({ inputs: [topics.windowFeatures, topics.alerts], schema: settings.schema, role: settings.writerRole, groups: `${settings.groupId}-{window-features,alerts}`, guarantee: 'at-least-once, idempotent upserts' }, 'postgres sink running');
+    log.info({ inputs: [topics.windowFeatures, topics.alerts, topics.assessments], schema: settings.schema, role: settings.writerRole, groups: `${settings.groupId}-{window-features,alerts,assessments}`, guarantee: 'at-least-once, idempotent upserts' }, 'postgres sink running');
 
     return {
       ready: async () => {

@@ -6,13 +6,14 @@ import { backoffDelayMs, classifyDbError } from './postgres.policy';
 import { chunks, flatten, rowsPerStatement, upsertStatement, type SqlValue, type TableShape } from './postgres.rows';
 
 /**
- * Writes batches of rows to Postgres: each batch is one transaction of multi-row upserts
- * (`flush`), and the caller commits its Kafka offsets only after it returns.
+ * Writes batches of records to Postgres: each batch is one transaction of multi-row upserts
+ * (`flush`), and the caller commits its Kafka offsets only after it returns. A record is rows of
+ * one or more tables (an assessment and its forecast's points), written together or not at all.
  *
- * A row the database rejects (see postgres.policy.ts) is found by splitting: the statement runs
- * under a savepoint, and on a row error the savepoint is rolled back and each half tried again,
- * down to the single row, which is handed back as rejected. The other rows still commit in the
- * same transaction.
+ * A record the database rejects (see postgres.policy.ts) is found by splitting: its statements run
+ * under a savepoint, and on a row error the savepoint is rolled back and each half of the records
+ * tried again, down to the single record, which is handed back as rejected. The other records
+ * still commit in the same transaction.
  *
  * Any other error retries the whole batch, with capped exponential backoff, for as long as it
  * takes; `unavailable()` says why meanwhile (readiness). Only stopping ends the wait: the batch is
@@ -21,13 +22,16 @@ import { chunks, flatten, rowsPerStatement, upsertStatement, type SqlValue, type
 
 export type PostgresSinkErrorCode = 'SINK_STOPPING';
 
-export interface RowToWrite<Item> {
-  row: SqlValue[];
+/** One record's rows, per table of the flush (a table may get none), and what to hand back if they are refused. */
+export interface RowsToWrite<Item> {
+  rows: SqlValue[][][];
   item: Item;
 }
 
 export interface RejectedRow<Item> {
   item: Item;
+  /** The table whose row the database refused. */
+  table: string;
   code: string;
   message: string;
 }
@@ -100,31 +104,38 @@ export class PostgresSink {
   }
 
   /**
-   * Writes `rows` (already one per key) in one transaction, retrying until it commits. Returns the
-   * rows the database refused. `heartbeat` is called between retries (group membership).
+   * Writes `records` (already one per key), each its rows of `tables`, in one transaction, retrying
+   * until it commits. Returns the records the database refused. Metrics and readiness name the
+   * first table: the batch's own (an assessment's forecast rows are written in its batch).
+   * `heartbeat` is called between retries (group membership).
    */
-  async flush<Item>(spec: TableShape, rows: ReadonlyArray<RowToWrite<Item>>, heartbeat?: () => Promise<void>): Promise<RejectedRow<Item>[]> {
-    if (rows.length === 0) return [];
+  async flush<Item>(tables: readonly TableShape[], records: ReadonlyArray<RowsToWrite<Item>>, heartbeat?: () => Promise<void>): Promise<RejectedRow<Item>[]> {
+    if (records.length === 0) return [];
     const { logger, retry, clock } = this.options;
+    const batch = tables[0]!.table;
     for (let attempt = 1; ; attempt++) {
       const started = clock();
       try {
-        const { rejected, written } = await this.writeOnce(spec, rows);
-        this.metrics.writeSeconds.observe({ table: spec.table }, (clock() - started) / 1000);
-        this.metrics.rows.inc({ table: spec.table }, written);
-        this.metrics.unchanged.inc({ table: spec.table }, rows.length - rejected.length - written);
-        for (const r of rejected) this.metrics.rejected.inc({ table: spec.table, code: r.code });
-        if (this.failing.delete(spec.table)) logger.info({ table: spec.table, attempts: attempt }, 'the database is writable again');
+        const { rejected, written } = await this.writeOnce(tables, records);
+        this.metrics.writeSeconds.observe({ table: batch }, (clock() - started) / 1000);
+        const refused = new Set(rejected.map((r) => r.item));
+        tables.forEach((spec, t) => {
+          const upserted = records.reduce((n, r) => n + (refused.has(r.item) ? 0 : (r.rows[t]?.length ?? 0)), 0);
+          this.metrics.rows.inc({ table: spec.table }, written[t]!);
+          this.metrics.unchanged.inc({ table: spec.table }, upserted - written[t]!);
+        });
+        for (const r of rejected) this.metrics.rejected.inc({ table: r.table, code: r.code });
+        if (this.failing.delete(batch)) logger.info({ table: batch, attempts: attempt }, 'the database is writable again');
         this.probeProblem = undefined;
         this.metrics.available.set(this.unavailable() === undefined ? 1 : 0);
         return rejected;
       } catch (err) {
         const { code, message } = classifyDbError(err);
         const delayMs = backoffDelayMs(attempt, retry.initialMs, retry.maxMs);
-        this.metrics.failures.inc({ table: spec.table, code });
-        this.failing.set(spec.table, `writing ${spec.table} failed (${code}: ${message}); retry ${attempt} in ${delayMs} ms`);
+        this.metrics.failures.inc({ table: batch, code });
+        this.failing.set(batch, `writing ${batch} failed (${code}: ${message}); retry ${attempt} in ${delayMs} ms`);
         this.metrics.available.set(0);
-        logger.warn({ table: spec.table, rows: rows.length, attempt, delayMs, code, err: message }, 'writing the batch failed; retrying it');
+        logger.warn({ table: batch, records: records.length, attempt, delayMs, code, err: message }, 'writing the batch failed; retrying it');
         if (this.stopping) throw new SinkStoppingError(err);
         await this.wait(delayMs, heartbeat);
         if (this.stopping) throw new SinkStoppingError(err);
@@ -143,15 +154,17 @@ export class PostgresSink {
     }
   }
 
-  private async writeOnce<Item>(spec: TableShape, rows: ReadonlyArray<RowToWrite<Item>>): Promise<{ rejected: RejectedRow<Item>[]; written: number }> {
+  private async writeOnce<Item>(tables: readonly TableShape[], records: ReadonlyArray<RowsToWrite<Item>>): Promise<{ rejected: RejectedRow<Item>[]; written: number[] }> {
     const client = await this.options.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const rejected: RejectedRow<Item>[] = [];
-      let written = 0;
-      for (const slice of chunks(rows, rowsPerStatement(spec.columns.length, this.options.maxRowsPerStatement))) {
-        written += await this.upsertSplitting(client, spec, slice, rejected);
+      const written = tables.map(() => 0);
+      // Records per savepoint: for a one-table record, one statement's worth of rows.
+      for (const slice of chunks(records, rowsPerStatement(tables[0]!.columns.length, this.options.maxRowsPerStatement))) {
+        const counts = await this.upsertSplitting(client, tables, slice, rejected);
+        counts.forEach((n, t) => (written[t]! += n));
       }
       await client.query('COMMIT');
       return { rejected, written };
@@ -165,25 +178,39 @@ export class PostgresSink {
     }
   }
 
-  /** Upserts `rows` under a savepoint; on a row error, splits them until the refused rows are alone. */
-  private async upsertSplitting<Item>(client: pg.PoolClient, spec: TableShape, rows: ReadonlyArray<RowToWrite<Item>>, rejected: RejectedRow<Item>[]): Promise<number> {
+  /**
+   * Upserts the rows of `records` under a savepoint, table after table; on a row error, splits the
+   * records until the refused ones are alone. Returns the rows written per table.
+   */
+  private async upsertSplitting<Item>(client: pg.PoolClient, tables: readonly TableShape[], records: ReadonlyArray<RowsToWrite<Item>>, rejected: RejectedRow<Item>[]): Promise<number[]> {
     await client.query('SAVEPOINT rows');
+    let current = tables[0]!;
     try {
-      const result = await client.query(upsertStatement(this.options.schema, spec, rows.length), flatten(rows.map((r) => r.row), spec.columns.length));
+      const written = tables.map(() => 0);
+      for (const [t, spec] of tables.entries()) {
+        current = spec;
+        const rows = records.flatMap((r) => r.rows[t] ?? []);
+        for (const slice of chunks(rows, rowsPerStatement(spec.columns.length, this.options.maxRowsPerStatement))) {
+          const result = await client.query(upsertStatement(this.options.schema, spec, slice.length), flatten(slice, spec.columns.length));
+          written[t]! += result.rowCount ?? 0;
+        }
+      }
       await client.query('RELEASE SAVEPOINT rows');
-      return result.rowCount ?? 0;
+      return written;
     } catch (err) {
       const failure = classifyDbError(err);
       if (failure.kind !== 'row') throw err;
       await client.query('ROLLBACK TO SAVEPOINT rows');
       await client.query('RELEASE SAVEPOINT rows');
-      if (rows.length === 1) {
-        rejected.push({ item: rows[0]!.item, code: failure.code, message: failure.message });
-        this.options.logger.warn({ table: spec.table, code: failure.code, err: failure.message }, 'the database refused a row');
-        return 0;
+      if (records.length === 1) {
+        rejected.push({ item: records[0]!.item, table: current.table, code: failure.code, message: failure.message });
+        this.options.logger.warn({ table: current.table, code: failure.code, err: failure.message }, 'the database refused a row');
+        return tables.map(() => 0);
       }
-      const half = Math.ceil(rows.length / 2);
-      return (await this.upsertSplitting(client, spec, rows.slice(0, half), rejected)) + (await this.upsertSplitting(client, spec, rows.slice(half), rejected));
+      const half = Math.ceil(records.length / 2);
+      const first = await this.upsertSplitting(client, tables, records.slice(0, half), rejected);
+      const second = await this.upsertSplitting(client, tables, records.slice(half), rejected);
+      return first.map((n, t) => n + second[t]!);
     }
   }
 }

@@ -31,7 +31,7 @@ describe('postgres migrations', () => {
     const recorded = (await owner.query(`SELECT version, name, checksum FROM ${schema}.schema_migrations ORDER BY version`)).rows;
     expect(recorded).toEqual(files.map((f) => ({ version: f.version, name: f.name, checksum: f.checksum })));
     const tables = (await owner.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema])).rows.map((r) => r.table_name as string);
-    expect(tables).toEqual(expect.arrayContaining(['alerts', 'schema_migrations', 'window_features']));
+    expect(tables).toEqual(expect.arrayContaining(['alerts', 'assessments', 'forecasts', 'notifications', 'schema_migrations', 'window_features']));
   });
 
   test('db status lists them applied; db migrate has nothing to do', () => {

@@ -9,13 +9,14 @@ import { repoRoot } from '../../lib/paths';
 import { createRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import { keySubject, TOPICS, valueSubject } from '../../lib/topics';
-import { FEATURES, SCHEMA_FILES, avroType, schemaText, type AlertEvent, type WindowFeatures, type WindowKey } from '../../schemas';
+import { FEATURES, SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type WindowFeatures, type WindowKey } from '../../schemas';
 import { consumeAll } from './consume';
 import { testEnv, uniqueName, useIsolatedTopics } from './servers';
 
 /**
  * `pdmctl run sink-postgres` as a process against the real Kafka, registry, primary and follower,
- * in a schema of this run's own (migrated by the sink at start): records land as rows, a replay
+ * in a schema of this run's own (migrated by the sink at start): records land as rows (an
+ * assessment as a row of assessments and its forecast's rows of forecasts), a replay
  * with a new group changes no row (not even its row version), refused records go to the dead-letter
  * topic, pdm_analyst reads on the follower and writes nowhere, and a database outage loses nothing.
  */
@@ -101,27 +102,47 @@ const alert = (alertId: string, machineId: string, createdAt: number, over: Part
   ...over,
 });
 
+/** An assessment of the window ending at `windowEnd`, with a forecast of `steps` windows of tempA and current; none while warming up. */
+const assessment = (machineId: string, windowEnd: number, steps: number, over: Partial<MachineAssessment> = {}): MachineAssessment => ({
+  machineId,
+  windowStart: windowEnd - HOUR,
+  windowEnd,
+  warmingUp: null,
+  anomaly: { score: 2.5 + (windowEnd - t0) / HOUR, threshold: 9, modelName: 'pdm-anomaly', modelVersion: 'v2' },
+  forecast: {
+    modelName: 'pdm-forecaster',
+    modelVersion: 'v4',
+    points: ['tempA', 'current'].flatMap((feature) => Array.from({ length: steps }, (_, k) => ({ feature, windowStart: windowEnd + k * HOUR, mean: 40 + k, lower: 39 + k, upper: 41 + k, limitLower: feature === 'current' ? 1 : null, limitUpper: 80 }))),
+  },
+  ...over,
+});
+
 async function encoders() {
   const serde = new Serde(createRegistry(env.registryUrl).client);
   const wf = `${prefix}${TOPICS.windowFeatures}`;
   const al = `${prefix}${TOPICS.alerts}`;
-  const [windowKey, windowValue, alertKey, alertValue] = await Promise.all([
+  const as = `${prefix}${TOPICS.assessments}`;
+  const [windowKey, windowValue, alertKey, alertValue, assessmentKey, assessmentValue] = await Promise.all([
     serde.encoder<WindowKey>(keySubject(wf), avroType(SCHEMA_FILES.windowKey), schemaText(SCHEMA_FILES.windowKey)),
     serde.encoder<WindowFeatures>(valueSubject(wf), avroType(SCHEMA_FILES.windowFeatures), schemaText(SCHEMA_FILES.windowFeatures)),
     serde.encoder<string>(keySubject(al), avroType(SCHEMA_FILES.machineId), schemaText(SCHEMA_FILES.machineId)),
     serde.encoder<AlertEvent>(valueSubject(al), avroType(SCHEMA_FILES.alertEvent), schemaText(SCHEMA_FILES.alertEvent)),
+    serde.encoder<string>(keySubject(as), avroType(SCHEMA_FILES.machineId), schemaText(SCHEMA_FILES.machineId)),
+    serde.encoder<MachineAssessment>(valueSubject(as), avroType(SCHEMA_FILES.machineAssessment), schemaText(SCHEMA_FILES.machineAssessment)),
   ]);
   return {
     window: (w: WindowFeatures): OutgoingRecord => ({ key: windowKey({ machineId: w.machineId, windowStart: w.windowStart }), value: windowValue(w), headers: { 'pdm.window.final': 'true' } }),
     alert: (a: AlertEvent): OutgoingRecord => ({ key: alertKey(a.machineId), value: alertValue(a) }),
+    assessment: (a: MachineAssessment): OutgoingRecord => ({ key: assessmentKey(a.machineId), value: assessmentValue(a) }),
   };
 }
 
-async function produce(windows: OutgoingRecord[], alerts: OutgoingRecord[]): Promise<void> {
+async function produce(windows: OutgoingRecord[], alerts: OutgoingRecord[], assessments: OutgoingRecord[] = []): Promise<void> {
   const producer = await connectProducer(connection);
   await producer.send([
     { topic: `${prefix}${TOPICS.windowFeatures}`, records: windows },
     { topic: `${prefix}${TOPICS.alerts}`, records: alerts },
+    { topic: `${prefix}${TOPICS.assessments}`, records: assessments },
   ]);
   await producer.disconnect();
 }
@@ -141,17 +162,39 @@ describe('pdmctl run sink-postgres', () => {
   const machines = ['lathe-a', 'mill-b', 'pump-c'].map((m) => `${schema}-${m}`);
   const goodWindows = machines.flatMap((m, i) => Array.from({ length: 8 }, (_, h) => window(m, t0 + h * HOUR, 40 + i + h / 10)));
   const goodAlerts = machines.flatMap((m, i) => [alert(`${m}-fire`, m, t0 + (i + 1) * HOUR), alert(`${m}-resolve`, m, t0 + (i + 5) * HOUR, { status: 'RESOLVED', severity: i === 2 ? 'CRITICAL' : 'INFO', kind: 'ANOMALY', feature: null, predictedBreachAt: null })]);
-  const firstTotal = goodWindows.length + 3 + goodAlerts.length;
+  // Assessments: the first machine warming up for two windows, then assessed with a 6-step
+  // forecast; the others assessed every window. Plus one the database refuses (a forecast point
+  // before the window it was made at: its assessment row must not land either) and one that can't
+  // be rows (a NaN score).
+  const goodAssessments = machines.flatMap((m, i) =>
+    Array.from({ length: 4 }, (_, h) => (i === 0 && h < 2 ? assessment(m, t0 + (h + 1) * HOUR, 0, { warmingUp: 'pdm-forecaster: too little history', anomaly: null, forecast: null }) : assessment(m, t0 + (h + 1) * HOUR, 6))),
+  );
+  const goodForecastRows = goodAssessments.reduce((n, a) => n + (a.forecast?.points.length ?? 0), 0);
+  const firstTotal = goodWindows.length + 3 + goodAlerts.length + goodAssessments.length + 2;
 
-  test('window features and alerts land as rows; refused records are dead-lettered; a replay with a new group changes no row', async () => {
+  test('window features, alerts and assessments land as rows; refused records are dead-lettered; a replay with a new group changes no row', async () => {
     const encode = await encoders();
     const broken = { ...window(machines[0]!, t0 + 100 * HOUR, 1), windowEnd: t0 + 99 * HOUR };
     const early = { ...encode.window(window(machines[1]!, t0 + 50 * HOUR, 1)), headers: { 'pdm.window.final': 'false' } };
-    await produce([...goodWindows.map(encode.window), encode.window(broken), { key: Buffer.from('x'), value: Buffer.from('not avro') }, early], goodAlerts.map(encode.alert));
+    const pastForecast = assessment(machines[1]!, t0 + 20 * HOUR, 2);
+    pastForecast.forecast!.points[1]!.windowStart = t0 + 10 * HOUR;
+    const notANumber = assessment(machines[2]!, t0 + 21 * HOUR, 1, { anomaly: { score: NaN, threshold: 9, modelName: 'pdm-anomaly', modelVersion: 'v2' } });
+    await produce(
+      [...goodWindows.map(encode.window), encode.window(broken), { key: Buffer.from('x'), value: Buffer.from('not avro') }, early],
+      goodAlerts.map(encode.alert),
+      [...goodAssessments.map(encode.assessment), encode.assessment(pastForecast), encode.assessment(notANumber)],
+    );
 
     const first = startSink({ PDM_SINK_POSTGRES_GROUP_ID: uniqueName('spg-group') });
     const port = await first.port();
-    await waitFor(async () => (await count('window_features').catch(() => 0)) === goodWindows.length && (await count('alerts').catch(() => 0)) === goodAlerts.length, 60_000).catch((err) => {
+    await waitFor(
+      async () =>
+        (await count('window_features').catch(() => 0)) === goodWindows.length &&
+        (await count('alerts').catch(() => 0)) === goodAlerts.length &&
+        (await count('assessments').catch(() => 0)) === goodAssessments.length &&
+        (await count('forecasts').catch(() => 0)) === goodForecastRows,
+      60_000,
+    ).catch((err) => {
       process.stderr.write(first.output());
       throw err;
     });
@@ -162,18 +205,46 @@ describe('pdmctl run sink-postgres', () => {
     expect(resolved).toMatchObject({ status: 'RESOLVED', severity: 'CRITICAL', kind: 'ANOMALY', feature: null, predicted_breach_at: null, created_at: new Date(t0 + 7 * HOUR), model_version: 'v3' });
     expect(await count('window_features', `window_start >= '${new Date(t0 + 50 * HOUR).toISOString()}'`)).toBe(0);
 
-    const dead = await consumeAll(env.kafkaBrokers, `${prefix}${TOPICS.deadLetter}`, { expected: 2, timeoutMs: 30_000 });
-    expect(dead.map((d) => d.headers[DLQ_HEADERS.code]).sort()).toEqual(['SERDE_MAGIC_BYTE', 'SINK_ROW_REJECTED']);
-    const rejected = dead.find((d) => d.headers[DLQ_HEADERS.code] === 'SINK_ROW_REJECTED')!;
-    expect(rejected.headers).toMatchObject({ [DLQ_HEADERS.topic]: `${prefix}${TOPICS.windowFeatures}`, [DLQ_HEADERS.stage]: 'sink-postgres' });
+    const warming = (await owner.query(`SELECT * FROM ${schema}.assessments WHERE machine_id = $1 AND window_end = $2`, [machines[0], new Date(t0 + HOUR)])).rows[0];
+    expect(warming).toMatchObject({ window_start: new Date(t0), warming_up: 'pdm-forecaster: too little history', anomaly_score: null, anomaly_threshold: null, detector_version: null, forecaster_model: null, forecaster_version: null });
+    const assessed = (await owner.query(`SELECT * FROM ${schema}.assessments WHERE machine_id = $1 AND window_end = $2`, [machines[1], new Date(t0 + 3 * HOUR)])).rows[0];
+    expect(assessed).toMatchObject({ warming_up: null, anomaly_score: 5.5, anomaly_threshold: 9, detector_model: 'pdm-anomaly', detector_version: 'v2', forecaster_model: 'pdm-forecaster', forecaster_version: 'v4' });
+    const points = (await owner.query(`SELECT * FROM ${schema}.forecasts WHERE machine_id = $1 AND made_at = $2 ORDER BY feature, target_start`, [machines[1], new Date(t0 + 3 * HOUR)])).rows;
+    expect(points).toHaveLength(12);
+    expect(points[0]).toEqual({ machine_id: machines[1], made_at: new Date(t0 + 3 * HOUR), target_start: new Date(t0 + 3 * HOUR), feature: 'current', mean: 40, lower: 39, upper: 41, limit_lower: 1, limit_upper: 80, model_version: 'v4' });
+    expect(points[11]).toMatchObject({ feature: 'tempA', target_start: new Date(t0 + 8 * HOUR), mean: 45, limit_lower: null });
+    // The refused assessment left no row in either table: its rows are written together or not at all.
+    expect(await count('assessments', `window_end >= '${new Date(t0 + 20 * HOUR).toISOString()}'`)).toBe(0);
+    expect(await count('forecasts', `made_at >= '${new Date(t0 + 20 * HOUR).toISOString()}'`)).toBe(0);
+
+    const dead = await consumeAll(env.kafkaBrokers, `${prefix}${TOPICS.deadLetter}`, { expected: 4, timeoutMs: 30_000 });
+    expect(dead.map((d) => `${d.headers[DLQ_HEADERS.topic]?.slice(prefix.length)} ${d.headers[DLQ_HEADERS.code]}`).sort()).toEqual([
+      `${TOPICS.assessments} SINK_ROW_INVALID`,
+      `${TOPICS.assessments} SINK_ROW_REJECTED`,
+      `${TOPICS.windowFeatures} SERDE_MAGIC_BYTE`,
+      `${TOPICS.windowFeatures} SINK_ROW_REJECTED`,
+    ]);
+    const rejected = dead.find((d) => d.headers[DLQ_HEADERS.code] === 'SINK_ROW_REJECTED' && d.headers[DLQ_HEADERS.topic] === `${prefix}${TOPICS.windowFeatures}`)!;
+    expect(rejected.headers).toMatchObject({ [DLQ_HEADERS.stage]: 'sink-postgres' });
     expect(rejected.headers[DLQ_HEADERS.message]).toContain('window_features: PG_23514');
     expect(rejected.headers[DLQ_HEADERS.offset]).toMatch(/^\d+$/);
+    const refusedForecast = dead.find((d) => d.headers[DLQ_HEADERS.code] === 'SINK_ROW_REJECTED' && d.headers[DLQ_HEADERS.topic] === `${prefix}${TOPICS.assessments}`)!;
+    expect(refusedForecast.headers[DLQ_HEADERS.message]).toContain('forecasts: PG_23514');
+    expect(dead.find((d) => d.headers[DLQ_HEADERS.code] === 'SINK_ROW_INVALID')!.headers[DLQ_HEADERS.message]).toContain('anomaly.score is NaN');
 
     await waitFor(async () => (await metricValue(port, 'pdm_records_in_total')) === firstTotal, 30_000);
     expect(await metricValue(port, 'pdm_sink_postgres_rows_written_total', { table: 'window_features' })).toBe(goodWindows.length);
     expect(await metricValue(port, 'pdm_sink_postgres_write_duration_seconds_count', { table: 'alerts' })).toBeGreaterThan(0);
+    expect(await metricValue(port, 'pdm_sink_postgres_rows_written_total', { table: 'assessments' })).toBe(goodAssessments.length);
+    expect(await metricValue(port, 'pdm_sink_postgres_rows_written_total', { table: 'forecasts' })).toBe(goodForecastRows);
+    expect(await metricValue(port, 'pdm_sink_postgres_rows_rejected_total', { table: 'forecasts' })).toBe(1);
     expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
-    const before = { windows: await snapshot('window_features', 'machine_id, window_start'), alerts: await snapshot('alerts', 'alert_id') };
+    const before = {
+      windows: await snapshot('window_features', 'machine_id, window_start'),
+      alerts: await snapshot('alerts', 'alert_id'),
+      assessments: await snapshot('assessments', 'machine_id, window_end'),
+      forecasts: await snapshot('forecasts', 'machine_id, made_at, target_start, feature'),
+    };
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
@@ -182,9 +253,15 @@ describe('pdmctl run sink-postgres', () => {
     const replayPort = await replay.port();
     await waitFor(async () => (await metricValue(replayPort, 'pdm_records_in_total')) === firstTotal, 60_000);
     await waitFor(async () => (await metricValue(replayPort, 'pdm_sink_postgres_rows_unchanged_total', { table: 'window_features' })) === goodWindows.length, 30_000);
+    await waitFor(async () => (await metricValue(replayPort, 'pdm_sink_postgres_rows_unchanged_total', { table: 'forecasts' })) === goodForecastRows, 30_000);
     expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_written_total', { table: 'window_features' })).toBe(0);
+    expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_written_total', { table: 'assessments' })).toBe(0);
+    expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_written_total', { table: 'forecasts' })).toBe(0);
+    expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_unchanged_total', { table: 'assessments' })).toBe(goodAssessments.length);
     expect(await snapshot('window_features', 'machine_id, window_start')).toEqual(before.windows);
     expect(await snapshot('alerts', 'alert_id')).toEqual(before.alerts);
+    expect(await snapshot('assessments', 'machine_id, window_end')).toEqual(before.assessments);
+    expect(await snapshot('forecasts', 'machine_id, made_at, target_start, feature')).toEqual(before.forecasts);
     replay.child.kill('SIGTERM');
     expect(await replay.exited).toBe(0);
   });
@@ -206,6 +283,8 @@ describe('pdmctl run sink-postgres', () => {
       const onFollower = (await follower.query(`SELECT machine_id, status, severity FROM ${schema}.alerts WHERE alert_id = $1`, [id])).rows[0];
       expect(onFollower).toEqual({ machine_id: machines[0], status: 'FIRING', severity: 'WARNING' });
       expect((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.window_features`)).rows[0].n).toBe(goodWindows.length);
+      expect((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.assessments`)).rows[0].n).toBe(goodAssessments.length);
+      expect((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.forecasts`)).rows[0].n).toBe(goodForecastRows);
       expect((await follower.query('SELECT current_user AS u')).rows[0].u).toBe('pdm_analyst');
 
       const writes = [
@@ -213,6 +292,8 @@ describe('pdmctl run sink-postgres', () => {
         `INSERT INTO ${schema}.window_features (machine_id, window_start, window_end, count, current_count, accx_count, accy_count, accz_count, tempa_count, tempb_count) VALUES ('x', now(), now() + interval '1 hour', 0, 0, 0, 0, 0, 0, 0)`,
         `UPDATE ${schema}.alerts SET message = 'changed' WHERE alert_id = '${id}'`,
         `DELETE FROM ${schema}.alerts WHERE alert_id = '${id}'`,
+        `DELETE FROM ${schema}.forecasts`,
+        `UPDATE ${schema}.assessments SET warming_up = 'x'`,
         `TRUNCATE ${schema}.window_features`,
         `CREATE TABLE ${schema}.mine (a int)`,
         'CREATE TABLE public.mine (a int)',

@@ -1,0 +1,14 @@
+import { machineState } from './machine-state';
+
+describe('machineState', () => {
+  test.each([
+    ['an active alert: at risk, whatever the assessment says', { activeAlerts: 1, latestAssessment: { warmingUp: null } }, 'at-risk'],
+    ['an active alert while still warming up: at risk', { activeAlerts: 2, latestAssessment: { warmingUp: 'pdm-forecaster: 12 of 168 windows' } }, 'at-risk'],
+    ['an active alert and no assessment yet: at risk', { activeAlerts: 1 }, 'at-risk'],
+    ['no alert, latest assessment warming up', { activeAlerts: 0, latestAssessment: { warmingUp: 'pdm-anomaly: 3 of 24 windows' } }, 'warming-up'],
+    ['no alert, assessed', { activeAlerts: 0, latestAssessment: { warmingUp: null } }, 'ok'],
+    ['never assessed (inference not running yet)', { activeAlerts: 0 }, 'unknown'],
+  ])('%s', (_name, inputs, state) => {
+    expect(machineState(inputs)).toBe(state);
+  });
+});

@@ -1,0 +1,408 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { repoRoot } from '../../lib/paths';
+import { FEATURES, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
+import { migrate } from '../../sinks/postgres/migrations';
+import { alertsTable, assessmentRows, assessmentsTable, forecastsTable, upsertStatement, windowFeaturesTable, type SqlValue, type TableShape } from '../../sinks/postgres/postgres.rows';
+import { testEnv, uniqueName } from './servers';
+
+/**
+ * `pdmctl run api` as a process against the real follower, in a schema of this run's own: rows
+ * written on the primary (as the sink writes them) are served once the follower has replayed
+ * them; every endpoint, filter and page walk; the API key; 400s, 404s and 405s; metrics by route
+ * template; /ready when the follower is away.
+ */
+
+const env = testEnv();
+const schema = uniqueName('api').replace(/-/g, '_');
+const HOUR = 3_600_000;
+const t0 = Date.UTC(2026, 0, 5);
+const at = (h: number) => t0 + h * HOUR;
+const iso = (ms: number) => new Date(ms).toISOString();
+const API_KEY = 'test-key-0123456789abcdef';
+
+const owner = new pg.Client({ connectionString: env.databaseUrl });
+const follower = (() => {
+  const url = new URL(env.followerUrl);
+  if (process.env.PDM_ANALYST_PASSWORD) {
+    url.username = 'pdm_analyst';
+    url.password = encodeURIComponent(process.env.PDM_ANALYST_PASSWORD);
+  }
+  return new pg.Client({ connectionString: url.toString() });
+})();
+const running = new Set<ChildProcess>();
+
+// The fleet: seven machines. m-a has 30 hourly windows, the others 3 (m-g one).
+const MACHINES = ['m-a', 'm-b', 'm-c', 'm-d', 'm-e', 'm-f', 'm-g'];
+const hoursOf = (m: string) => (m === 'm-a' ? 30 : m === 'm-g' ? 1 : 3);
+
+const window = (machineId: string, h: number): WindowFeatures => {
+  const w = { machineId, windowStart: at(h), windowEnd: at(h + 1), count: 1800 } as WindowFeatures;
+  for (const f of FEATURES) w[f] = f === 'accZ' ? { count: 0, mean: null, min: null, max: null, stddev: null } : { count: 1800, mean: 40 + h, min: 39 + h, max: 42 + h, stddev: 0.5 };
+  return w;
+};
+
+const alert = (machineId: string, kind: AlertEvent['kind'], feature: string | null, status: 'FIRING' | 'RESOLVED', severity: AlertEvent['severity'], createdAt: number, n = ''): AlertEvent => ({
+  alertId: `${machineId}-${kind}-${feature ?? ''}${n}-${status}-${severity}-${createdAt}`,
+  dedupKey: `${machineId}/${kind}/${feature ?? ''}${n}`,
+  machineId,
+  status,
+  severity,
+  kind,
+  feature,
+  windowEnd: createdAt,
+  predictedBreachAt: kind === 'FORECAST_BREACH' ? createdAt + 3 * HOUR : null,
+  score: 9,
+  threshold: 7,
+  modelName: kind === 'ANOMALY' ? 'pdm-anomaly' : 'pdm-forecaster',
+  modelVersion: 'v2',
+  message: `${kind} on ${machineId}`,
+  createdAt,
+});
+
+// m-a: an anomaly that fired and then rose to CRITICAL (active), a breach that fired and resolved.
+// m-c: fired and resolved (not active). m-e: fired, resolved, fired again (active).
+// m-f: ten alerts that fired in the same hour and resolved in the next (ties on createdAt).
+const ALERTS: AlertEvent[] = [
+  alert('m-a', 'FORECAST_BREACH', 'tempA', 'FIRING', 'WARNING', at(5)),
+  alert('m-a', 'FORECAST_BREACH', 'tempA', 'RESOLVED', 'WARNING', at(8)),
+  alert('m-a', 'ANOMALY', null, 'FIRING', 'WARNING', at(10)),
+  alert('m-a', 'ANOMALY', null, 'FIRING', 'CRITICAL', at(12)),
+  alert('m-c', 'ANOMALY', null, 'FIRING', 'INFO', at(1)),
+  alert('m-c', 'ANOMALY', null, 'RESOLVED', 'INFO', at(2)),
+  alert('m-e', 'FORECAST_BREACH', 'current', 'FIRING', 'WARNING', at(0)),
+  alert('m-e', 'FORECAST_BREACH', 'current', 'RESOLVED', 'WARNING', at(1)),
+  alert('m-e', 'FORECAST_BREACH', 'current', 'FIRING', 'CRITICAL', at(2)),
+  ...Array.from({ length: 10 }, (_, i) => [alert('m-f', 'ANOMALY', null, 'FIRING', 'INFO', at(3), `k${i}`), alert('m-f', 'ANOMALY', null, 'RESOLVED', 'INFO', at(4), `k${i}`)]).flat(),
+];
+
+const forecast = (windowEnd: number, base: number): MachineAssessment['forecast'] => ({
+  modelName: 'pdm-forecaster',
+  modelVersion: 'v4',
+  points: ['tempA', 'current'].flatMap((feature) => [0, 1, 2].map((k) => ({ feature, windowStart: windowEnd + k * HOUR, mean: base + k, lower: base + k - 1, upper: base + k + 1, limitLower: null, limitUpper: 80 }))),
+});
+
+const assessment = (machineId: string, h: number, over: Partial<MachineAssessment> = {}): MachineAssessment => ({
+  machineId,
+  windowStart: at(h),
+  windowEnd: at(h + 1),
+  warmingUp: null,
+  anomaly: { score: 2 + h / 10, threshold: 7, modelName: 'pdm-anomaly', modelVersion: 'v2' },
+  forecast: null,
+  ...over,
+});
+
+// m-a: warming up for 5 windows, then scored; forecasts made at its last two windows, the last
+// one's score above the threshold. m-b: its latest assessment warming up with no score, the one
+// before scored. m-d: never assessed. The others: assessed, fine.
+const ASSESSMENTS: MachineAssessment[] = [
+  ...Array.from({ length: 30 }, (_, h) =>
+    assessment('m-a', h, h < 5 ? { warmingUp: 'pdm-forecaster: too little history', anomaly: null } : h === 29 ? { anomaly: { score: 9.5, threshold: 7, modelName: 'pdm-anomaly', modelVersion: 'v2' }, forecast: forecast(at(30), 60) } : h === 28 ? { forecast: forecast(at(29), 50) } : {}),
+  ),
+  assessment('m-b', 1, { warmingUp: 'pdm-forecaster: too little history' }),
+  assessment('m-b', 2, { warmingUp: 'pdm-forecaster: too little history', anomaly: null }),
+  ...['m-c', 'm-e', 'm-f'].flatMap((m) => [0, 1, 2].map((h) => assessment(m, h))),
+  assessment('m-g', 0),
+];
+const FORECAST_ROWS = ASSESSMENTS.reduce((n, a) => n + (a.forecast?.points.length ?? 0), 0);
+
+async function insert(table: TableShape, rows: SqlValue[][]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) {
+    const slice = rows.slice(i, i + 200);
+    await owner.query(upsertStatement(schema, table, slice.length), slice.flat());
+  }
+}
+
+async function waitFor(what: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await what())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(200);
+  }
+}
+
+const followerCount = async (table: string): Promise<number> => (await follower.query(`SELECT count(*)::int AS n FROM ${schema}.${table}`)).rows[0].n as number;
+
+interface Api {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  base: string;
+}
+
+async function startApi(extra: NodeJS.ProcessEnv): Promise<Api> {
+  let output = '';
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), 'run', 'api', '--metrics-port', '0'], {
+    env: { ...process.env, PDM_POSTGRES_SCHEMA: schema, PDM_API_KEY: '', ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.once('exit', () => running.delete(child));
+  await waitFor(() => /"metrics":"http:\/\/127\.0\.0\.1:\d+\/metrics"/.test(output) || child.exitCode !== null, 90_000);
+  const port = /"metrics":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(output)?.[1];
+  if (!port) throw new Error(`the API did not start:\n${output}`);
+  return { child, output: () => output, exited, base: `http://127.0.0.1:${port}` };
+}
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown> & { nextCursor?: string | null };
+  headers: Headers;
+}
+
+async function request(api: Api, pathAndQuery: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await fetch(`${api.base}${pathAndQuery}`, init);
+  expect(res.headers.get('content-type')).toMatch(/^(application\/json|text\/plain)/);
+  const text = await res.text();
+  return { status: res.status, body: res.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(text) as Answer['body']) : { text }, headers: res.headers };
+}
+
+/** Every page of a list, following nextCursor; fails on a page that repeats an item. */
+async function walk<T>(api: Api, pathAndQuery: string, field: string, keyOf: (item: T) => string, headers: Record<string, string>): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = [];
+  const seen = new Set<string>();
+  let cursor: string | null | undefined;
+  let pages = 0;
+  do {
+    const sep = pathAndQuery.includes('?') ? '&' : '?';
+    const answer = await request(api, cursor ? `${pathAndQuery}${sep}cursor=${encodeURIComponent(cursor)}` : pathAndQuery, { headers });
+    expect(answer.status).toBe(200);
+    for (const item of answer.body[field] as T[]) {
+      const key = keyOf(item);
+      expect(seen.has(key)).toBe(false);
+      seen.add(key);
+      items.push(item);
+    }
+    cursor = answer.body.nextCursor;
+    pages++;
+    if (pages > 100) throw new Error('the pages do not end');
+  } while (cursor);
+  return { items, pages };
+}
+
+/** The sum of a metric's samples whose labels include every one of `labels`. */
+const metricValue = async (api: Api, name: string, labels: Record<string, string> = {}): Promise<number> => {
+  const text = await (await fetch(`${api.base}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    if (Object.entries(labels).every(([k, v]) => m[2]!.includes(`${k}="${v}"`))) sum += Number(m[3]);
+  }
+  return sum;
+};
+
+beforeAll(async () => {
+  await owner.connect();
+  await follower.connect();
+  await migrate({ url: env.databaseUrl, schema, writerPassword: process.env.PDM_WRITER_PASSWORD, analystPassword: process.env.PDM_ANALYST_PASSWORD });
+  await insert(windowFeaturesTable, MACHINES.flatMap((m) => Array.from({ length: hoursOf(m) }, (_, h) => windowFeaturesTable.toRow(window(m, h)))));
+  await insert(alertsTable, ALERTS.map((a) => alertsTable.toRow(a)));
+  const rows = ASSESSMENTS.map(assessmentRows);
+  await insert(assessmentsTable, rows.map((r) => r.assessment));
+  await insert(forecastsTable, rows.flatMap((r) => r.forecasts));
+  // The follower replays the primary's WAL: the API sees the rows once it has.
+  await waitFor(async () => (await followerCount('forecasts').catch(() => -1)) === FORECAST_ROWS && (await followerCount('alerts')) === ALERTS.length && (await followerCount('window_features')) === 30 + 5 * 3 + 1, 60_000);
+});
+
+afterAll(async () => {
+  for (const child of running) child.kill('SIGKILL');
+  await follower.end();
+  await owner.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+  await owner.end();
+});
+
+describe('pdmctl run api', () => {
+  let api: Api;
+  const auth = { Authorization: `Bearer ${API_KEY}` };
+
+  beforeAll(async () => {
+    api = await startApi({ PDM_API_KEY: API_KEY });
+  });
+
+  test('/health, /ready and /metrics are open; everything else needs the key, by either header', async () => {
+    expect((await request(api, '/health')).status).toBe(200);
+    expect((await request(api, '/ready')).body).toMatchObject({ status: 'ready', service: 'api' });
+    expect((await fetch(`${api.base}/metrics`)).status).toBe(200);
+
+    for (const headers of [{}, { Authorization: 'Bearer wrong-key-0123456789abcdef' }, { 'X-API-Key': `${API_KEY}x` }, { Authorization: `Basic ${Buffer.from(`u:${API_KEY}`).toString('base64')}` }]) {
+      const answer = await request(api, '/machines', { headers });
+      expect(answer.status).toBe(401);
+      expect(answer.body).toMatchObject({ error: 'unauthorized' });
+    }
+    expect((await request(api, '/alerts?status=FIRING', { headers: { 'X-API-Key': API_KEY } })).status).toBe(200);
+    expect((await request(api, '/machines/m-a', { headers: auth })).status).toBe(200);
+    expect(api.output()).not.toContain(API_KEY);
+  });
+
+  test('GET /machines: each machine\'s last window, latest assessment, active alerts and state; pages by machine id', async () => {
+    const { items, pages } = await walk<Record<string, unknown>>(api, '/machines?limit=2', 'machines', (m) => String(m.machineId), auth);
+    expect(pages).toBe(4);
+    expect(items.map((m) => [m.machineId, m.state])).toEqual([
+      ['m-a', 'at-risk'],
+      ['m-b', 'warming-up'],
+      ['m-c', 'ok'],
+      ['m-d', 'unknown'],
+      ['m-e', 'at-risk'],
+      ['m-f', 'ok'],
+      ['m-g', 'ok'],
+    ]);
+    const a = items[0]!;
+    expect(a.lastWindow).toEqual({ ...window('m-a', 29), windowStart: iso(at(29)), windowEnd: iso(at(30)) });
+    expect(a.latestAssessment).toEqual({ windowStart: iso(at(29)), windowEnd: iso(at(30)), warmingUp: null, anomaly: { score: 9.5, threshold: 7, anomalous: true, modelName: 'pdm-anomaly', modelVersion: 'v2' }, forecaster: { modelName: 'pdm-forecaster', modelVersion: 'v4' } });
+    // The escalated anomaly is active (its latest transition fires); the resolved breach is not.
+    expect((a.activeAlerts as AlertEvent[]).map((x) => [x.dedupKey, x.severity, x.createdAt])).toEqual([['m-a/ANOMALY/', 'CRITICAL', iso(at(12))]]);
+    expect((items[4]!.activeAlerts as AlertEvent[]).map((x) => [x.dedupKey, x.status, x.severity])).toEqual([['m-e/FORECAST_BREACH/current', 'FIRING', 'CRITICAL']]);
+    expect(items[2]!.activeAlerts).toEqual([]);
+    expect(items[3]!.latestAssessment).toBeNull();
+
+    const all = await request(api, '/machines', { headers: auth });
+    expect(all.body.nextCursor).toBeNull();
+    expect((all.body.machines as unknown[]).length).toBe(7);
+  });
+
+  test('GET /machines/:id: recent windows (paged, from/to), latest forecast, latest anomaly score, alert history', async () => {
+    const answer = await request(api, '/machines/m-a?limit=5', { headers: auth });
+    expect(answer.status).toBe(200);
+    const body = answer.body;
+    expect(body).toMatchObject({ machineId: 'm-a', state: 'at-risk' });
+    expect((body.windows as Array<{ windowStart: string }>).map((w) => w.windowStart)).toEqual([29, 28, 27, 26, 25].map((h) => iso(at(h))));
+    expect(body.lastWindow).toMatchObject({ windowStart: iso(at(29)), count: 1800, accZ: { count: 0, mean: null } });
+    expect(body.latestAnomaly).toEqual({ windowEnd: iso(at(30)), score: 9.5, threshold: 7, anomalous: true, modelName: 'pdm-anomaly', modelVersion: 'v2' });
+    // The forecast made last (at the end of the last window), not the one before.
+    expect(body.latestForecast).toEqual({
+      madeAt: iso(at(30)),
+      modelName: 'pdm-forecaster',
+      modelVersion: 'v4',
+      points: ['current', 'tempA'].flatMap((feature) => [0, 1, 2].map((k) => ({ feature, windowStart: iso(at(30 + k)), mean: 60 + k, lower: 59 + k, upper: 61 + k, limitLower: null, limitUpper: 80 }))),
+    });
+    expect((body.alerts as AlertEvent[]).map((x) => x.createdAt)).toEqual([12, 10, 8, 5].map((h) => iso(at(h))));
+    expect((body.activeAlerts as AlertEvent[]).map((x) => x.alertId)).toEqual([ALERTS[3]!.alertId]);
+
+    const { items, pages } = await walk<{ windowStart: string }>(api, '/machines/m-a?limit=7', 'windows', (w) => w.windowStart, auth);
+    expect(pages).toBe(5);
+    expect(items.map((w) => w.windowStart)).toEqual(Array.from({ length: 30 }, (_, i) => iso(at(29 - i))));
+
+    const ranged = await walk<{ windowStart: string }>(api, `/machines/m-a?limit=4&from=${iso(at(10))}&to=${encodeURIComponent('2026-01-05T22:00:00+02:00')}`, 'windows', (w) => w.windowStart, auth);
+    expect(ranged.items.map((w) => w.windowStart)).toEqual(Array.from({ length: 10 }, (_, i) => iso(at(19 - i))));
+    expect(ranged.pages).toBe(3);
+
+    // Still warming up: the latest assessment has no score; the latest score is the window before's.
+    const b = (await request(api, '/machines/m-b', { headers: auth })).body;
+    expect(b).toMatchObject({ state: 'warming-up', latestAssessment: { windowEnd: iso(at(3)), warmingUp: 'pdm-forecaster: too little history', anomaly: null }, latestAnomaly: { windowEnd: iso(at(2)), score: 2.1 }, latestForecast: null, alerts: [], activeAlerts: [] });
+    expect((await request(api, '/machines/m-d', { headers: auth })).body).toMatchObject({ state: 'unknown', latestAssessment: null, latestAnomaly: null, latestForecast: null });
+  });
+
+  test('GET /machines/:id of a machine with no window: 404; a malformed id or parameter: 400 naming it', async () => {
+    const missing = await request(api, '/machines/no-such-machine', { headers: auth });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ error: 'not_found', message: expect.stringContaining('no-such-machine') });
+    const cases: Array<[string, string]> = [
+      ['/machines/bad%20id', 'id'],
+      ['/machines/m-a?limit=0', 'limit'],
+      ['/machines/m-a?from=yesterday', 'from'],
+      ['/machines/m-a?from=2026-01-06&to=2026-01-05', 'to'],
+      ['/machines/m-a?severity=CRITICAL', 'severity'],
+      ['/machines/m-a?cursor=not-a-cursor', 'cursor'],
+      ['/machines?limit=1001', 'limit'],
+      ['/machines?limit=10&limit=20', 'limit'],
+    ];
+    for (const [url, parameter] of cases) {
+      const answer = await request(api, url, { headers: auth });
+      expect([url, answer.status, answer.body.error, answer.body.parameter]).toEqual([url, 400, 'bad_request', parameter]);
+    }
+  });
+
+  test('GET /alerts: every page walked, no duplicates, in (createdAt, alertId) descending order, ties included', async () => {
+    const { items, pages } = await walk<AlertEvent>(api, '/alerts?limit=4', 'alerts', (a) => a.alertId, auth);
+    expect(pages).toBe(Math.ceil(ALERTS.length / 4));
+    const expected = (await follower.query(`SELECT alert_id FROM ${schema}.alerts ORDER BY created_at DESC, alert_id DESC`)).rows.map((r) => r.alert_id as string);
+    expect(items.map((a) => a.alertId)).toEqual(expected);
+    const original = ALERTS.find((a) => a.alertId === items[0]!.alertId)!;
+    expect(items[0]).toEqual({ ...original, windowEnd: iso(original.windowEnd), createdAt: iso(original.createdAt), predictedBreachAt: original.predictedBreachAt === null ? null : iso(original.predictedBreachAt) });
+  });
+
+  test.each([
+    ['status and severity', 'status=FIRING&severity=CRITICAL', (a: AlertEvent) => a.status === 'FIRING' && a.severity === 'CRITICAL'],
+    ['several severities', 'severity=WARNING,CRITICAL', (a: AlertEvent) => a.severity !== 'INFO'],
+    ['a machine', 'machine=m-e', (a: AlertEvent) => a.machineId === 'm-e'],
+    ['two machines, resolved', 'machine=m-c,m-e&status=RESOLVED', (a: AlertEvent) => ['m-c', 'm-e'].includes(a.machineId) && a.status === 'RESOLVED'],
+    ['a kind', 'kind=FORECAST_BREACH', (a: AlertEvent) => a.kind === 'FORECAST_BREACH'],
+    ['a time range, [from, to)', `from=${iso(at(3))}&to=${iso(at(4))}`, (a: AlertEvent) => a.createdAt >= at(3) && a.createdAt < at(4)],
+    ['everything from a time', `from=${encodeURIComponent('2026-01-05T10:00:00+02:00')}`, (a: AlertEvent) => a.createdAt >= at(8)],
+  ])('GET /alerts by %s', async (_name, query, keep) => {
+    const { items } = await walk<AlertEvent>(api, `/alerts?limit=3&${query}`, 'alerts', (a) => a.alertId, auth);
+    const expected = ALERTS.filter(keep).map((a) => a.alertId);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(items.map((a) => a.alertId).sort()).toEqual(expected.sort());
+  });
+
+  test('GET /alerts refuses what it does not know, naming the parameter', async () => {
+    const machinesCursor = (await request(api, '/machines?limit=1', { headers: auth })).body.nextCursor!;
+    const cases: Array<[string, string]> = [
+      ['/alerts?status=firing', 'status'],
+      ['/alerts?severity=HIGH', 'severity'],
+      ['/alerts?kind=anomaly', 'kind'],
+      ['/alerts?machine=a%20b', 'machine'],
+      ['/alerts?from=2026-01-05T08:00:00', 'from'],
+      ['/alerts?page=2', 'page'],
+      [`/alerts?cursor=${machinesCursor}`, 'cursor'],
+    ];
+    for (const [url, parameter] of cases) {
+      const answer = await request(api, url, { headers: auth });
+      expect([url, answer.status, answer.body.parameter]).toEqual([url, 400, parameter]);
+    }
+  });
+
+  test('other methods and paths: 405 and 404, as JSON', async () => {
+    const post = await request(api, '/alerts', { method: 'POST', headers: auth });
+    expect([post.status, post.body.error, post.headers.get('allow')]).toEqual([405, 'method_not_allowed', 'GET, HEAD']);
+    const nowhere = await request(api, '/nowhere', { headers: auth });
+    expect([nowhere.status, nowhere.body.error]).toEqual([404, 'not_found']);
+  });
+
+  test('metrics: requests and their durations by route template and status, never a machine id', async () => {
+    expect(await metricValue(api, 'pdm_api_requests_total', { route: '/machines/:id', status: '404' })).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(api, 'pdm_api_requests_total', { route: '/machines', status: '401' })).toBeGreaterThanOrEqual(4);
+    expect(await metricValue(api, 'pdm_api_request_duration_seconds_count', { route: '/alerts', status: '200' })).toBeGreaterThanOrEqual(ALERTS.length / 4);
+    expect(await metricValue(api, 'pdm_api_requests_total', { route: 'unmatched', status: '404' })).toBeGreaterThanOrEqual(1);
+    const text = await (await fetch(`${api.base}/metrics`)).text();
+    expect(text).not.toMatch(/pdm_api_[a-z_]+\{[^}]*m-a/);
+  });
+
+  test('SIGTERM: a clean stop', async () => {
+    api.child.kill('SIGTERM');
+    expect(await api.exited).toBe(0);
+  });
+});
+
+describe('pdmctl run api without a key, and with the follower away', () => {
+  afterEach(() => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+
+  test('no PDM_API_KEY: the routes are open', async () => {
+    const api = await startApi({});
+    expect((await request(api, '/machines?limit=1')).status).toBe(200);
+    expect(api.output()).toContain('"apiKey":"not configured"');
+    api.child.kill('SIGTERM');
+    expect(await api.exited).toBe(0);
+  });
+
+  test('the follower unreachable: /health answers, /ready says why, the routes answer 503', async () => {
+    const away = new URL(env.followerUrl);
+    away.port = '1';
+    const api = await startApi({ DATABASE_FOLLOWER_URL: away.toString(), PDM_API_CONNECT_TIMEOUT: '1s' });
+    expect((await request(api, '/health')).status).toBe(200);
+    const ready = await request(api, '/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.reason).toMatch(/the follower does not answer/);
+    const machines = await request(api, '/machines');
+    expect([machines.status, machines.body.error]).toEqual([503, 'database_unavailable']);
+  });
+});
