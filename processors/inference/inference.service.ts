@@ -55,6 +55,25 @@ const schema = z.object({
   PDM_MODEL_RELOAD_INTERVAL: duration('10s'),
 });
 
+/**
+ * The alert policy and limits from the environment, as the service uses them (and `pdmctl
+ * evaluate`, to score exactly what the service would decide). `consecutive` is the detector's own
+ * `for:` when PDM_ALERT_FOR_WINDOWS is unset.
+ */
+export function decisionSettings(env: NodeJS.ProcessEnv, consecutive?: number): { policy: AlertPolicy; limits: LimitPolicy } {
+  const settings = parseEnv(schema, env);
+  const policy: AlertPolicy = {
+    forWindows: settings.PDM_ALERT_FOR_WINDOWS ?? consecutive ?? 3,
+    clearWindows: settings.PDM_ALERT_CLEAR_WINDOWS,
+    anomalyRatio: { warning: settings.PDM_ALERT_WARNING_RATIO, critical: settings.PDM_ALERT_CRITICAL_RATIO },
+    breachLeadMs: { warning: settings.PDM_BREACH_WARNING_LEAD, critical: settings.PDM_BREACH_CRITICAL_LEAD },
+  };
+  if (policy.anomalyRatio.critical <= policy.anomalyRatio.warning) throw new PdmError('CONFIG_INVALID', `PDM_ALERT_CRITICAL_RATIO (${policy.anomalyRatio.critical}) must be above PDM_ALERT_WARNING_RATIO (${policy.anomalyRatio.warning})`);
+  if (policy.breachLeadMs.critical >= policy.breachLeadMs.warning) throw new PdmError('CONFIG_INVALID', 'PDM_BREACH_CRITICAL_LEAD must be shorter than PDM_BREACH_WARNING_LEAD');
+  const limits: LimitPolicy = settings.PDM_LIMITS === 'manifest' ? { kind: 'manifest' } : { ...DEFAULT_LIMIT_POLICY, margin: settings.PDM_LIMITS_MARGIN };
+  return { policy, limits };
+}
+
 export function changelogSpec(name: string, partitions: number): TopicSpec {
   return {
     name,
@@ -161,15 +180,7 @@ export const inferenceService: ServiceDefinition = {
     const holder = new ModelHolder(modelsDir(env), { detector: settings.PDM_DETECTOR_MODEL || undefined, forecaster: settings.PDM_FORECASTER_MODEL || undefined }, log, metrics);
     await holder.refresh();
     if (!holder.models.detector && !holder.models.forecaster) throw new PdmError('MODEL_NOT_PROMOTED', `no usable model under ${modelsDir(env)}: train one (npx pdmctl train --simulate)`);
-    const policy: AlertPolicy = {
-      forWindows: settings.PDM_ALERT_FOR_WINDOWS ?? holder.models.detector?.manifest.thresholds.consecutive ?? 3,
-      clearWindows: settings.PDM_ALERT_CLEAR_WINDOWS,
-      anomalyRatio: { warning: settings.PDM_ALERT_WARNING_RATIO, critical: settings.PDM_ALERT_CRITICAL_RATIO },
-      breachLeadMs: { warning: settings.PDM_BREACH_WARNING_LEAD, critical: settings.PDM_BREACH_CRITICAL_LEAD },
-    };
-    if (policy.anomalyRatio.critical <= policy.anomalyRatio.warning) throw new PdmError('CONFIG_INVALID', `PDM_ALERT_CRITICAL_RATIO (${policy.anomalyRatio.critical}) must be above PDM_ALERT_WARNING_RATIO (${policy.anomalyRatio.warning})`);
-    if (policy.breachLeadMs.critical >= policy.breachLeadMs.warning) throw new PdmError('CONFIG_INVALID', 'PDM_BREACH_CRITICAL_LEAD must be shorter than PDM_BREACH_WARNING_LEAD');
-    const limits: LimitPolicy = settings.PDM_LIMITS === 'manifest' ? { kind: 'manifest' } : { ...DEFAULT_LIMIT_POLICY, margin: settings.PDM_LIMITS_MARGIN };
+    const { policy, limits } = decisionSettings(env, holder.models.detector?.manifest.thresholds.consecutive);
 
     const serde = new Serde(createSchemaRegistry(env.SCHEMA_REGISTRY_URL ?? '').client);
     const [encodeMachineId, encodeAlert, encodeAssessment] = await Promise.all([

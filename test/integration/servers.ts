@@ -42,3 +42,12 @@ export function useIsolatedTopics(label: string, partitions = 3): { prefix: stri
   afterAll(() => deleteTopics(connection, specs.map((s) => s.name)));
   return { prefix, specs, connection };
 }
+
+/** Polls `condition` until it holds; past `timeoutMs` fails with what it waited for. */
+export async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 60_000, intervalMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
