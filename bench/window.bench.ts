@@ -14,6 +14,7 @@ import { TOPICS, keySubject, topicSpecs, valueSubject } from '../lib/topics';
 import { openReadingsOutput } from '../producers/runtime';
 import type { RawReading } from '../producers/simulate/simulator';
 import { simulatedReadings } from './produce.bench';
+import { fmt, rssMiB, runService, stop } from './process';
 
 /**
  * `pdmctl bench window`: readings per second through the window processor on a local broker,
@@ -49,25 +50,6 @@ interface RunResult {
 
 const JAR = path.join(repoRoot, 'bench', 'kafka-streams', 'target', 'pdm-window-kstreams.jar');
 
-function rssMiB(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-    return kb ? Number(kb) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timeout = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  await exited;
-  clearTimeout(timeout);
-}
 
 /** Runs a processor until its group has committed the whole input, sampling its memory. */
 async function measure(label: string, child: ChildProcess, watcher: GroupWatcher, group: string, topic: string, total: number): Promise<RunResult> {
@@ -96,10 +78,7 @@ async function measure(label: string, child: ChildProcess, watcher: GroupWatcher
   return { startupSeconds: (firstCommit! - started) / 1000, seconds: (done - firstCommit!) / 1000, records: total, peakRssMiB: peak };
 }
 
-function ourProcessor(env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
-  const log = fs.openSync(logFile, 'a');
-  return spawn(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), 'run', 'window', '--metrics-port', '0'], { env, stdio: ['ignore', log, log] });
-}
+const ourProcessor = (env: NodeJS.ProcessEnv, logFile: string): ChildProcess => runService('window', env, logFile);
 
 /** Builds the Kafka Streams jar when it is missing or older than its sources; undefined when Java or Maven is missing. */
 function kafkaStreamsJar(print: (line: string) => void): string | undefined {
@@ -170,7 +149,6 @@ function* openWindowReadings(machines: number, perMachine: number, windowStartMs
 }
 
 const rate = (r: RunResult) => r.records / r.seconds;
-const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
 export async function windowBench(options: WindowBenchOptions, env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
   const stamp = Date.now();

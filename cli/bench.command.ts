@@ -1,16 +1,17 @@
 import type { Command } from 'commander';
+import { inferenceBench } from '../bench/inference.bench';
 import { produceBench } from '../bench/produce.bench';
 import { windowBench } from '../bench/window.bench';
 import { parseDuration } from '../lib/duration';
 import type { Compression } from '../lib/kafka/compression';
 import { connectionEnv } from './connections';
 
-const BENCHMARKS = ['produce', 'window'] as const;
-const PENDING: Record<string, string> = { inference: 'the inference processor (#6)' };
+const BENCHMARKS = ['produce', 'window', 'inference'] as const;
 
 interface BenchFlags {
   records?: string;
-  machines: string;
+  machines?: string;
+  liveHours: string;
   compression: string;
   batchSize: string;
   window: string;
@@ -31,7 +32,8 @@ export function registerBenchCommand(program: Command): void {
     .command('bench <name>')
     .description(`the benchmarks, each printing its figures: ${BENCHMARKS.join(', ')}`)
     .option('--records <n>', 'readings to produce (produce: 1000000; window: 2000000)')
-    .option('--machines <n>', 'simulated machines', '20')
+    .option('--machines <n>', 'simulated machines (produce, window: 20; inference: 10000)')
+    .option('--live-hours <n>', 'inference: hours of every machine\'s windows measured after the warm-up', '12')
     .option('--compression <codec>', 'produce: zstd, gzip or none', 'zstd')
     .option('--batch-size <n>', 'produce: records per request', '5000')
     .option('--window <duration>', 'window: window size', '1h')
@@ -40,16 +42,11 @@ export function registerBenchCommand(program: Command): void {
     .option('--restore-readings <n>', 'window: readings per machine in those windows', '60')
     .option('--no-kafka-streams', 'window: skip the Kafka Streams comparison')
     .action(async (name: string, flags: BenchFlags) => {
-      if (name in PENDING) {
-        console.error(`pdmctl bench ${name} is not built yet: it arrives with ${PENDING[name]}.`);
-        process.exitCode = 2;
-        return;
-      }
       const print = (line: string) => console.log(line);
       if (name === 'produce') {
         if (!['zstd', 'gzip', 'none'].includes(flags.compression)) throw new Error(`--compression is zstd, gzip or none, not ${flags.compression}`);
         await produceBench(
-          { records: count('--records', flags.records ?? '1000000'), machines: count('--machines', flags.machines), compression: flags.compression as Compression, batchSize: count('--batch-size', flags.batchSize) },
+          { records: count('--records', flags.records ?? '1000000'), machines: count('--machines', flags.machines ?? '20'), compression: flags.compression as Compression, batchSize: count('--batch-size', flags.batchSize) },
           connectionEnv(),
           print,
         );
@@ -59,7 +56,7 @@ export function registerBenchCommand(program: Command): void {
         await windowBench(
           {
             records: count('--records', flags.records ?? '2000000'),
-            machines: count('--machines', flags.machines),
+            machines: count('--machines', flags.machines ?? '20'),
             windowMs: parseDuration(flags.window),
             graceMs: parseDuration(flags.grace),
             restoreMachines: count('--restore-machines', flags.restoreMachines),
@@ -69,6 +66,10 @@ export function registerBenchCommand(program: Command): void {
           connectionEnv(),
           print,
         );
+        return;
+      }
+      if (name === 'inference') {
+        await inferenceBench({ machines: count('--machines', flags.machines ?? '10000'), liveHours: count('--live-hours', flags.liveHours) }, connectionEnv(), print);
         return;
       }
       console.error(`pdmctl bench: unknown benchmark ${JSON.stringify(name)}; one of ${BENCHMARKS.join(', ')}`);
