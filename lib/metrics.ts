@@ -9,10 +9,13 @@ export function createRegistry(service: string, withDefaults = true): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   if (withDefaults) {
-    collectDefaultMetrics({ register: registry, prefix: 'pdm_process_' });
+    // prom-client's own names already say what they are about (`process_cpu_seconds_total`,
+    // `nodejs_heap_size_used_bytes`): `pdm_` in front is enough, a `pdm_process_` prefix stuttered
+    // (`pdm_process_process_cpu_seconds_total`).
+    collectDefaultMetrics({ register: registry, prefix: 'pdm_' });
     // prom-client also serves three gauges under the old `_total` names, which promtool rejects
     // (`_total` is for counters); the same values stay under the names without it.
-    for (const name of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`pdm_process_nodejs_active_${name}_total`);
+    for (const name of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`pdm_nodejs_active_${name}_total`);
   }
   return registry;
 }

@@ -5,7 +5,8 @@ import type { Logger } from '../../lib/logger';
 import { metricOnce, Counter, Gauge, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
 import { SerdeError, type Decoder, type Encoder } from '../../lib/serde';
 import { FEATURES, type SensorReading, type WindowFeatures, type WindowKey } from '../../schemas';
-import { closeIdle, finalize, processReading, windowKey, windowStartOf, type PartitionWindows, type WindowConfig } from './window';
+import { closeIdle, finalize, processReading, windowKey, windowStartOf, type PartitionWindows, type ReadingOutcome, type WindowConfig } from './window';
+import { FORGET_AFTER_MS, lastSeenOf, machineStates, noteReading, type LastSeen } from './silence';
 import { PROGRESS_KEY, encodeProgress, encodeWindow, windowStateKey, type PartitionProgress } from './window.state';
 
 /**
@@ -22,6 +23,8 @@ export interface WindowProcessorConfig extends WindowConfig {
   idleTimeoutMs: number;
   /** Also emit each open window's running aggregates with every transaction (header pdm.window.final=false). */
   earlyUpdates: boolean;
+  /** A machine with no reading for this long of its partition's stream time counts as silent (silence.ts); default size plus grace. */
+  silentAfterMs?: number;
 }
 
 export interface WindowTopics {
@@ -59,6 +62,8 @@ interface PartitionTask {
   lastInputMs: number;
   /** Whether the last batch reached the partition's end: only then can the partition be idle. */
   caughtUp: boolean;
+  /** Each machine's newest reading, for the silent-machine count. */
+  lastSeen: LastSeen;
 }
 
 export const WINDOW_HEADERS = {
@@ -70,10 +75,29 @@ export const WINDOW_HEADERS = {
 
 type CloseTrigger = 'stream-time' | 'idle';
 
-function windowMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
-  return {
+function windowMetrics(registry: Registry, tasks: Map<number, PartitionTask>, config: WindowProcessorConfig) {
+  const silence = { silentAfterMs: config.silentAfterMs ?? config.sizeMs + config.graceMs, forgetAfterMs: FORGET_AFTER_MS };
+  const metrics = {
     readings: metricOnce(registry, 'pdm_window_readings_total', () => new Counter({ name: 'pdm_window_readings_total', help: 'Readings the window processor applied, by outcome (added, duplicate, late).', labelNames: ['outcome'], registers: [registry] })),
     closed: metricOnce(registry, 'pdm_window_windows_closed_total', () => new Counter({ name: 'pdm_window_windows_closed_total', help: 'Windows closed and emitted, by what closed them (stream-time, idle).', labelNames: ['trigger'], registers: [registry] })),
+    machines: metricOnce(registry,
+      'pdm_window_machines',
+      () =>
+        new Gauge({
+          name: 'pdm_window_machines',
+          help: 'Machines of each partition this instance owns, by state: reporting, or silent (no reading for size plus grace of the partition\'s stream time, or PDM_WINDOW_SILENT_AFTER; forgotten after 7 days).',
+          labelNames: ['partition', 'state'],
+          registers: [registry],
+          collect() {
+            this.reset();
+            for (const [partition, task] of tasks) {
+              const { reporting, silent } = machineStates(task.lastSeen, task.windows.streamTimeMs, silence);
+              this.set({ partition: String(partition), state: 'reporting' }, reporting);
+              this.set({ partition: String(partition), state: 'silent' }, silent);
+            }
+          },
+        }),
+    ),
     open: metricOnce(registry, 
       'pdm_window_open_windows',
       () =>
@@ -103,6 +127,10 @@ function windowMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
         }),
     ),
   };
+  // Every outcome and trigger from the start: a rate of late readings is 0, not missing, until the first one.
+  for (const outcome of ['added', 'duplicate', 'late'] satisfies ReadingOutcome[]) metrics.readings.inc({ outcome }, 0);
+  for (const trigger of ['stream-time', 'idle'] satisfies CloseTrigger[]) metrics.closed.inc({ trigger }, 0);
+  return metrics;
 }
 
 /** A reading the window rule can't apply: the reason for its dead-letter record, or undefined. */
@@ -123,7 +151,7 @@ export class WindowProcessor {
 
   constructor(private readonly options: WindowProcessorOptions) {
     this.stage = stageMetrics(options.metrics);
-    this.metrics = windowMetrics(options.metrics, this.tasks);
+    this.metrics = windowMetrics(options.metrics, this.tasks, options.config);
   }
 
   /**
@@ -132,7 +160,7 @@ export class WindowProcessor {
    */
   open(partition: number, restored: { windows: PartitionWindows; progress: PartitionProgress | undefined }, endOffset: bigint): void {
     const nextOffset = restored.progress?.nextOffset ?? null;
-    this.tasks.set(partition, { windows: restored.windows, nextOffset, lastInputMs: this.options.clock(), caughtUp: (nextOffset ?? 0n) >= endOffset });
+    this.tasks.set(partition, { windows: restored.windows, nextOffset, lastInputMs: this.options.clock(), caughtUp: (nextOffset ?? 0n) >= endOffset, lastSeen: lastSeenOf(restored.windows.open.values()) });
   }
 
   close(partition: number): void {
@@ -161,6 +189,7 @@ export class WindowProcessor {
       this.stage.recordsIn.inc({ stage: STAGE });
       const reading = await this.decode(partition, record, out);
       if (!reading) continue;
+      noteReading(task.lastSeen, reading.machineId, reading.timestamp);
       const { outcome, closed } = processReading(task.windows, reading, config);
       this.metrics.readings.inc({ outcome });
       if (outcome === 'added') touched.add(windowKey(reading.machineId, windowStartOf(reading.timestamp, config.sizeMs)));

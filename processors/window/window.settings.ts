@@ -12,6 +12,8 @@ const schema = z.object({
   PDM_WINDOW_GRACE: duration('5m', { allowZero: true }),
   /** A caught-up partition with no new reading for this long (wall clock) closes its open windows; default: window size plus grace. */
   PDM_WINDOW_IDLE_TIMEOUT: z.string().optional(),
+  /** A machine with no reading for this long of its partition's stream time counts as silent (`pdm_window_machines{state="silent"}`); default: window size plus grace. */
+  PDM_WINDOW_SILENT_AFTER: z.string().optional(),
   /** Also emit running aggregates of open windows with every transaction, marked `pdm.window.final=false`. */
   PDM_WINDOW_EARLY_UPDATES: z.enum(['true', 'false']).default('false'),
   /** Consumer group and transactional-id prefix; its state changelog is `<group>-window-state-changelog`. Default: `<PDM_TOPIC_PREFIX>pdm-window`. */
@@ -33,11 +35,13 @@ export function windowSettings(env: NodeJS.ProcessEnv = process.env): Readonly<W
   if (raw.PDM_WINDOW_SIZE < SECOND || raw.PDM_WINDOW_SIZE % SECOND !== 0) problems.push(`PDM_WINDOW_SIZE: ${raw.PDM_WINDOW_SIZE} ms is not a whole number of seconds, at least 1s`);
   const idle = raw.PDM_WINDOW_IDLE_TIMEOUT === undefined ? raw.PDM_WINDOW_SIZE + raw.PDM_WINDOW_GRACE : parseEnv(z.object({ PDM_WINDOW_IDLE_TIMEOUT: duration('1h') }), env).PDM_WINDOW_IDLE_TIMEOUT;
   if (idle < SECOND) problems.push('PDM_WINDOW_IDLE_TIMEOUT: must be at least 1s');
+  const silentAfter = raw.PDM_WINDOW_SILENT_AFTER === undefined ? raw.PDM_WINDOW_SIZE + raw.PDM_WINDOW_GRACE : parseEnv(z.object({ PDM_WINDOW_SILENT_AFTER: duration('1h') }), env).PDM_WINDOW_SILENT_AFTER;
+  if (silentAfter < SECOND) problems.push('PDM_WINDOW_SILENT_AFTER: must be at least 1s');
   if (problems.length > 0) throw new PdmError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
   const groupId = raw.PDM_WINDOW_GROUP_ID ?? `${shared.prefix}pdm-window`;
   return Object.freeze({
     ...shared,
-    window: Object.freeze({ sizeMs: raw.PDM_WINDOW_SIZE, graceMs: raw.PDM_WINDOW_GRACE, idleTimeoutMs: idle, earlyUpdates: raw.PDM_WINDOW_EARLY_UPDATES === 'true' }),
+    window: Object.freeze({ sizeMs: raw.PDM_WINDOW_SIZE, graceMs: raw.PDM_WINDOW_GRACE, idleTimeoutMs: idle, silentAfterMs: silentAfter, earlyUpdates: raw.PDM_WINDOW_EARLY_UPDATES === 'true' }),
     groupId,
     changelogTopic: `${groupId}-window-state-changelog`,
   });

@@ -55,7 +55,7 @@ interface Refusal {
 export type MailOutcome = 'sent' | 'failed' | 'duplicate' | 'deferred';
 
 function emailMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
-  return {
+  const metrics = {
     mails: metricOnce(registry, 'pdm_email_mails_total', () => new Counter({ name: 'pdm_email_mails_total', help: 'Mails the email sink decided, by outcome (sent; failed after every attempt; duplicate: already sent, not sent again; deferred: the notification log was unreachable).', labelNames: ['outcome'], registers: [registry] })),
     sendSeconds: metricOnce(registry, 'pdm_email_send_duration_seconds', () => new Histogram({ name: 'pdm_email_send_duration_seconds', help: 'Time to hand one mail to the SMTP server, retries included.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] })),
     retries: metricOnce(registry, 'pdm_email_send_retries_total', () => new Counter({ name: 'pdm_email_send_retries_total', help: 'SMTP attempts that failed and were tried again.', registers: [registry] })),
@@ -74,6 +74,10 @@ function emailMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
         }),
     ),
   };
+  // The outcomes an alert watches exist from the start: increase() sees the first failure only
+  // as a step up from a 0 scraped before it (a series that appears at 1 has increased by nothing).
+  for (const outcome of ['failed', 'deferred'] satisfies MailOutcome[]) metrics.mails.inc({ outcome }, 0);
+  return metrics;
 }
 
 export function alertProblem(alert: AlertEvent): string | undefined {

@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import { parse } from 'yaml';
 import { pipelineServices } from '../../lib/services';
-import { pipelineTargets, prometheusConfig } from './prometheus';
+import { RULES_FILE, pipelineTargets, prometheusConfig } from './prometheus';
 
 describe('the Prometheus configuration of the local stack', () => {
   test('scrapes itself and reads the pipeline targets from a file', () => {
@@ -8,6 +9,12 @@ describe('the Prometheus configuration of the local stack', () => {
     expect(config.scrape_configs.map((c: { job_name: string }) => c.job_name)).toEqual(['prometheus', 'pdm']);
     expect(config.scrape_configs[0].static_configs[0].targets).toEqual(['127.0.0.1:19090']);
     expect(config.scrape_configs[1].file_sd_configs[0].files).toEqual(['/state/targets/pipeline.json']);
+  });
+
+  test('evaluates the pipeline alerting rules from the repository', () => {
+    const config = parse(prometheusConfig('127.0.0.1:19090', '/state/targets/pipeline.json'));
+    expect(config.rule_files).toEqual([RULES_FILE]);
+    expect(fs.existsSync(RULES_FILE)).toBe(true);
   });
 
   test('lists every pipeline service once, on its metrics port, labelled with its name', () => {

@@ -1,18 +1,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { repoRoot } from '../../lib/paths';
 import { pipelineServices } from '../../lib/services';
 import { ensureDebianPackages, which } from '../artifacts';
 import { serverDir, type StackContext, type StackServer } from '../server';
 
+/** The pipeline's alerting rules; docker compose mounts the same file (stack/compose/prometheus.yml). */
+export const RULES_FILE = path.join(repoRoot, 'stack', 'prometheus', 'rules.yml');
+
 /**
- * Prometheus scraping itself and every pipeline service. Targets come from a file (file_sd), so
- * the list changes without a restart.
+ * Prometheus scraping itself and every pipeline service, and evaluating the pipeline's alerting
+ * rules, read from the repository (a `/-/reload` picks up an edit). Targets come from a file
+ * (file_sd), so the list changes without a restart.
  */
-export function prometheusConfig(self: string, targetsFile: string): string {
+export function prometheusConfig(self: string, targetsFile: string, rulesFile: string = RULES_FILE): string {
   return `# written by pdmctl stack
 global:
   scrape_interval: 5s
   evaluation_interval: 5s
+rule_files:
+  - '${rulesFile}'
 scrape_configs:
   - job_name: prometheus
     static_configs:
@@ -27,6 +34,9 @@ scrape_configs:
 export function pipelineTargets(host: string): Array<{ targets: string[]; labels: Record<string, string> }> {
   return pipelineServices.map((service) => ({ targets: [`${host}:${service.metricsPort}`], labels: { service: service.name } }));
 }
+
+/** The file_sd file listing the pipeline's targets: rewrite it to scrape other ports (tests do). */
+export const targetsFileOf = (ctx: StackContext): string => path.join(serverDir(ctx, 'prometheus'), 'targets', 'pipeline.json');
 
 function binary(ctx: StackContext): string {
   let found = which('prometheus') ?? (fs.existsSync('/usr/bin/prometheus') ? '/usr/bin/prometheus' : undefined);
@@ -49,7 +59,7 @@ export const prometheusServer: StackServer = {
   async prepare(ctx) {
     const command = binary(ctx);
     const dir = serverDir(ctx, 'prometheus');
-    const targetsFile = path.join(dir, 'targets', 'pipeline.json');
+    const targetsFile = targetsFileOf(ctx);
     fs.mkdirSync(path.dirname(targetsFile), { recursive: true });
     fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
     fs.writeFileSync(targetsFile, JSON.stringify(pipelineTargets(ctx.settings.PDM_STACK_HOST), null, 2));
