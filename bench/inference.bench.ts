@@ -235,6 +235,28 @@ export async function inferenceBench(options: InferenceBenchOptions, env: NodeJS
         : `  latency, window record to its alert:      no alert in the live hours (${alerts} read)`,
     );
     print(`  memory       ${(((steadyMiB - baselineMiB) * 1024) / machines).toFixed(1)} KiB per machine   (RSS ${steadyMiB.toFixed(0)} MiB with ${fmt(machines)} machines, ${baselineMiB.toFixed(0)} MiB with none; peak ${peakMiB.toFixed(0)} MiB)`);
+
+    // Restore: a clean stop, and a new instance of the group rebuilds every machine from the changelog.
+    await stop(child);
+    const restoreLog = path.join(logDir, 'restore.log');
+    const restartedAt = performance.now();
+    child = runService('inference', serviceEnv, restoreLog);
+    const partitions = specs[0]!.partitions;
+    let restored: Array<{ ms: number; changelogRecords: number; machines: number }> = [];
+    while (restored.length < partitions) {
+      if (child.exitCode !== null) throw new Error(`pdmctl run inference exited (${child.exitCode}); see ${restoreLog}`);
+      if (performance.now() - restartedAt > 10 * 60_000) throw new Error(`the restore did not finish within 10 minutes; see ${restoreLog}`);
+      await sleep(100);
+      restored = fs
+        .readFileSync(restoreLog, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('"partition restored"'))
+        .map((line) => JSON.parse(line) as { ms: number; changelogRecords: number; machines: number });
+    }
+    const fromStart = (performance.now() - restartedAt) / 1000;
+    print(
+      `  restore      ${(Math.max(...restored.map((r) => r.ms)) / 1000).toFixed(1)} s for ${fmt(restored.reduce((n, r) => n + r.machines, 0))} machines   (slowest of ${partitions} partitions, in parallel; ${fmt(restored.reduce((n, r) => n + r.changelogRecords, 0))} changelog records; ${fromStart.toFixed(1)} s from process start; RSS ${rssMiB(child.pid).toFixed(0)} MiB)`,
+    );
   } finally {
     if (child) await stop(child);
     await consumer.disconnect().catch(() => undefined);

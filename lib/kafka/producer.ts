@@ -17,9 +17,46 @@ export interface TopicBatch {
   records: OutgoingRecord[];
 }
 
-/** kafkajs's `sendBatch` input, leaving out topics with nothing to send. */
-export function toTopicMessages(batches: readonly TopicBatch[]): TopicMessages[] {
-  return batches.filter((b) => b.records.length > 0).map((b) => ({ topic: b.topic, messages: b.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, partition: r.partition })) }));
+/**
+ * Most bytes (keys, values and headers, before compression) of one produce request. kafkajs puts
+ * all of a request's records for one partition into one record batch, and the broker refuses a
+ * batch above `max.message.bytes` (1 MiB by default): a transaction whose outputs outgrow its
+ * input (the inference processor writes a forecast per window) is sent in several requests.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+const recordBytes = (r: OutgoingRecord): number => {
+  let n = 16 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  for (const [name, value] of Object.entries(r.headers ?? {})) n += name.length + value.length + 8;
+  return n;
+};
+
+/**
+ * kafkajs's `sendBatch` inputs for the batches, in order, leaving out topics with nothing to send:
+ * one request unless the records exceed `maxBytes`, then as many as it takes (a record larger
+ * than `maxBytes` goes alone).
+ */
+export function toTopicMessages(batches: readonly TopicBatch[], maxBytes = MAX_REQUEST_BYTES): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let request: TopicMessages[] = [];
+  let bytes = 0;
+  for (const batch of batches) {
+    let current: TopicMessages | undefined;
+    for (const r of batch.records) {
+      const size = recordBytes(r);
+      if (bytes > 0 && bytes + size > maxBytes) {
+        requests.push(request);
+        request = [];
+        bytes = 0;
+        current = undefined;
+      }
+      if (!current) request.push((current = { topic: batch.topic, messages: [] }));
+      current.messages.push({ key: r.key, value: r.value, headers: r.headers, partition: r.partition });
+      bytes += size;
+    }
+  }
+  if (request.length > 0) requests.push(request);
+  return requests;
 }
 
 /** An idempotent producer: acks from all in-sync replicas, retries without duplicates. */
@@ -48,8 +85,7 @@ export async function connectProducer(connection: KafkaConnection, options: Prod
   await producer.connect();
   return {
     async send(batches) {
-      const topicMessages = toTopicMessages(batches);
-      if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1, compression });
+      for (const topicMessages of toTopicMessages(batches)) await producer.sendBatch({ topicMessages, acks: -1, compression });
     },
     disconnect: () => producer.disconnect(),
   };

@@ -107,15 +107,40 @@ function transactionMetrics(registry: Registry, stage: string) {
   return {
     transactions: metricOnce(registry, 'pdm_transactions_total', () => new Counter({ name: 'pdm_transactions_total', help: 'Kafka transactions of a stage, by outcome (committed, aborted).', labelNames: ['stage', 'outcome'], registers: [registry] })),
     duration: metricOnce(registry, 'pdm_transaction_duration_seconds', () => new Histogram({ name: 'pdm_transaction_duration_seconds', help: 'Time from opening a Kafka transaction to its commit.', labelNames: ['stage'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })),
-    lag: metricOnce(registry, 'pdm_consumer_lag_records', () => new Gauge({ name: 'pdm_consumer_lag_records', help: 'Records in the input partition after the last one processed, as of its last fetch.', labelNames: ['stage', 'topic', 'partition'], registers: [registry] })),
+    lag: metricOnce(registry, 'pdm_consumer_lag_records', () => new Gauge({ name: 'pdm_consumer_lag_records', help: 'Records in an owned input partition not processed yet, as of its last fetch (a batch counts until it commits).', labelNames: ['stage', 'topic', 'partition'], registers: [registry] })),
     stage,
+  };
+}
+
+type TransactionMetrics = ReturnType<typeof transactionMetrics>;
+
+/**
+ * Lag per owned partition. It is set when a batch is fetched (everything from its first record
+ * on is waiting) and again once the batch commits, so a stage stuck on a batch (a sink retrying
+ * its database, a registry outage) shows the records waiting instead of the 0 of its last success.
+ * A fetch holding only transaction markers is no batch of ours; kafkajs reports it as an empty
+ * one, and the marker must not stay behind as lag 1 on a caught-up partition. A revoked
+ * partition's series goes away: another instance reports it now, and a sum would count it twice.
+ */
+function trackLag(consumer: Consumer, metrics: TransactionMetrics, topic: string, owned: (partition: number) => boolean) {
+  const labels = (partition: number) => ({ stage: metrics.stage, topic, partition: String(partition) });
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.batchSize === 0 && payload.topic === topic && owned(payload.partition)) metrics.lag.set(labels(payload.partition), Math.max(0, Number(payload.offsetLag)));
+  });
+  return {
+    fetched: (partition: number, highWatermark: string, firstOffset: string) => metrics.lag.set(labels(partition), Number(BigInt(highWatermark) - BigInt(firstOffset))),
+    committed: (partition: number, highWatermark: string, nextOffset: string) => metrics.lag.set(labels(partition), Math.max(0, Number(BigInt(highWatermark) - BigInt(nextOffset)))),
+    released: (partition: number) => metrics.lag.remove(labels(partition)),
   };
 }
 
 export async function runTransactional(options: TransactionalOptions): Promise<TransactionalRunner> {
   const kafka = createKafka(options.connection, { logger: options.logger });
   const compression = compressionType(options.compression ?? 'zstd');
+  const exactlyOnce = options.exactlyOnce ?? true;
   const metrics = options.metrics ? transactionMetrics(options.metrics.registry, options.metrics.stage) : undefined;
+  // Both outcomes from the start: a rate of aborted transactions is 0, not missing, until one aborts.
+  if (metrics && exactlyOnce) for (const outcome of ['committed', 'aborted']) metrics.transactions.inc({ stage: metrics.stage, outcome }, 0);
   const logger = options.logger.child({ component: 'transactional', topic: options.inputTopic });
   const tasks = new Map<number, Task>();
   let commits = 0;
@@ -128,7 +153,6 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
     return run;
   };
 
-  const exactlyOnce = options.exactlyOnce ?? true;
   // At-least-once: one plain idempotent producer for every partition, never disconnected by a task.
   let shared: Promise<Producer> | undefined;
   const sharedProducer = (): Promise<Producer> => {
@@ -170,6 +194,8 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
     if (task.closed) return Promise.resolve();
     task.closed = true;
     if (tasks.get(task.partition) === task) tasks.delete(task.partition);
+    // A failed task reopens on the next batch and keeps reporting its lag; a partition gone to another instance does not.
+    if (why === 'revoked' || why === 'stopped') lag?.released(task.partition);
     return exclusive(task, async () => {
       options.close?.(task.partition);
       const producer = await task.ready.catch(() => undefined);
@@ -186,8 +212,7 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
 
   const commitTransaction = async (producer: Producer, outputs: TopicBatch[], offsets?: { partition: number; offset: string }): Promise<void> => {
     if (!exactlyOnce) {
-      const topicMessages = toTopicMessages(outputs);
-      if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1, compression });
+      for (const topicMessages of toTopicMessages(outputs)) await producer.sendBatch({ topicMessages, acks: -1, compression });
       if (offsets) await consumer.commitOffsets([{ topic: options.inputTopic, ...offsets }]);
       commits++;
       return;
@@ -195,8 +220,7 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
     const started = process.hrtime.bigint();
     const transaction = await producer.transaction();
     try {
-      const topicMessages = toTopicMessages(outputs);
-      if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1, compression });
+      for (const topicMessages of toTopicMessages(outputs)) await transaction.sendBatch({ topicMessages, acks: -1, compression });
       if (offsets) await transaction.sendOffsets({ consumerGroupId: options.groupId, topics: [{ topic: options.inputTopic, partitions: [offsets] }] });
       await transaction.commit();
       commits++;
@@ -217,6 +241,7 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
   });
+  const lag = metrics ? trackLag(consumer, metrics, options.inputTopic, (partition) => tasks.has(partition)) : undefined;
   // A partition given away closes its task: if it comes back, a new producer initialises the id
   // again (the instance that had it meanwhile fenced the old one) and the state is restored anew.
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -278,6 +303,7 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
       if (batch.messages.length === 0 || !isRunning() || isStale()) return;
       const records: IncomingRecord[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: headersAsText(m.headers), offset: m.offset, timestampMs: Number(m.timestamp) }));
       const next = (BigInt(batch.lastOffset()) + 1n).toString();
+      lag?.fetched(batch.partition, batch.highWatermark, batch.firstOffset() ?? batch.messages[0]!.offset);
       const task = await taskFor(batch.partition, heartbeat);
       // kafkajs heartbeats only between batches: keep the membership alive while this one waits
       // for its task's restore or a slow process() (a sink retrying its database).
@@ -297,7 +323,7 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
         clearInterval(beat);
       }
       resolveOffset(batch.lastOffset());
-      metrics?.lag.set({ stage: metrics.stage, topic: options.inputTopic, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(next)));
+      lag?.committed(batch.partition, batch.highWatermark, next);
       await heartbeat();
     },
   });

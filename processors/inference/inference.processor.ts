@@ -52,7 +52,7 @@ function inferenceMetrics(registry: Registry, tasks: Map<number, PartitionTask>)
   return {
     windows: metricOnce(registry, 'pdm_inference_windows_total', () => new Counter({ name: 'pdm_inference_windows_total', help: 'Final windows the inference processor assessed.', registers: [registry] })),
     alerts: metricOnce(registry, 'pdm_inference_alerts_total', () => new Counter({ name: 'pdm_inference_alerts_total', help: 'Alert transitions emitted, by kind, severity and status.', labelNames: ['kind', 'severity', 'status'], registers: [registry] })),
-    batch: metricOnce(registry, 'pdm_inference_batch_size', () => new Histogram({ name: 'pdm_inference_batch_size', help: 'Windows per ONNX run, by model.', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry] })),
+    batch: metricOnce(registry, 'pdm_inference_batch_size', () => new Histogram({ name: 'pdm_inference_batch_size', help: 'Windows per ONNX run, by role (detector, forecaster).', labelNames: ['role'], buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry] })),
     seconds: metricOnce(registry, 'pdm_inference_batch_duration_seconds', () => new Histogram({ name: 'pdm_inference_batch_duration_seconds', help: 'Time to assess one input batch: decode, models, decisions.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] })),
     warmingUp: metricOnce(registry, 
       'pdm_inference_machines_warming_up',
@@ -116,7 +116,7 @@ export class InferenceProcessor {
     for (const id of touched) before.set(id, new Set(task.core.machines.get(id)?.history.windows.keys() ?? []));
     const result = await task.core.assess(windows, this.options.models());
     this.metrics.windows.inc(result.assessed);
-    for (const run of result.runs) this.metrics.batch.observe({ model: run.model }, run.batch);
+    for (const run of result.runs) this.metrics.batch.observe({ role: run.model }, run.batch);
     for (const id of touched) task.warmingUp.delete(id);
     for (const id of result.warmingUp.keys()) task.warmingUp.add(id);
 

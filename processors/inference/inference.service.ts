@@ -6,7 +6,7 @@ import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
 import { openPartitionReader } from '../../lib/kafka/partition-reader';
 import { runTransactional, type TransactionalRunner } from '../../lib/kafka/transactional';
 import type { Logger } from '../../lib/logger';
-import { Counter, Gauge, Histogram, type Registry } from '../../lib/metrics';
+import { metricOnce, Counter, Gauge, Histogram, type Registry } from '../../lib/metrics';
 import { createRegistry as createSchemaRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import type { RunningService, ServiceDefinition } from '../../lib/service';
@@ -120,8 +120,10 @@ class ModelHolder {
     private readonly logger: Logger,
     metrics: Registry,
   ) {
-    this.info = new Gauge({ name: 'pdm_inference_model_info', help: 'The model version in use (1), by role, name and version.', labelNames: ['role', 'model', 'version'], registers: [metrics] });
-    this.failures = new Counter({ name: 'pdm_inference_model_load_failures_total', help: 'Model versions refused: failed to load or their self-check.', labelNames: ['role'], registers: [metrics] });
+    this.info = metricOnce(metrics, 'pdm_inference_model_info', () => new Gauge({ name: 'pdm_inference_model_info', help: 'The model version in use (1), by role, name and version.', labelNames: ['role', 'model', 'version'], registers: [metrics] }));
+    this.failures = metricOnce(metrics, 'pdm_inference_model_load_failures_total', () => new Counter({ name: 'pdm_inference_model_load_failures_total', help: 'Model versions refused: failed to load or their self-check.', labelNames: ['role'], registers: [metrics] }));
+    // From 0 for every role in use: an alert on increase() sees the first refusal.
+    for (const [role, name] of Object.entries(names)) if (name) this.failures.inc({ role }, 0);
   }
 
   get models(): DeployedModels {
@@ -202,7 +204,7 @@ export const inferenceService: ServiceDefinition = {
       metrics,
       logger: log,
     });
-    const restoreSeconds = new Histogram({ name: 'pdm_inference_restore_duration_seconds', help: "Time to rebuild one partition's machines from its changelog.", buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60], registers: [metrics] });
+    const restoreSeconds = metricOnce(metrics, 'pdm_inference_restore_duration_seconds', () => new Histogram({ name: 'pdm_inference_restore_duration_seconds', help: "Time to rebuild one partition's machines from its changelog.", buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60], registers: [metrics] }));
     const reader = await openPartitionReader(connection);
     let failure: Error | undefined;
     const reload = setInterval(() => void holder.refresh(), settings.PDM_MODEL_RELOAD_INTERVAL);
