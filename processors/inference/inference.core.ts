@@ -5,7 +5,8 @@ import type { OnnxModel } from '../../models/runtime';
 import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
 import { assessWindow, emptyMachineAlerts, firstBreach, type AlertPolicy, type ForecastBreach, type MachineAlerts, type WindowAssessment } from './alerts';
 import { coversChannels, DEFAULT_LIMIT_POLICY, learnLimits, type LearnedLimits, type Limit, type LimitPolicy } from './limits';
-import { emptyHistory, modelInput, remember, type MachineHistory } from './lookback';
+import { emptyHistory, modelInput, remember, reshape, type HistoryLayout, type MachineHistory } from './lookback';
+import type { Channel } from '../../models/features';
 import { stableRunner, type StableRunner } from './stable-batches';
 
 /**
@@ -67,6 +68,23 @@ interface Ran {
 }
 
 
+const layouts = new Map<string, HistoryLayout>();
+
+/**
+ * What each machine must keep for these models: the union of their channels and their longest
+ * lookback. The same object for the same models, so a machine's history is reshaped only when a
+ * reload changes what the models read.
+ */
+export function historyLayout(models: DeployedModels): HistoryLayout {
+  const manifests = [models.detector?.manifest, models.forecaster?.manifest].filter((m): m is Manifest => m !== undefined);
+  const channels = [...new Set(manifests.flatMap((m) => m.channels))].sort() as Channel[];
+  const keep = Math.max(1, ...manifests.map((m) => m.lookback));
+  const key = `${keep}|${channels.join(',')}`;
+  let layout = layouts.get(key);
+  if (!layout) layouts.set(key, (layout = { channels, keep }));
+  return layout;
+}
+
 export class InferenceCore {
   readonly machines = new Map<string, MachineState>();
 
@@ -75,14 +93,10 @@ export class InferenceCore {
     private readonly limitPolicy: LimitPolicy = DEFAULT_LIMIT_POLICY,
   ) {}
 
-  /** How many windows each machine must keep: the longest lookback in use. */
-  private keep(models: DeployedModels): number {
-    return Math.max(1, models.detector?.manifest.lookback ?? 1, models.forecaster?.manifest.lookback ?? 1);
-  }
-
-  private machine(machineId: string): MachineState {
+  private machine(machineId: string, layout: HistoryLayout): MachineState {
     let state = this.machines.get(machineId);
-    if (!state) this.machines.set(machineId, (state = { history: emptyHistory(), alerts: emptyMachineAlerts() }));
+    if (!state) this.machines.set(machineId, (state = { history: emptyHistory(layout), alerts: emptyMachineAlerts() }));
+    else state.history = reshape(state.history, layout);
     return state;
   }
 
@@ -96,16 +110,16 @@ export class InferenceCore {
       list.push(w);
     }
     for (const list of byMachine.values()) list.sort((a, b) => a.windowStart - b.windowStart);
-    const keep = this.keep(models);
+    const layout = historyLayout(models);
     const rounds = Math.max(0, ...[...byMachine.values()].map((l) => l.length));
     for (let k = 0; k < rounds; k++) {
       const due: WindowFeatures[] = [];
       for (const [machineId, list] of [...byMachine.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
         const window = list[k];
         if (!window) continue;
-        const state = this.machine(machineId);
+        const state = this.machine(machineId, layout);
         const before = state.history.latestStartMs;
-        remember(state.history, window, keep, window.windowEnd - window.windowStart);
+        remember(state.history, window, window.windowEnd - window.windowStart);
         // Only a window that moves the machine forward is assessed; a late copy of an older one
         // updates the history for later lookbacks but decides nothing now.
         if (window.windowStart > before) due.push(window);

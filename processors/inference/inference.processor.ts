@@ -7,7 +7,8 @@ import { SerdeError, type Decoder, type Encoder } from '../../lib/serde';
 import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
 import type { AlertPolicy } from './alerts';
 import type { LimitPolicy } from './limits';
-import { InferenceCore, type DeployedModels, type MachineState } from './inference.core';
+import { InferenceCore, historyLayout, type DeployedModels, type MachineState } from './inference.core';
+import { historyStarts, type HistoryLayout } from './lookback';
 import { PROGRESS_KEY, alertsKey, encodeAlerts, encodeLimits, encodeProgress, encodeWindow, limitsKey, windowKey } from './inference.state';
 
 /**
@@ -81,10 +82,9 @@ export class InferenceProcessor {
     this.metrics = inferenceMetrics(options.metrics, this.tasks);
   }
 
-  /** The windows each machine keeps: the longest lookback of the models in use. */
-  keep(): number {
-    const models = this.options.models();
-    return Math.max(1, models.detector?.manifest.lookback ?? 1, models.forecaster?.manifest.lookback ?? 1);
+  /** What each machine keeps for the models in use (its channels, the longest lookback). */
+  layout(): HistoryLayout {
+    return historyLayout(this.options.models());
   }
 
   open(partition: number, restored: { machines: Map<string, MachineState>; nextOffset: bigint | null }): void {
@@ -111,9 +111,11 @@ export class InferenceProcessor {
     }
 
     const touched = new Set(windows.map((w) => w.machineId));
-    const fresh = new Set(windows);
-    const before = new Map<string, Set<number>>();
-    for (const id of touched) before.set(id, new Set(task.core.machines.get(id)?.history.windows.keys() ?? []));
+    const before = new Map<string, number[]>();
+    for (const id of touched) {
+      const history = task.core.machines.get(id)?.history;
+      before.set(id, history ? historyStarts(history) : []);
+    }
     const result = await task.core.assess(windows, this.options.models());
     this.metrics.windows.inc(result.assessed);
     for (const run of result.runs) this.metrics.batch.observe({ role: run.model }, run.batch);
@@ -123,9 +125,12 @@ export class InferenceProcessor {
     const changelog: OutgoingRecord[] = [];
     for (const id of [...touched].sort()) {
       const state = task.core.machines.get(id)!;
-      const had = before.get(id)!;
-      for (const [start, window] of state.history.windows) if (!had.has(start) || fresh.has(window)) changelog.push({ key: windowKey(id, start), value: encodeWindow(window), partition });
-      for (const start of had) if (!state.history.windows.has(start)) changelog.push({ key: windowKey(id, start), value: null, partition });
+      // The history keeps only the models' channels; the changelog keeps whole windows: each of
+      // this batch's windows the history took, in batch order (a later copy of a window wins), and
+      // a tombstone for each window it let go.
+      const held = new Set(historyStarts(state.history));
+      for (const window of windows) if (window.machineId === id && held.has(window.windowStart)) changelog.push({ key: windowKey(id, window.windowStart), value: encodeWindow(window), partition });
+      for (const start of before.get(id)!) if (!held.has(start)) changelog.push({ key: windowKey(id, start), value: null, partition });
       changelog.push({ key: alertsKey(id), value: encodeAlerts(state.alerts), partition });
       if (result.learned.has(id) && state.limits) changelog.push({ key: limitsKey(id), value: encodeLimits(state.limits), partition });
     }

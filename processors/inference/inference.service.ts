@@ -230,7 +230,7 @@ export const inferenceService: ServiceDefinition = {
             for (const r of chunk) restorer.apply(r.key, r.value);
             await heartbeat();
           });
-          const restored = restorer.result(processor.keep());
+          const restored = restorer.result(processor.layout());
           processor.open(partition, restored);
           restoreSeconds.observe((clock() - started) / 1000);
           log.info({ partition, changelogRecords: records, machines: restored.machines.size, resumeAt: restored.nextOffset?.toString() ?? 'start', ms: clock() - started }, 'partition restored');

@@ -7,7 +7,7 @@ describe('the inference changelog', () => {
     restorer.apply(limitsKey('pump-04'), encodeLimits(learned));
     restorer.apply(limitsKey('lathe-01'), encodeLimits(learned));
     restorer.apply(limitsKey('lathe-01'), null);
-    const { machines } = restorer.result(168);
+    const { machines } = restorer.result({ channels: [], keep: 168 });
     expect(machines.get('pump-04')!.limits).toEqual(learned);
     expect(machines.has('lathe-01')).toBe(false);
   });
@@ -17,7 +17,7 @@ describe('the inference changelog', () => {
     const alerts = { conditions: new Map([['m/ANOMALY/*', { kind: 'ANOMALY' as const, feature: null, run: 1, firing: null }]]) };
     restorer.apply(alertsKey('m'), encodeAlerts(alerts));
     restorer.apply(limitsKey('m'), encodeLimits({ learnedAtMs: 5, limits: {} }));
-    const state = restorer.result(10).machines.get('m')!;
+    const state = restorer.result({ channels: [], keep: 10 }).machines.get('m')!;
     expect(state.alerts).toEqual(alerts);
     expect(state.limits).toEqual({ learnedAtMs: 5, limits: {} });
   });

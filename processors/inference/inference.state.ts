@@ -2,7 +2,7 @@ import { SCHEMA_FILES, avroType, type WindowFeatures } from '../../schemas';
 import type { AlertKind, MachineAlerts, Severity } from './alerts';
 import type { MachineState } from './inference.core';
 import type { LearnedLimits } from './limits';
-import { emptyHistory, remember } from './lookback';
+import { emptyHistory, remember, type HistoryLayout } from './lookback';
 
 /**
  * The inference processor's changelog records, pure: what it keeps per machine (recent windows,
@@ -87,13 +87,13 @@ export class InferenceRestorer {
     }
   }
 
-  result(keep: number): { machines: Map<string, MachineState>; nextOffset: bigint | null } {
+  result(layout: HistoryLayout): { machines: Map<string, MachineState>; nextOffset: bigint | null } {
     const machines = new Map<string, MachineState>();
     const ids = new Set([...this.windows.keys(), ...this.alerts.keys(), ...this.limits.keys()]);
     for (const machineId of ids) {
-      const history = emptyHistory();
+      const history = emptyHistory(layout);
       const windows = [...(this.windows.get(machineId)?.values() ?? [])].sort((a, b) => a.windowStart - b.windowStart);
-      for (const w of windows) remember(history, w, keep, w.windowEnd - w.windowStart);
+      for (const w of windows) remember(history, w, w.windowEnd - w.windowStart);
       machines.set(machineId, { history, alerts: this.alerts.get(machineId) ?? { conditions: new Map() }, limits: this.limits.get(machineId) });
     }
     return { machines, nextOffset: this.nextOffset };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { manifestSchema } from '../../models/contract';
 import type { Channel } from '../../models/features';
 import type { WindowFeatures } from '../../schemas';
-import { emptyHistory, modelInput, remember } from './lookback';
+import { emptyHistory, historyStarts, modelInput, remember, reshape, type HistoryLayout } from './lookback';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 0);
@@ -20,25 +20,47 @@ const window = (i: number, current: number | null, tempA: number | null = 40): W
   tempA: stats(tempA),
   tempB: stats(30),
 });
+const layout = (keep: number, channels: Channel[] = ['current.mean', 'tempA.max']): HistoryLayout => ({ channels, keep });
 const manifest = { channels: ['current.mean', 'tempA.max'] as Channel[], lookback: 4, windowMs: HOUR, missing: { rule: 'ffill-bfill-mean' as const, description: '', fallback: [7, 35], minObserved: 0.5 } };
 
 describe('machine history', () => {
   test('keeps the last `keep` windows on the grid and reports what is too old to matter', () => {
-    const h = emptyHistory();
-    expect([0, 1, 2, 3, 4].map((i) => remember(h, window(i, i), 3, HOUR))).toEqual(['added', 'added', 'added', 'added', 'added']);
-    expect([...h.windows.keys()].map((s) => (s - T0) / HOUR)).toEqual([2, 3, 4]);
-    expect(remember(h, window(1, 9), 3, HOUR)).toBe('too-old');
-    expect(remember(h, window(3, 9), 3, HOUR)).toBe('replaced');
+    const h = emptyHistory(layout(3));
+    expect([0, 1, 2, 3, 4].map((i) => remember(h, window(i, i), HOUR))).toEqual(['added', 'added', 'added', 'added', 'added']);
+    expect(historyStarts(h).map((s) => (s - T0) / HOUR)).toEqual([2, 3, 4]);
+    expect(remember(h, window(1, 9), HOUR)).toBe('too-old');
+    expect(remember(h, window(3, 9), HOUR)).toBe('replaced');
     // An out-of-order window inside the span is kept; a jump ahead evicts what falls behind.
-    expect(remember(h, window(10, 1), 3, HOUR)).toBe('added');
-    expect([...h.windows.keys()].map((s) => (s - T0) / HOUR)).toEqual([10]);
+    expect(remember(h, window(10, 1), HOUR)).toBe('added');
+    expect(historyStarts(h).map((s) => (s - T0) / HOUR)).toEqual([10]);
+  });
+
+  test('keeps only the layout\'s channels; a new layout keeps what both share, a channel it lacks is never observed', () => {
+    const h = emptyHistory(layout(4));
+    for (let i = 0; i < 4; i++) remember(h, window(i, 10 + i, 40 + i), HOUR);
+    expect(h.values).toHaveLength(4 * 2);
+    const wider = reshape(h, layout(6, ['current.mean', 'accX.mean', 'tempA.max']));
+    expect(historyStarts(wider)).toEqual(historyStarts(h));
+    const input = modelInput(wider, { ...manifest, channels: ['current.mean', 'accX.mean'], missing: { ...manifest.missing, fallback: [7, 0.5] } }, T0 + 3 * HOUR, HOUR);
+    if (!input.ready) throw new Error(input.reason);
+    expect([...input.x]).toEqual([10, 0.5, 11, 0.5, 12, 0.5, 13, 0.5]);
+    expect([...input.mask]).toEqual([1, 0, 1, 0, 1, 0, 1, 0]);
+    // Shrinking the lookback lets the oldest go.
+    expect(historyStarts(reshape(h, layout(2))).map((s) => (s - T0) / HOUR)).toEqual([2, 3]);
+  });
+
+  test('windows of another length start the history afresh', () => {
+    const h = emptyHistory(layout(4));
+    remember(h, window(0, 10), HOUR);
+    remember(h, { ...window(2, 11), windowEnd: T0 + 2 * HOUR + 600_000 }, 600_000);
+    expect(historyStarts(h)).toEqual([T0 + 2 * HOUR]);
   });
 });
 
 describe('model input', () => {
   const full = () => {
-    const h = emptyHistory();
-    for (let i = 0; i < 6; i++) remember(h, window(i, 10 + i), 8, HOUR);
+    const h = emptyHistory(layout(8));
+    for (let i = 0; i < 6; i++) remember(h, window(i, 10 + i), HOUR);
     return h;
   };
 
@@ -52,8 +74,8 @@ describe('model input', () => {
   });
 
   test('a missing window and a null feature are filled forward and masked', () => {
-    const h = emptyHistory();
-    for (const w of [window(0, 10), window(1, null), window(3, 13)]) remember(h, w, 8, HOUR);
+    const h = emptyHistory(layout(8));
+    for (const w of [window(0, 10), window(1, null), window(3, 13)]) remember(h, w, HOUR);
     const input = modelInput(h, manifest, T0 + 3 * HOUR, HOUR);
     if (!input.ready) throw new Error(input.reason);
     // rows: 0 (10, 41), 1 (null -> 10, 41), 2 missing (10, 41), 3 (13, 41)
@@ -63,8 +85,8 @@ describe('model input', () => {
   });
 
   test('a machine with too little history is warming up, never guessed at', () => {
-    const h = emptyHistory();
-    remember(h, window(5, 10), 8, HOUR);
+    const h = emptyHistory(layout(8));
+    remember(h, window(5, 10), HOUR);
     const input = modelInput(h, manifest, T0 + 5 * HOUR, HOUR);
     expect(input).toEqual({ ready: false, observed: 0.25, reason: 'warming up: 25 % of the last 4 windows observed, the model needs 50 %' });
   });
@@ -77,8 +99,8 @@ describe('model input', () => {
     const root = path.join(__dirname, '..', '..', 'models', 'pdm-anomaly');
     const version = fs.readFileSync(path.join(root, 'current'), 'utf8').trim();
     const shipped = manifestSchema.parse(JSON.parse(fs.readFileSync(path.join(root, version, 'manifest.json'), 'utf8')));
-    const h = emptyHistory();
-    for (let i = 0; i < shipped.lookback; i++) remember(h, window(i, 10 + (i % 3)), shipped.lookback, shipped.windowMs);
+    const h = emptyHistory(layout(shipped.lookback, shipped.channels));
+    for (let i = 0; i < shipped.lookback; i++) remember(h, window(i, 10 + (i % 3)), shipped.windowMs);
     const input = modelInput(h, shipped, T0 + (shipped.lookback - 1) * HOUR, HOUR);
     if (!input.ready) throw new Error(input.reason);
     expect(input.x).toHaveLength(shipped.lookback * shipped.channels.length);

@@ -1,5 +1,5 @@
 import type { Manifest } from '../../models/contract';
-import { channelValue, lookbackInput, observedShare } from '../../models/features';
+import { channelValue, lookbackInput, observedShare, type Channel } from '../../models/features';
 import type { WindowFeatures } from '../../schemas';
 
 /**
@@ -8,32 +8,106 @@ import type { WindowFeatures } from '../../schemas';
  * model's input. Built with the trainer's own functions (models/features.ts), so the model sees in
  * production exactly what it saw in training: gaps filled by the manifest's rule, a mask saying
  * what was filled, and no guess at all for a machine with too little history ("warming up").
+ *
+ * Only the channels the models read are kept, in a ring of `keep` rows of doubles (slot = window
+ * number modulo `keep`): with 10,000 machines and a week of hourly windows, a machine costs about
+ * 10 KiB instead of the 160 KiB of 168 decoded window records. The changelog keeps whole windows,
+ * so a model that reads other channels finds them after a restart.
  */
 
+/** The channels kept and how many windows: the union of the models' channels, their longest lookback. */
+export interface HistoryLayout {
+  channels: readonly Channel[];
+  keep: number;
+}
+
 export interface MachineHistory {
-  /** By window start; at most `keep` windows, the newest `latestStartMs`. */
-  windows: Map<number, WindowFeatures>;
+  layout: HistoryLayout;
+  /** Window length of the rows (0 before the first window). */
+  windowMs: number;
+  /** Start of the window in each slot, NaN for an empty slot. */
+  starts: Float64Array;
+  /** [keep x channels], row-major by slot; NaN where the window had no value. */
+  values: Float64Array;
   latestStartMs: number;
 }
 
-export const emptyHistory = (): MachineHistory => ({ windows: new Map(), latestStartMs: Number.NEGATIVE_INFINITY });
+export function emptyHistory(layout: HistoryLayout): MachineHistory {
+  return { layout, windowMs: 0, starts: new Float64Array(layout.keep).fill(Number.NaN), values: new Float64Array(layout.keep * layout.channels.length).fill(Number.NaN), latestStartMs: Number.NEGATIVE_INFINITY };
+}
+
+const slotOf = (history: MachineHistory, startMs: number): number => {
+  const keep = history.layout.keep;
+  return ((Math.floor(startMs / history.windowMs) % keep) + keep) % keep;
+};
+
+/** The starts of the windows held, oldest first. */
+export function historyStarts(history: MachineHistory): number[] {
+  return Array.from(history.starts)
+    .filter((s) => !Number.isNaN(s))
+    .sort((a, b) => a - b);
+}
+
+/** The value of `channel` in the window starting at `startMs`: undefined when the window is not held, null when it had no value. */
+function valueAt(history: MachineHistory, startMs: number, column: number): number | null | undefined {
+  const slot = slotOf(history, startMs);
+  if (history.starts[slot] !== startMs) return undefined;
+  if (column < 0) return null;
+  const value = history.values[slot * history.layout.channels.length + column]!;
+  return Number.isNaN(value) ? null : value;
+}
 
 export type Remembered = 'added' | 'replaced' | 'too-old';
 
+function write(history: MachineHistory, startMs: number, row: ArrayLike<number>): void {
+  const slot = slotOf(history, startMs);
+  history.starts[slot] = startMs;
+  history.values.set(row, slot * history.layout.channels.length);
+}
+
 /**
  * Adds a final window to the history and forgets windows that have fallen out of the last `keep`.
- * A window older than that is of no use to any lookback: it is reported, not kept.
+ * A window older than that is of no use to any lookback: it is reported, not kept. A window of
+ * another length than the history's starts the history afresh.
  */
-export function remember(history: MachineHistory, window: WindowFeatures, keep: number, windowMs: number): Remembered {
+export function remember(history: MachineHistory, window: WindowFeatures, windowMs: number): Remembered {
+  const { keep, channels } = history.layout;
+  if (history.windowMs !== windowMs) {
+    Object.assign(history, emptyHistory(history.layout), { windowMs });
+  }
   const oldestKept = Math.max(history.latestStartMs, window.windowStart) - (keep - 1) * windowMs;
   if (window.windowStart < oldestKept) return 'too-old';
-  const replaced = history.windows.has(window.windowStart);
-  history.windows.set(window.windowStart, window);
+  const replaced = history.starts[slotOf(history, window.windowStart)] === window.windowStart;
   if (window.windowStart > history.latestStartMs) {
     history.latestStartMs = window.windowStart;
-    for (const start of history.windows.keys()) if (start < oldestKept) history.windows.delete(start);
+    for (let s = 0; s < keep; s++) if (history.starts[s]! < oldestKept) history.starts[s] = Number.NaN;
   }
+  write(
+    history,
+    window.windowStart,
+    channels.map((c) => channelValue(window, c) ?? Number.NaN),
+  );
   return replaced ? 'replaced' : 'added';
+}
+
+/** The history under another layout (models with other channels or a longer lookback): what both share is kept. */
+export function reshape(history: MachineHistory, layout: HistoryLayout): MachineHistory {
+  if (history.layout === layout) return history;
+  const next = emptyHistory(layout);
+  if (history.windowMs === 0) return next;
+  next.windowMs = history.windowMs;
+  next.latestStartMs = history.latestStartMs;
+  const columns = layout.channels.map((c) => history.layout.channels.indexOf(c));
+  const oldestKept = history.latestStartMs - (layout.keep - 1) * history.windowMs;
+  for (const start of historyStarts(history)) {
+    if (start < oldestKept) continue;
+    write(
+      next,
+      start,
+      columns.map((column) => valueAt(history, start, column) ?? Number.NaN),
+    );
+  }
+  return next;
 }
 
 export type ModelInput = { ready: true; x: Float32Array; mask: Float32Array; observed: number } | { ready: false; observed: number; reason: string };
@@ -42,15 +116,20 @@ export type ModelInput = { ready: true; x: Float32Array; mask: Float32Array; obs
  * The input of `manifest`'s model for the lookback ending with the window that starts at
  * `lastStartMs`: [L x C] values and mask, row-major, oldest window first. Not ready while the
  * observed share is below the manifest's `minObserved` (a machine warming up, or back from a
- * long silence), or when the window length is not the model's.
+ * long silence), or when the window length is not the model's. A channel the history does not
+ * keep counts as never observed.
  */
 export function modelInput(history: MachineHistory, manifest: Pick<Manifest, 'channels' | 'lookback' | 'windowMs' | 'missing'>, lastStartMs: number, windowMs: number): ModelInput {
   if (windowMs !== manifest.windowMs) return { ready: false, observed: 0, reason: `windows of ${windowMs} ms, the model takes ${manifest.windowMs} ms` };
-  const channels = manifest.channels;
+  const columns = manifest.channels.map((c) => history.layout.channels.indexOf(c));
   const rows: Array<Array<number | null> | null> = [];
   for (let i = manifest.lookback - 1; i >= 0; i--) {
-    const window = history.windows.get(lastStartMs - i * windowMs);
-    rows.push(window ? channels.map((c) => channelValue(window, c)) : null);
+    const start = lastStartMs - i * windowMs;
+    if (history.windowMs !== windowMs || valueAt(history, start, -1) === undefined) {
+      rows.push(null);
+      continue;
+    }
+    rows.push(columns.map((column) => valueAt(history, start, column) ?? null));
   }
   const fallback = manifest.missing.fallback;
   const { x, mask } = lookbackInput(rows, fallback);
