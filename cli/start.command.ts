@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { repoRoot } from '../lib/paths';
 import { pipelineServices } from '../lib/services';
 import { terminalReporter } from '../stack/reporter';
+import { writePipelineTargets } from '../stack/servers/prometheus';
 import { loadStackSettings } from '../stack/settings';
 import { stackEnv, stackUp } from '../stack/stack';
 import { serviceDefinitions } from './run.command';
@@ -54,6 +55,7 @@ export function registerStartCommand(program: Command): void {
       const simulatePort = pipelineServices.find((s) => s.name === 'simulate')!.metricsPort;
       const apiPort = pipelineServices.find((s) => s.name === 'api')!.metricsPort;
       children.push(startChild('simulate', ['simulate', '--speed', 'realtime', '--machines', flags.machines, '--scenario', 'mixed', '--metrics-port', String(simulatePort)], env));
+      writePipelineTargets(settings, children.map((c) => c.name));
       const notBuilt = pipelineServices.filter((s) => !serviceDefinitions[s.name] && s.name !== 'simulate').map((s) => s.name);
       console.error(`   running: ${children.map((c) => c.name).join(', ')}${notBuilt.length ? `; not built yet: ${notBuilt.join(', ')}` : ''}`);
       if (serviceDefinitions['mqtt-bridge'] && !env.MQTT_URL) console.error('   mqtt-bridge: not started; set MQTT_URL (and MQTT_TOPIC) to bridge your MQTT broker');

@@ -39,4 +39,4 @@ export interface StackServer {
   afterReady?(ctx: StackContext): Promise<void>;
 }
 
-export const serverDir = (ctx: StackContext, name: string): string => path.join(ctx.settings.PDM_STATE_DIR, 'stack', name);
+export const serverDir = (ctx: { readonly settings: Pick<StackSettings, 'PDM_STATE_DIR'> }, name: string): string => path.join(ctx.settings.PDM_STATE_DIR, 'stack', name);

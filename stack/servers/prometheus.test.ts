@@ -23,4 +23,8 @@ describe('the Prometheus configuration of the local stack', () => {
     expect(targets).toContainEqual({ targets: ['127.0.0.1:19401'], labels: { service: 'window' } });
     expect(new Set(targets.map((t) => t.targets[0])).size).toBe(targets.length);
   });
+
+  test('npm start lists only the services it started, so one it did not start is not reported down', () => {
+    expect(pipelineTargets('127.0.0.1', ['window', 'simulate']).map((t) => t.labels.service)).toEqual(['window', 'simulate']);
+  });
 });

@@ -31,12 +31,24 @@ scrape_configs:
 `;
 }
 
-export function pipelineTargets(host: string): Array<{ targets: string[]; labels: Record<string, string> }> {
-  return pipelineServices.map((service) => ({ targets: [`${host}:${service.metricsPort}`], labels: { service: service.name } }));
+/** file_sd entries for the pipeline's services (all of them unless `only` names some) on their default ports. */
+export function pipelineTargets(host: string, only?: readonly string[]): Array<{ targets: string[]; labels: Record<string, string> }> {
+  return pipelineServices.filter((service) => !only || only.includes(service.name)).map((service) => ({ targets: [`${host}:${service.metricsPort}`], labels: { service: service.name } }));
+}
+
+/**
+ * Points the local Prometheus at the services that run (file_sd: picked up within 10 s, no
+ * restart). `stack up` lists every service; `npm start` lists the ones it started, so a service it
+ * did not start (the MQTT bridge without MQTT_URL) is not reported down.
+ */
+export function writePipelineTargets(settings: StackContext['settings'], only?: readonly string[]): void {
+  const file = targetsFileOf(settings);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(pipelineTargets(settings.PDM_STACK_HOST, only), null, 2));
 }
 
 /** The file_sd file listing the pipeline's targets: rewrite it to scrape other ports (tests do). */
-export const targetsFileOf = (ctx: StackContext): string => path.join(serverDir(ctx, 'prometheus'), 'targets', 'pipeline.json');
+export const targetsFileOf = (settings: StackContext['settings']): string => path.join(serverDir({ settings }, 'prometheus'), 'targets', 'pipeline.json');
 
 function binary(ctx: StackContext): string {
   let found = which('prometheus') ?? (fs.existsSync('/usr/bin/prometheus') ? '/usr/bin/prometheus' : undefined);
@@ -59,10 +71,9 @@ export const prometheusServer: StackServer = {
   async prepare(ctx) {
     const command = binary(ctx);
     const dir = serverDir(ctx, 'prometheus');
-    const targetsFile = targetsFileOf(ctx);
-    fs.mkdirSync(path.dirname(targetsFile), { recursive: true });
+    const targetsFile = targetsFileOf(ctx.settings);
     fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
-    fs.writeFileSync(targetsFile, JSON.stringify(pipelineTargets(ctx.settings.PDM_STACK_HOST), null, 2));
+    writePipelineTargets(ctx.settings);
     const self = `${ctx.settings.PDM_STACK_HOST}:${ctx.settings.PDM_PROMETHEUS_PORT}`;
     const config = path.join(dir, 'prometheus.yml');
     fs.writeFileSync(config, prometheusConfig(self, targetsFile));

@@ -333,7 +333,7 @@ describe('every dashboard query, against a running pipeline', () => {
     const ctx: StackContext = { settings, reporter: quietReporter, secrets: {} as StackSecrets };
     const launch = await prometheusServer.prepare(ctx);
     for (const name of SERVICES) ports.set(name, await freePort());
-    fs.writeFileSync(targetsFileOf(ctx), JSON.stringify(SERVICES.map((name) => ({ targets: [`127.0.0.1:${ports.get(name)}`], labels: { service: name } }))));
+    fs.writeFileSync(targetsFileOf(ctx.settings), JSON.stringify(SERVICES.map((name) => ({ targets: [`127.0.0.1:${ports.get(name)}`], labels: { service: name } }))));
     start('prometheus', launch.command, launch.args, process.env, serverDir(ctx, 'prometheus'));
     prometheusUrl = prometheusServer.address(ctx);
     await waitFor('Prometheus', async () => ((await prometheusServer.probe(ctx)) === undefined ? true : undefined), 60_000, () => tail('prometheus'));
