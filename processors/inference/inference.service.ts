@@ -225,12 +225,12 @@ export const inferenceService: ServiceDefinition = {
         maxBytesPerPartition: shared.maxBytesPerPartition,
         async open(partition, { heartbeat }) {
           const started = clock();
-          const restorer = new InferenceRestorer();
+          const restorer = new InferenceRestorer(processor.layout());
           const { records } = await reader.read(topics.changelog, partition, async (chunk) => {
             for (const r of chunk) restorer.apply(r.key, r.value);
             await heartbeat();
           });
-          const restored = restorer.result(processor.layout());
+          const restored = restorer.result();
           processor.open(partition, restored);
           restoreSeconds.observe((clock() - started) / 1000);
           log.info({ partition, changelogRecords: records, machines: restored.machines.size, resumeAt: restored.nextOffset?.toString() ?? 'start', ms: clock() - started }, 'partition restored');

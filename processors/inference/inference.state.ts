@@ -2,7 +2,7 @@ import { SCHEMA_FILES, avroType, type WindowFeatures } from '../../schemas';
 import type { AlertKind, MachineAlerts, Severity } from './alerts';
 import type { MachineState } from './inference.core';
 import type { LearnedLimits } from './limits';
-import { emptyHistory, remember, type HistoryLayout } from './lookback';
+import { emptyHistory, rememberRow, rowOf, type HistoryLayout } from './lookback';
 
 /**
  * The inference processor's changelog records, pure: what it keeps per machine (recent windows,
@@ -58,9 +58,15 @@ export function decodeAlerts(value: Buffer): MachineAlerts {
 export const encodeProgress = (nextOffset: bigint): Buffer => framed(Buffer.from(nextOffset.toString(), 'utf8'));
 export const decodeProgress = (value: Buffer): bigint => BigInt(body(value, 'progress').toString('utf8'));
 
-/** Rebuilds a partition's machines from its changelog, records in offset order. */
+/**
+ * Rebuilds a partition's machines from its changelog, records in offset order. Each window is
+ * reduced to the layout's row as it is read: 10,000 machines' weeks of decoded window records
+ * would hold gigabytes for the length of a restore.
+ */
 export class InferenceRestorer {
-  private readonly windows = new Map<string, Map<number, WindowFeatures>>();
+  private readonly windows = new Map<string, Map<number, { windowMs: number; row: Float64Array }>>();
+
+  constructor(private readonly layout: HistoryLayout) {}
   private readonly alerts = new Map<string, MachineAlerts>();
   private readonly limits = new Map<string, LearnedLimits>();
   private nextOffset: bigint | null = null;
@@ -74,8 +80,10 @@ export class InferenceRestorer {
       const [machineId, start] = text.slice(1).split('\u0000') as [string, string];
       let machine = this.windows.get(machineId);
       if (!machine) this.windows.set(machineId, (machine = new Map()));
-      if (value) machine.set(Number(start), decodeWindow(value));
-      else machine.delete(Number(start));
+      if (value) {
+        const window = decodeWindow(value);
+        machine.set(Number(start), { windowMs: window.windowEnd - window.windowStart, row: rowOf(window, this.layout) });
+      } else machine.delete(Number(start));
     } else if (text.startsWith('A')) {
       const machineId = text.slice(1);
       if (value) this.alerts.set(machineId, decodeAlerts(value));
@@ -87,13 +95,13 @@ export class InferenceRestorer {
     }
   }
 
-  result(layout: HistoryLayout): { machines: Map<string, MachineState>; nextOffset: bigint | null } {
+  result(): { machines: Map<string, MachineState>; nextOffset: bigint | null } {
     const machines = new Map<string, MachineState>();
     const ids = new Set([...this.windows.keys(), ...this.alerts.keys(), ...this.limits.keys()]);
     for (const machineId of ids) {
-      const history = emptyHistory(layout);
-      const windows = [...(this.windows.get(machineId)?.values() ?? [])].sort((a, b) => a.windowStart - b.windowStart);
-      for (const w of windows) remember(history, w, w.windowEnd - w.windowStart);
+      const history = emptyHistory(this.layout);
+      const windows = [...(this.windows.get(machineId)?.entries() ?? [])].sort(([a], [b]) => a - b);
+      for (const [start, { windowMs, row }] of windows) rememberRow(history, start, windowMs, row);
       machines.set(machineId, { history, alerts: this.alerts.get(machineId) ?? { conditions: new Map() }, limits: this.limits.get(machineId) });
     }
     return { machines, nextOffset: this.nextOffset };

@@ -71,22 +71,26 @@ function write(history: MachineHistory, startMs: number, row: ArrayLike<number>)
  * another length than the history's starts the history afresh.
  */
 export function remember(history: MachineHistory, window: WindowFeatures, windowMs: number): Remembered {
-  const { keep, channels } = history.layout;
+  return rememberRow(history, window.windowStart, windowMs, rowOf(window, history.layout));
+}
+
+/** A window's values of the layout's channels, NaN where it has none. */
+export const rowOf = (window: WindowFeatures, layout: HistoryLayout): Float64Array => Float64Array.from(layout.channels, (c) => channelValue(window, c) ?? Number.NaN);
+
+/** `remember` for a window already reduced to the layout's row (`rowOf`). */
+export function rememberRow(history: MachineHistory, startMs: number, windowMs: number, row: ArrayLike<number>): Remembered {
+  const { keep } = history.layout;
   if (history.windowMs !== windowMs) {
     Object.assign(history, emptyHistory(history.layout), { windowMs });
   }
-  const oldestKept = Math.max(history.latestStartMs, window.windowStart) - (keep - 1) * windowMs;
-  if (window.windowStart < oldestKept) return 'too-old';
-  const replaced = history.starts[slotOf(history, window.windowStart)] === window.windowStart;
-  if (window.windowStart > history.latestStartMs) {
-    history.latestStartMs = window.windowStart;
+  const oldestKept = Math.max(history.latestStartMs, startMs) - (keep - 1) * windowMs;
+  if (startMs < oldestKept) return 'too-old';
+  const replaced = history.starts[slotOf(history, startMs)] === startMs;
+  if (startMs > history.latestStartMs) {
+    history.latestStartMs = startMs;
     for (let s = 0; s < keep; s++) if (history.starts[s]! < oldestKept) history.starts[s] = Number.NaN;
   }
-  write(
-    history,
-    window.windowStart,
-    channels.map((c) => channelValue(window, c) ?? Number.NaN),
-  );
+  write(history, startMs, row);
   return replaced ? 'replaced' : 'added';
 }
 
