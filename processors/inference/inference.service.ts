@@ -3,6 +3,7 @@ import { duration, parseEnv } from '../../lib/config';
 import { PdmError } from '../../lib/errors';
 import { ensureTopics, requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
+import { kafkaProbe, readiness, registryProbe } from '../../lib/readiness';
 import { openPartitionReader } from '../../lib/kafka/partition-reader';
 import { runTransactional, type TransactionalRunner } from '../../lib/kafka/transactional';
 import type { Logger } from '../../lib/logger';
@@ -185,6 +186,7 @@ export const inferenceService: ServiceDefinition = {
     const { policy, limits } = decisionSettings(env, holder.models.detector?.manifest.thresholds.consecutive);
 
     const serde = new Serde(createSchemaRegistry(env.SCHEMA_REGISTRY_URL ?? '').client);
+    const dependencies = readiness([kafkaProbe(connection), registryProbe(env.SCHEMA_REGISTRY_URL ?? '')]);
     const [encodeMachineId, encodeAlert, encodeAssessment] = await Promise.all([
       serde.encoder<string>(keySubject(topics.alerts), avroType(SCHEMA_FILES.machineId), schemaText(SCHEMA_FILES.machineId)),
       serde.encoder<AlertEvent>(valueSubject(topics.alerts), avroType(SCHEMA_FILES.alertEvent), schemaText(SCHEMA_FILES.alertEvent)),
@@ -250,7 +252,7 @@ export const inferenceService: ServiceDefinition = {
     }
     log.info({ input: topics.input, output: [topics.alerts, topics.assessments], group: groupId, policy, limits, models: Object.fromEntries(Object.entries(holder.models).map(([role, m]) => [role, `${m!.manifest.name}/${m!.manifest.version}`])) }, 'inference processor running');
     return {
-      ready: async () => (failure ? `the consumer failed: ${failure.message}` : undefined),
+      ready: async () => (failure ? `the consumer failed: ${failure.message}` : dependencies()),
       async stop() {
         clearInterval(reload);
         await runner.stop();

@@ -1,6 +1,7 @@
 import { PdmError } from '../../lib/errors';
 import { ensureTopics, requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
+import { kafkaProbe, readiness, registryProbe } from '../../lib/readiness';
 import { openPartitionReader } from '../../lib/kafka/partition-reader';
 import { runTransactional, type TransactionalRunner } from '../../lib/kafka/transactional';
 import { Counter, Histogram } from '../../lib/metrics';
@@ -60,6 +61,7 @@ export const windowService: ServiceDefinition = {
     }
 
     const serde = new Serde(createSchemaRegistry(env.SCHEMA_REGISTRY_URL ?? '').client);
+    const dependencies = readiness([kafkaProbe(connection), registryProbe(env.SCHEMA_REGISTRY_URL ?? '')]);
     const [encodeKey, encodeFeatures] = await Promise.all([
       serde.encoder<WindowKey>(keySubject(topics.output), avroType(SCHEMA_FILES.windowKey), schemaText(SCHEMA_FILES.windowKey)),
       serde.encoder<WindowFeatures>(valueSubject(topics.output), avroType(SCHEMA_FILES.windowFeatures), schemaText(SCHEMA_FILES.windowFeatures)),
@@ -130,7 +132,7 @@ export const windowService: ServiceDefinition = {
     log.info({ input: topics.input, output: topics.output, group: settings.groupId, guarantee: settings.exactlyOnce ? 'exactly-once' : 'at-least-once', window: settings.window }, 'window processor running');
 
     return {
-      ready: async () => (failure ? `the consumer failed: ${failure.message}` : undefined),
+      ready: async () => (failure ? `the consumer failed: ${failure.message}` : dependencies()),
       async stop() {
         await runner.stop();
         await reader.close();

@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
+import { kafkaProbe, probe, readiness, registryProbe } from '../../lib/readiness';
 import { openPartitionReader } from '../../lib/kafka/partition-reader';
 import { runTransactional, type TransactionalRunner } from '../../lib/kafka/transactional';
 import { redactUrl } from '../../lib/logger';
@@ -37,6 +38,8 @@ export const emailService: ServiceDefinition = {
     const pool = new Pool({ connectionString: settings.databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
     const store = new EmailStore(pool);
+    // The mail server is judged by the mails themselves (lastFailure): a probe connection would be one more login to it.
+    const dependencies = readiness([kafkaProbe(connection), registryProbe(env.SCHEMA_REGISTRY_URL ?? ''), probe('database', () => pool.query('SELECT 1'))]);
     try {
       await store.check();
     } catch (err) {
@@ -108,7 +111,7 @@ export const emailService: ServiceDefinition = {
 
     log.info({ input: topics.input, group: settings.groupId, smtp: redactUrl(settings.smtp.url), lifecycle: settings.lifecycle }, 'email sink running');
     return {
-      ready: async () => (failure ? `the consumer failed: ${failure.message}` : processor.lastFailure ? `mail is not going out: ${processor.lastFailure}` : undefined),
+      ready: async () => (failure ? `the consumer failed: ${failure.message}` : processor.lastFailure ? `mail is not going out: ${processor.lastFailure}` : dependencies()),
       async stop() {
         clearInterval(ticker);
         await runner.stop();

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { PdmError, errorMessage } from '../../lib/errors';
 import { requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
+import { kafkaProbe, readiness, registryProbe } from '../../lib/readiness';
 import { runTransactional, type IncomingRecord, type TransactionalRunner } from '../../lib/kafka/transactional';
 import { createRegistry as createSchemaRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
@@ -76,6 +77,7 @@ export const postgresSinkService: ServiceDefinition = {
     const sink = new PostgresSink({ pool, schema: settings.schema, maxRowsPerStatement: settings.maxRowsPerStatement, retry: settings.retry, clock, sleep: (ms) => sleep(ms), logger: log, metrics });
 
     const serde = new Serde(createSchemaRegistry(env.SCHEMA_REGISTRY_URL ?? '').client);
+    const dependencies = readiness([kafkaProbe(connection), registryProbe(env.SCHEMA_REGISTRY_URL ?? '')]);
     let failure: Error | undefined;
     const runners: TransactionalRunner[] = [];
     const startRunner = async <T>(topic: string, group: string, spec: RecordSpec<T>, decode: (b: Buffer) => Promise<T>, skip?: (r: IncomingRecord) => boolean) => {
@@ -118,7 +120,7 @@ export const postgresSinkService: ServiceDefinition = {
     return {
       ready: async () => {
         if (failure) return `the consumer failed: ${failure.message}`;
-        return sink.unavailable();
+        return sink.unavailable() ?? (await dependencies());
       },
       async stop() {
         clearInterval(probe);
