@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { topicEndOffset } from '../lib/kafka/admin';
+import { kafkaConnectionFromEnv } from '../lib/kafka/client';
 import { repoRoot } from '../lib/paths';
+import { TOPICS } from '../lib/topics';
 import { pipelineServices } from '../lib/services';
 import { terminalReporter } from '../stack/reporter';
 import { writePipelineTargets } from '../stack/servers/prometheus';
@@ -28,6 +31,8 @@ function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child
 }
 
 /** `npm start`: the stack, the topics, every pipeline service built so far, and simulated machines. */
+const BACKFILL_MS = 8 * 86_400_000;
+
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
@@ -54,7 +59,14 @@ export function registerStartCommand(program: Command): void {
       for (const name of services) children.push(startChild(name, ['run', name], env));
       const simulatePort = pipelineServices.find((s) => s.name === 'simulate')!.metricsPort;
       const apiPort = pipelineServices.find((s) => s.name === 'api')!.metricsPort;
-      children.push(startChild('simulate', ['simulate', '--speed', 'realtime', '--machines', flags.machines, '--scenario', 'mixed', '--metrics-port', String(simulatePort)], env));
+      // On the first start, the machines begin with a history: BACKFILL of event time at full
+      // speed, then live. Windows, forecasts (the forecaster needs most of a week) and the API
+      // have data at once instead of after the first hour. Later starts go on live only: the
+      // same history again would be late readings.
+      const firstStart = (await topicEndOffset(kafkaConnectionFromEnv('pdmctl-start', env), TOPICS.readings)) === 0;
+      const history = firstStart ? ['--from', new Date(Date.now() - BACKFILL_MS).toISOString()] : [];
+      if (firstStart) console.error(`   first start: the simulated machines begin with ${BACKFILL_MS / 86_400_000} days of history, sent at full speed, then run live`);
+      children.push(startChild('simulate', ['simulate', '--speed', 'realtime', '--machines', flags.machines, '--scenario', 'mixed', ...history, '--metrics-port', String(simulatePort)], env));
       writePipelineTargets(settings, children.map((c) => c.name));
       const notBuilt = pipelineServices.filter((s) => !serviceDefinitions[s.name] && s.name !== 'simulate').map((s) => s.name);
       console.error(`   running: ${children.map((c) => c.name).join(', ')}${notBuilt.length ? `; not built yet: ${notBuilt.join(', ')}` : ''}`);

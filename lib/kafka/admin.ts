@@ -142,6 +142,17 @@ export async function openGroupWatcher(connection: KafkaConnection): Promise<Gro
   };
 }
 
+/** Records in a topic: its partitions' end offsets summed (0 for a topic never written to). */
+export async function topicEndOffset(connection: KafkaConnection, topic: string): Promise<number> {
+  const admin = createKafka(connection).admin();
+  try {
+    await admin.connect();
+    return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 /** How far a consumer group has committed through a topic, on a connection of its own. */
 export async function groupProgress(connection: KafkaConnection, groupId: string, topic: string): Promise<GroupProgress> {
   const watcher = await openGroupWatcher(connection);
