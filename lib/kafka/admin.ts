@@ -27,15 +27,24 @@ export async function ensureTopics(connection: KafkaConnection, specs: readonly 
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((spec) => !existing.has(spec.name));
     if (missing.length > 0) {
-      await admin
-        .createTopics({
+      const create = (specs: readonly TopicSpec[]) =>
+        admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((spec) => ({
+          topics: specs.map((spec) => ({
             topic: spec.name,
             numPartitions: spec.partitions,
             replicationFactor: spec.replicationFactor,
             configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value })),
           })),
+        });
+      await create(missing)
+        .catch(async (cause: unknown) => {
+          // A broker that has just started can answer kafkajs's wait for leaders with a retriable
+          // "does not host this topic-partition" while the topics are being created: wait for them.
+          if (!(cause as { retriable?: boolean }).retriable) throw cause;
+          await waitForTopics(admin, missing, 30_000).catch((waited: Error) => {
+            throw new Error(`${(cause as Error).message}; then ${waited.message}`);
+          });
         })
         .catch((cause: unknown) => {
           throw new PdmError('KAFKA_ADMIN', `creating topics ${missing.map((s) => s.name).join(', ')} failed: ${(cause as Error).message}`, { cause });
@@ -54,6 +63,20 @@ export async function ensureTopics(connection: KafkaConnection, specs: readonly 
     return reports;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Until every topic has all its partitions with a leader; rejects after `timeoutMs`. */
+async function waitForTopics(admin: Admin, specs: readonly TopicSpec[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await admin
+      .fetchTopicMetadata({ topics: specs.map((s) => s.name) })
+      .then((m) => specs.every((spec) => m.topics.find((t) => t.name === spec.name)?.partitions.filter((p) => p.leader >= 0).length === spec.partitions))
+      .catch(() => false);
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`topics without leaders after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
