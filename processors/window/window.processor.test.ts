@@ -6,7 +6,7 @@ import { SerdeError } from '../../lib/serde';
 import type { SensorReading, WindowFeatures, WindowKey } from '../../schemas';
 import { compareWindows, windowOracle } from '../../test/window-oracle';
 import { emptyPartition } from './window';
-import { WINDOW_HEADERS, WindowProcessor, type WindowProcessorConfig } from './window.processor';
+import { MAX_ABS_READING, WINDOW_HEADERS, WindowProcessor, readingProblem, type WindowProcessorConfig } from './window.processor';
 import { PROGRESS_KEY, StateRestorer, decodeProgress } from './window.state';
 
 /**
@@ -129,6 +129,42 @@ describe('WindowProcessor', () => {
     expect(dead[0]!.value!.toString()).toBe('garbage');
     expect(dead[2]!.headers!['pdm.errors.message']).toBe('current is Infinity, not a finite number');
     expect(decodeProgress(on(out, 'changelog').at(-1)!.value!).nextOffset).toBe(4n);
+  });
+
+  test('a reading from the far future is dead-lettered and does not move stream time: the readings after it are not late', async () => {
+    const { processor } = setup({ maxAheadMs: 5 * MINUTE });
+    processor.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const appended = T0 + 2 * MINUTE;
+    const input = records(reading('a', T0), reading('a', T0 + 10 * 365 * 24 * 60 * MINUTE), reading('a', T0 + 6 * MINUTE), reading('a', appended + 5 * MINUTE), reading('a', appended + 5 * MINUTE + 1));
+    for (const r of input) r.timestampMs = appended;
+    const out = await processor.process(0, input, batchInfo(input));
+    const dead = on(out, 'dlq');
+    expect(dead.map((d) => [d.headers!['pdm.errors.code'], d.headers!['pdm.errors.offset']])).toEqual([
+      ['WINDOW_READING_INVALID', input[1]!.offset],
+      ['WINDOW_READING_INVALID', input[4]!.offset],
+    ]);
+    expect(dead[0]!.headers!['pdm.errors.message']).toBe(`timestamp 2036-01-03T08:00:00.000Z is more than 300 s after the record was appended (${new Date(appended).toISOString()})`);
+    expect(on(out, 'late')).toEqual([]);
+    // The reading at appended + 5 min (the tolerance, exactly) is taken; stream time is there, not in 2036.
+    expect(decodeProgress(on(out, 'changelog').at(-1)!.value!).streamTimeMs).toBe(appended + 5 * MINUTE);
+  });
+
+  test('a value beyond what a sensor reads is dead-lettered, so it cannot overflow its window\'s statistics', async () => {
+    const { processor } = setup();
+    processor.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const input = records({ ...reading('a', T0), tempA: 1e300 }, { ...reading('a', T0 + MINUTE), accX: -1e16 }, { ...reading('a', T0 + 2 * MINUTE), tempA: MAX_ABS_READING }, reading('a', T0 + 13 * MINUTE));
+    const out = await processor.process(0, input, batchInfo(input));
+    expect(on(out, 'dlq').map((d) => d.headers!['pdm.errors.message'])).toEqual(['tempA is 1e+300, beyond the 1000000000000000 a sensor value may be', 'accX is -10000000000000000, beyond the 1000000000000000 a sensor value may be']);
+    const [window] = windowsIn(out);
+    expect(window!.count).toBe(1);
+    expect(window!.tempA).toEqual({ count: 1, mean: MAX_ABS_READING, min: MAX_ABS_READING, max: MAX_ABS_READING, stddev: 0 });
+  });
+
+  test('without a record timestamp (or a tolerance) nothing is compared', () => {
+    const far = reading('a', T0 + 10 * 365 * 24 * 60 * MINUTE);
+    expect(readingProblem(far, -1, 5 * MINUTE)).toBeUndefined();
+    expect(readingProblem(far, T0)).toBeUndefined();
+    expect(readingProblem(far, T0, 5 * MINUTE)).toMatch(/is more than 300 s after the record was appended/);
   });
 
   test('a registry outage is not the record\'s fault: the batch fails, to be retried, and nothing is dead-lettered', async () => {

@@ -25,6 +25,13 @@ export interface WindowProcessorConfig extends WindowConfig {
   earlyUpdates: boolean;
   /** A machine with no reading for this long of its partition's stream time counts as silent (silence.ts); default size plus grace. */
   silentAfterMs?: number;
+  /**
+   * A reading dated more than this after its record's timestamp (when the broker appended it: the
+   * readings topic keeps LogAppendTime) is refused. One reading from the far future would move its
+   * partition's stream time years ahead and make every later reading of the partition late.
+   * Undefined: not checked.
+   */
+  maxAheadMs?: number;
 }
 
 export interface WindowTopics {
@@ -133,13 +140,29 @@ function windowMetrics(registry: Registry, tasks: Map<number, PartitionTask>, co
   return metrics;
 }
 
-/** A reading the window rule can't apply: the reason for its dead-letter record, or undefined. */
-export function readingProblem(reading: SensorReading): string | undefined {
+/**
+ * The largest magnitude a sensor value may have. No sensor reads more, and beyond it a window's
+ * statistics stop meaning anything: squares of values past 1e154 overflow a double (the stddev
+ * turns Infinity), and means past 3.4e38 overflow the models' float32 inputs.
+ */
+export const MAX_ABS_READING = 1e15;
+
+/**
+ * A reading the window rule can't apply: the reason for its dead-letter record, or undefined.
+ * `appendedAtMs` is its record's timestamp; with `maxAheadMs`, a reading dated further ahead of it is refused.
+ */
+export function readingProblem(reading: SensorReading, appendedAtMs?: number, maxAheadMs?: number): string | undefined {
   if (!Number.isSafeInteger(reading.timestamp)) return `timestamp ${reading.timestamp} is not a whole number of milliseconds`;
   if (reading.machineId.length === 0) return 'machineId is empty';
   for (const feature of FEATURES) {
     const value = reading[feature];
     if (value !== null && !Number.isFinite(value)) return `${feature} is ${value}, not a finite number`;
+    if (value !== null && Math.abs(value) > MAX_ABS_READING) return `${feature} is ${value}, beyond the ${MAX_ABS_READING} a sensor value may be`;
+  }
+  // A record without a timestamp (-1 in old formats) has nothing to compare with.
+  if (maxAheadMs !== undefined && appendedAtMs !== undefined && appendedAtMs > 0 && reading.timestamp > appendedAtMs + maxAheadMs) {
+    const when = Number.isFinite(new Date(reading.timestamp).getTime()) ? new Date(reading.timestamp).toISOString() : String(reading.timestamp);
+    return `timestamp ${when} is more than ${Math.round(maxAheadMs / 1000)} s after the record was appended (${new Date(appendedAtMs).toISOString()})`;
   }
   return undefined;
 }
@@ -258,7 +281,7 @@ export class WindowProcessor {
       if (err instanceof SerdeError && err.poison) return refuse(err.code, err.message);
       throw err;
     }
-    const problem = readingProblem(reading);
+    const problem = readingProblem(reading, record.timestampMs, this.options.config.maxAheadMs);
     return problem ? refuse('WINDOW_READING_INVALID', problem) : reading;
   }
 }

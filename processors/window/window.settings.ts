@@ -16,6 +16,8 @@ const schema = z.object({
   PDM_WINDOW_SILENT_AFTER: z.string().optional(),
   /** Also emit running aggregates of open windows with every transaction, marked `pdm.window.final=false`. */
   PDM_WINDOW_EARLY_UPDATES: z.enum(['true', 'false']).default('false'),
+  /** A reading dated more than this after the broker appended its record is refused (dead-lettered): the producers' clock-skew tolerance. */
+  PDM_MAX_CLOCK_SKEW: duration('5m'),
   /** Consumer group and transactional-id prefix; its state changelog is `<group>-window-state-changelog`. Default: `<PDM_TOPIC_PREFIX>pdm-window`. */
   PDM_WINDOW_GROUP_ID: z.string().optional(),
 });
@@ -41,7 +43,7 @@ export function windowSettings(env: NodeJS.ProcessEnv = process.env): Readonly<W
   const groupId = raw.PDM_WINDOW_GROUP_ID ?? `${shared.prefix}pdm-window`;
   return Object.freeze({
     ...shared,
-    window: Object.freeze({ sizeMs: raw.PDM_WINDOW_SIZE, graceMs: raw.PDM_WINDOW_GRACE, idleTimeoutMs: idle, silentAfterMs: silentAfter, earlyUpdates: raw.PDM_WINDOW_EARLY_UPDATES === 'true' }),
+    window: Object.freeze({ sizeMs: raw.PDM_WINDOW_SIZE, graceMs: raw.PDM_WINDOW_GRACE, idleTimeoutMs: idle, silentAfterMs: silentAfter, earlyUpdates: raw.PDM_WINDOW_EARLY_UPDATES === 'true', maxAheadMs: raw.PDM_MAX_CLOCK_SKEW }),
     groupId,
     changelogTopic: `${groupId}-window-state-changelog`,
   });

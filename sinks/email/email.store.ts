@@ -45,6 +45,11 @@ export class EmailStore {
   async claim(mail: Mail, nowMs: number): Promise<Notification[]> {
     return wrap('claiming notifications', async () => {
       const client = await this.pool.connect();
+      // A checked-out client has no error listener of the pool's: a connection that dies now (the
+      // database stops) must fail the claim, not throw an unhandled 'error' that ends the process.
+      let broken: Error | undefined;
+      const onError = (err: Error) => (broken ??= err);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const claimed: Notification[] = [];
@@ -66,7 +71,8 @@ export class EmailStore {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     });
   }

@@ -9,7 +9,10 @@ import type { AlertEvent } from '../../schemas';
  * - an alert that fires is told once (`FIRING`), again when its severity rises (`ESCALATED`),
  *   every repeat interval while it keeps firing (`REMINDER`), and once when it resolves;
  * - a machine's notifications wait `groupWaitMs` from the first one and share one mail;
- *   an alert that fires and resolves within that wait is never told at all;
+ *   an alert that fires and resolves within that wait is never told at all. "Within" is measured
+ *   in the alerts' own times (createdAt), not in when they reached the sink: a sink catching up
+ *   on a backlog, or rebuilding its state after a restart, reads hours of transitions at once,
+ *   and must tell the same ones it would have told reading them live;
  * - each recipient gets at most `rateLimit.count` mails per `rateLimit.windowMs`; what is held
  *   back goes out as one digest when the window allows;
  * - a silenced machine's mails wait until its silence ends.
@@ -33,6 +36,8 @@ export interface Notification {
   alert: AlertEvent;
   /** Time the alert has been firing since (its FIRING record's createdAt). */
   firingSinceMs: number;
+  /** When the transition happened, in the alerts' time: the createdAt of the record that caused it. */
+  atMs: number;
 }
 
 export interface Mail {
@@ -72,6 +77,8 @@ interface TrackedAlert {
 interface PendingGroup {
   dueMs: number;
   notifications: Notification[];
+  /** A tick found the machine silenced: the group waits for the silence to end. */
+  heldBySilence?: boolean;
 }
 
 export interface LifecycleState {
@@ -101,18 +108,26 @@ function pendingOf(state: LifecycleState, machineId: string, dedupKey: string): 
   return state.groups.get(machineId)?.notifications.filter((n) => n.dedupKey === dedupKey) ?? [];
 }
 
-function dropPending(state: LifecycleState, machineId: string, dedupKey: string): void {
+/**
+ * The pending notifications of an alert that a later transition of it, at `atMs`, makes moot: those
+ * within the group wait before it (in the alerts' time), those a silence holds, and reminders (the
+ * new mail says where the alert stands). They are taken out of their group and returned.
+ */
+function supersede(state: LifecycleState, machineId: string, dedupKey: string, atMs: number, config: LifecycleConfig): Notification[] {
   const group = state.groups.get(machineId);
-  if (!group) return;
-  group.notifications = group.notifications.filter((n) => n.dedupKey !== dedupKey);
+  if (!group) return [];
+  const moot = (n: Notification) => n.dedupKey === dedupKey && (n.kind === 'REMINDER' || group.heldBySilence === true || atMs - n.atMs < config.groupWaitMs);
+  const dropped = group.notifications.filter(moot);
+  group.notifications = group.notifications.filter((n) => !moot(n));
   if (group.notifications.length === 0) state.groups.delete(machineId);
+  return dropped;
 }
 
 /** One alert record. Redeliveries and repeats of a known state change nothing. */
 export function applyAlert(state: LifecycleState, alert: AlertEvent, nowMs: number, config: LifecycleConfig): void {
   const tracked = state.alerts.get(alert.dedupKey);
   const fresh = nowMs - alert.createdAt <= config.maxAgeMs;
-  const notification = (t: TrackedAlert, kind: TransitionKind, transition: string): Notification => ({ dedupKey: alert.dedupKey, machineId: t.machineId, transition, kind, alert, firingSinceMs: t.firingSinceMs });
+  const notification = (t: TrackedAlert, kind: TransitionKind, transition: string): Notification => ({ dedupKey: alert.dedupKey, machineId: t.machineId, transition, kind, alert, firingSinceMs: t.firingSinceMs, atMs: alert.createdAt });
 
   if (alert.status === 'FIRING') {
     if (!tracked || !tracked.firing) {
@@ -122,13 +137,14 @@ export function applyAlert(state: LifecycleState, alert: AlertEvent, nowMs: numb
       return;
     }
     tracked.latest = alert;
-    const pending = pendingOf(state, tracked.machineId, alert.dedupKey);
-    for (const n of pending) n.alert = alert;
+    for (const n of pendingOf(state, tracked.machineId, alert.dedupKey)) n.alert = alert;
     if (RANK[alert.severity] <= RANK[tracked.severity]) return;
     tracked.severity = alert.severity;
-    // The FIRING mail has not gone out yet: it will carry the higher severity itself.
-    if (!fresh || pending.some((n) => n.kind === 'FIRING')) return;
-    dropPending(state, tracked.machineId, alert.dedupKey);
+    if (!fresh) return;
+    const pendingFiring = pendingOf(state, tracked.machineId, alert.dedupKey).find((n) => n.kind === 'FIRING');
+    // The FIRING mail has not gone out yet and fired within the group wait: it carries the higher severity itself.
+    if (pendingFiring && alert.createdAt - pendingFiring.atMs < config.groupWaitMs) return;
+    supersede(state, tracked.machineId, alert.dedupKey, alert.createdAt, config);
     enqueue(state, notification(tracked, 'ESCALATED', `ESCALATED:${alert.severity}:${tracked.episodeId}`), nowMs, config);
     return;
   }
@@ -137,10 +153,9 @@ export function applyAlert(state: LifecycleState, alert: AlertEvent, nowMs: numb
   if (!tracked || !tracked.firing) return;
   tracked.firing = false;
   tracked.latest = alert;
-  const pending = pendingOf(state, tracked.machineId, alert.dedupKey);
-  dropPending(state, tracked.machineId, alert.dedupKey);
+  const moot = supersede(state, tracked.machineId, alert.dedupKey, alert.createdAt, config);
   // Fired and resolved within one group wait (or one silence): nobody was told, nobody needs to be.
-  if (!fresh || pending.some((n) => n.kind === 'FIRING')) return;
+  if (!fresh || moot.some((n) => n.kind === 'FIRING')) return;
   enqueue(state, notification(tracked, 'RESOLVED', `RESOLVED:${tracked.episodeId}`), nowMs, config);
 }
 
@@ -163,12 +178,16 @@ export function tick(state: LifecycleState, nowMs: number, config: LifecycleConf
     t.reminders = due;
     // Something about this alert is about to be mailed anyway.
     if (pendingOf(state, t.machineId, dedupKey).length > 0) continue;
-    enqueue(state, { dedupKey, machineId: t.machineId, transition: `REMINDER:${due}:${t.episodeId}`, kind: 'REMINDER', alert: t.latest, firingSinceMs: t.firingSinceMs }, nowMs, config);
+    enqueue(state, { dedupKey, machineId: t.machineId, transition: `REMINDER:${due}:${t.episodeId}`, kind: 'REMINDER', alert: t.latest, firingSinceMs: t.firingSinceMs, atMs: t.firingSinceMs + due * config.repeatIntervalMs }, nowMs, config);
   }
 
   const mails: Mail[] = [];
   for (const [machineId, group] of [...state.groups]) {
-    if (group.dueMs > nowMs || routing.silenced(machineId, nowMs)) continue;
+    if (group.dueMs > nowMs) continue;
+    if (routing.silenced(machineId, nowMs)) {
+      group.heldBySilence = true;
+      continue;
+    }
     state.groups.delete(machineId);
     for (const recipient of routing.recipients(machineId)) {
       if (allowed(state, recipient, nowMs, config)) {

@@ -9,7 +9,7 @@ function notification(over: Partial<AlertEvent> = {}, kind: Notification['kind']
     alertId: 'a1', dedupKey: 'lathe-1/tempA', machineId: 'lathe-1', status: 'FIRING', severity: 'CRITICAL', kind: 'FORECAST_BREACH', feature: 'tempA',
     windowEnd: T0, predictedBreachAt: T0 + 6 * 3_600_000, score: 81.25, threshold: 80, modelName: 'forecaster', modelVersion: 'v3', message: 'tempA heads for its limit', createdAt: T0, ...over,
   };
-  return { dedupKey: alert.dedupKey, machineId: alert.machineId, transition: `${kind}:a1`, kind, alert, firingSinceMs: T0 };
+  return { dedupKey: alert.dedupKey, machineId: alert.machineId, transition: `${kind}:a1`, kind, alert, firingSinceMs: T0, atMs: alert.createdAt };
 }
 
 const mail = (notifications: Notification[], digest = false): Mail => ({ recipient: 'oncall@x.io', machineId: digest ? null : notifications[0]!.machineId, digest, notifications });

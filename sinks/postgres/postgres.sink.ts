@@ -157,6 +157,11 @@ export class PostgresSink {
   private async writeOnce<Item>(tables: readonly TableShape[], records: ReadonlyArray<RowsToWrite<Item>>): Promise<{ rejected: RejectedRow<Item>[]; written: number[] }> {
     const client = await this.options.pool.connect();
     let broken: Error | undefined;
+    // The pool listens for errors only on idle clients: a checked-out client whose connection dies
+    // (the database stops mid-batch) would emit an 'error' nobody handles and end the process. Its
+    // queries fail as well, so the batch is retried like any other failed write.
+    const onError = (err: Error) => (broken ??= err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const rejected: RejectedRow<Item>[] = [];
@@ -173,6 +178,7 @@ export class PostgresSink {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      client.off('error', onError);
       // A connection that failed mid-transaction is not given back to the pool.
       client.release(broken && classifyDbError(broken).kind === 'retry' ? broken : undefined);
     }

@@ -1,0 +1,61 @@
+import { SCHEMA_FILES, schemaText } from '../../schemas';
+import { SubjectDecoder } from './schema-check';
+import { mismatches, renderSummary, type ChaosSummary } from './summary';
+
+const summary = (problems: string[][]): ChaosSummary => ({
+  seed: 42,
+  simulate: 'pdmctl simulate --machines 6',
+  counts: { readings: 207_360, badRecords: 18, late: 3, windows: 576, assessments: 576, alerts: 5, mails: 4, deliveries: 6, deadLetters: 18 },
+  chaos: { kills: { window: 1, inference: 1 }, exits: {}, stackFaults: ['broker-restart', 'smtp-outage'] },
+  checks: problems.map((p, i) => ({ name: `check ${i}`, checked: 10, problems: p })),
+  seconds: 123.4,
+  logDir: '/tmp/logs',
+});
+
+describe('the summary', () => {
+  test('counts, what was done, and each check with its mismatches', () => {
+    const text = renderSummary(summary([[], []]));
+    expect(text).toContain('seed 42 (PDM_CHAOS_SEED=42 replays it)');
+    expect(text).toContain('| readings | 207,360 |');
+    expect(text).toContain('| mails (deliveries) | 4 (6) |');
+    expect(text).toContain('| restarts: kill -9 | 2 (window 1, inference 1) |');
+    expect(text).toContain('| restarts: exited on their own | 0 (none) |');
+    expect(text).toContain('| **mismatches** | **0** |');
+    expect(text).toContain('| check 1 | 10 | 0 |');
+    expect(text).not.toContain('logs:');
+  });
+
+  test('mismatches are counted, listed (the first few of each check) and point at the logs', () => {
+    const s = summary([[], Array.from({ length: 12 }, (_, i) => `problem ${i}`)]);
+    expect(mismatches(s)).toBe(12);
+    const text = renderSummary(s, 3);
+    expect(text).toContain('| **mismatches** | **12** |');
+    expect(text).toContain('  - problem 2');
+    expect(text).not.toContain('  - problem 3');
+    expect(text).toContain('  ... and 9 more');
+    expect(text).toContain('logs: /tmp/logs');
+  });
+});
+
+describe('decoding with the registry\'s schemas', () => {
+  const decoder = new SubjectDecoder('t-value', [{ subject: 't-value', version: 1, id: 7, schema: schemaText(SCHEMA_FILES.machineId) }]);
+  const framed = (id: number, body: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, 0, id]), body]);
+  const body = Buffer.from([8, ...Buffer.from('pump')]);
+
+  test('wire format with a registered id and a body that schema reads exactly', () => {
+    expect(decoder.decode(framed(7, body))).toEqual({ ok: true, value: 'pump' });
+  });
+
+  test.each<[string, Buffer | null, RegExp]>([
+    ['no value', null, /no value/],
+    ['too short', Buffer.from([0, 0, 7]), /shorter than the wire-format header/],
+    ['another magic byte', Buffer.from([1, 0, 0, 0, 7, 8]), /magic byte 1/],
+    ['an id of another subject', framed(8, body), /schema id 8 is not registered under t-value/],
+    ['a truncated body', framed(7, body.subarray(0, 3)), /does not decode/],
+    ['trailing bytes', framed(7, Buffer.concat([body, Buffer.from([1])])), /does not decode/],
+  ])('%s does not decode', (_name, buffer, reason) => {
+    const result = decoder.decode(buffer);
+    expect(result.ok).toBe(false);
+    expect((result as { reason: string }).reason).toMatch(reason);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * The chaos suite's result: what went through the pipeline, what was done to it, and every check
+ * with its mismatches. Pure data and its rendering as a Markdown table.
+ */
+
+export interface CheckResult {
+  /** What a user would check, in a few words. */
+  name: string;
+  /** How many records (or rows, or mails) the check looked at. */
+  checked: number;
+  /** One line per mismatch; empty when the check holds. */
+  problems: string[];
+}
+
+export interface ChaosSummary {
+  seed: number;
+  /** The simulate command line that made the readings. */
+  simulate: string;
+  counts: {
+    readings: number;
+    badRecords: number;
+    late: number;
+    windows: number;
+    assessments: number;
+    alerts: number;
+    mails: number;
+    deliveries: number;
+    deadLetters: number;
+  };
+  chaos: {
+    /** kill -9 per service. */
+    kills: Record<string, number>;
+    /** Services that exited on their own and were started again (as a supervisor would). */
+    exits: Record<string, number>;
+    stackFaults: string[];
+  };
+  checks: CheckResult[];
+  seconds: number;
+  /** Where the services' logs are (kept when a check failed). */
+  logDir: string;
+}
+
+export const mismatches = (summary: ChaosSummary): number => summary.checks.reduce((n, c) => n + c.problems.length, 0);
+
+const n = (value: number) => value.toLocaleString('en');
+
+export function renderSummary(summary: ChaosSummary, maxProblemsPerCheck = 10): string {
+  const { counts, chaos } = summary;
+  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+  const perService = (r: Record<string, number>) =>
+    Object.entries(r)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  const lines = [
+    `chaos suite, seed ${summary.seed} (PDM_CHAOS_SEED=${summary.seed} replays it), ${Math.round(summary.seconds)} s`,
+    `readings: ${summary.simulate}`,
+    '',
+    '| what | count |',
+    '| --- | ---: |',
+    `| readings | ${n(counts.readings)} |`,
+    `| bad records mixed in | ${n(counts.badRecords)} |`,
+    `| late readings | ${n(counts.late)} |`,
+    `| windows | ${n(counts.windows)} |`,
+    `| assessments | ${n(counts.assessments)} |`,
+    `| alert transitions | ${n(counts.alerts)} |`,
+    `| mails (deliveries) | ${n(counts.mails)} (${n(counts.deliveries)}) |`,
+    `| dead letters | ${n(counts.deadLetters)} |`,
+    `| restarts: kill -9 | ${sum(chaos.kills)} (${perService(chaos.kills)}) |`,
+    `| restarts: exited on their own | ${sum(chaos.exits)} (${perService(chaos.exits)}) |`,
+    `| stack faults | ${chaos.stackFaults.join(', ') || 'none'} |`,
+    `| **mismatches** | **${n(mismatches(summary))}** |`,
+    '',
+    '| check | checked | mismatches |',
+    '| --- | ---: | ---: |',
+    ...summary.checks.map((c) => `| ${c.name} | ${n(c.checked)} | ${n(c.problems.length)} |`),
+  ];
+  for (const c of summary.checks.filter((c) => c.problems.length > 0)) {
+    lines.push('', `${c.name}:`, ...c.problems.slice(0, maxProblemsPerCheck).map((p) => `  - ${p}`));
+    if (c.problems.length > maxProblemsPerCheck) lines.push(`  ... and ${c.problems.length - maxProblemsPerCheck} more`);
+  }
+  if (mismatches(summary) > 0) lines.push('', `logs: ${summary.logDir}`);
+  return lines.join('\n');
+}
