@@ -18,7 +18,8 @@ export interface OracleResult {
 
 export const oracleKey = (machineId: string, windowStartMs: number): string => `${machineId}@${windowStartMs}`;
 
-function stats(values: number[]): FeatureStats {
+/** Two-pass statistics of a feature's values in one window (population stddev). */
+export function stats(values: number[]): FeatureStats {
   if (values.length === 0) return { count: 0, mean: null, min: null, max: null, stddev: null };
   let sum = 0;
   for (const v of values) sum += v;

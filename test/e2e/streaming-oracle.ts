@@ -1,5 +1,5 @@
-import { FEATURES, type FeatureStats, type SensorReading, type WindowFeatures } from '../../schemas';
-import { oracleKey } from '../window-oracle';
+import { FEATURES, type SensorReading, type WindowFeatures } from '../../schemas';
+import { oracleKey, stats } from '../window-oracle';
 
 /**
  * test/window-oracle.ts's `windowOracle`, fed one reading at a time so that 52 million readings
@@ -24,22 +24,6 @@ export interface StreamingOracleResult {
   late: string[];
   duplicates: number;
   readings: number;
-}
-
-function stats(values: number[]): FeatureStats {
-  if (values.length === 0) return { count: 0, mean: null, min: null, max: null, stddev: null };
-  let sum = 0;
-  for (const v of values) sum += v;
-  const mean = sum / values.length;
-  let squares = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of values) {
-    squares += (v - mean) ** 2;
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
-  return { count: values.length, mean, min, max, stddev: Math.sqrt(squares / values.length) };
 }
 
 export class StreamingWindowOracle {
