@@ -4,8 +4,8 @@ import { diffTopic, type TopicReport, type TopicSpec } from '../topics';
 import { createKafka, type KafkaConnection } from './client';
 
 /** Broker ids and controller of a cluster, or an error when no broker answers in time. */
-export async function describeCluster(connection: KafkaConnection, timeoutMs = 3000): Promise<{ brokers: number; controller: number | null; clusterId: string }> {
-  const admin = createKafka(connection, { connectionTimeoutMs: timeoutMs, retries: 0 }).admin();
+export async function describeCluster(connection: KafkaConnection, timeoutMs = 3000, retries = 0): Promise<{ brokers: number; controller: number | null; clusterId: string }> {
+  const admin = createKafka(connection, { connectionTimeoutMs: timeoutMs, retries }).admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();

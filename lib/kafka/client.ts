@@ -44,7 +44,7 @@ const levels: Record<number, 'warn' | 'info' | 'debug' | 'trace'> = {
   [logLevel.DEBUG]: 'trace',
 };
 
-export function createKafka(connection: KafkaConnection, options: { logger?: Logger; connectionTimeoutMs?: number; retries?: number } = {}): Kafka {
+export function createKafka(connection: KafkaConnection, options: { logger?: Logger; connectionTimeoutMs?: number; retries?: number; maxRetryTimeMs?: number } = {}): Kafka {
   // Every client we make writes and reads zstd batches.
   registerZstd();
   const config: KafkaConfig = {
@@ -53,7 +53,7 @@ export function createKafka(connection: KafkaConnection, options: { logger?: Log
     ssl: connection.ssl,
     sasl: connection.sasl as SASLOptions | undefined,
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
-    retry: { retries: options.retries ?? 5 },
+    retry: { retries: options.retries ?? 5, ...(options.maxRetryTimeMs !== undefined ? { maxRetryTime: options.maxRetryTimeMs } : {}) },
     logLevel: options.logger ? logLevel.INFO : logLevel.NOTHING,
   };
   const logger = options.logger?.child({ component: 'kafkajs' }, { level: process.env.PDM_KAFKA_LOG_LEVEL ?? 'error' });

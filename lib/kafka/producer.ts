@@ -2,6 +2,8 @@ import type { Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from '../logger';
 import { createKafka, type KafkaConnection } from './client';
 import { compressionType, type Compression } from './compression';
+import { PdmError, errorMessage } from '../errors';
+import { describeCluster } from './admin';
 
 /** A record as the pipeline hands it to Kafka: bytes in, bytes out. */
 export interface OutgoingRecord {
@@ -59,7 +61,7 @@ export function toTopicMessages(batches: readonly TopicBatch[], maxBytes = MAX_R
   return requests;
 }
 
-/** An idempotent producer: acks from all in-sync replicas, retries without duplicates. */
+/** An idempotent producer: acks from all in-sync replicas, retries without duplicates, and waits out a broker outage however long. */
 export interface BatchProducer {
   /** Sends the batches in one request per broker and resolves when the broker has them all. */
   send(batches: TopicBatch[]): Promise<void>;
@@ -71,16 +73,29 @@ export interface ProducerOptions {
   logger?: Logger;
 }
 
+/** Longest wait between two attempts while the broker is away. */
+const MAX_RETRY_MS = 10_000;
+
 export async function connectProducer(connection: KafkaConnection, options: ProducerOptions = {}): Promise<BatchProducer> {
   const compression = compressionType(options.compression ?? 'zstd');
-  const producer: Producer = createKafka(connection, { logger: options.logger }).producer({
+  // Nothing answering at all (a wrong KAFKA_BROKERS, a stack not started) is an error now, with
+  // kafkajs's usual few retries; once connected, the producer waits out any outage.
+  await describeCluster(connection, 3000, 5).catch((err: unknown) => {
+    throw new PdmError('KAFKA_UNREACHABLE', `Kafka at ${connection.brokers.join(',')} does not answer (${errorMessage(err)}); for the local stack run \`npx pdmctl stack up\``, { cause: err });
+  });
+  // Every request of this producer, including the cluster's own (connecting, metadata), retries
+  // without end. kafkajs's cluster gives up after its 5 retries by default (about 10 s), less than
+  // a broker restart takes, and `send` would then fail with records that kafkajs itself would
+  // have sent again; with retries on both levels it keeps each broker's acknowledged requests,
+  // so a rolling restart of several brokers cannot duplicate the records of the ones that answered.
+  const producer: Producer = createKafka(connection, { logger: options.logger, retries: Number.MAX_SAFE_INTEGER, maxRetryTimeMs: MAX_RETRY_MS }).producer({
     idempotent: true,
     // kafkajs keeps sequence numbers correct only with one request in flight per broker.
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     // While the broker is away the producer keeps trying (and `send` keeps its caller waiting:
     // backpressure) rather than dropping data or breaking idempotence.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 10_000 },
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: MAX_RETRY_MS },
   });
   await producer.connect();
   return {

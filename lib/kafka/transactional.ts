@@ -1,8 +1,10 @@
-import type { Consumer, EachBatchPayload, IHeaders, Producer } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, EachBatchPayload, IHeaders, Producer } from 'kafkajs';
+import { backoffDelayMs } from '../backoff';
 import type { Logger } from '../logger';
 import { metricOnce, Counter, Gauge, Histogram, type Registry } from '../metrics';
 import { createKafka, type KafkaConnection } from './client';
 import { compressionType, type Compression } from './compression';
+import { isTransientKafkaError } from './errors';
 import { toTopicMessages, type TopicBatch } from './producer';
 
 /**
@@ -60,7 +62,7 @@ export interface TransactionalOptions {
    * task may emit records, committed in a transaction of their own (no offsets move).
    */
   punctuate?: { intervalMs: number; run(partition: number): TopicBatch[] };
-  /** The consumer gave up (an error kafkajs will not retry): the runner is dead. */
+  /** The consumer gave up (an error neither kafkajs retries nor a Kafka outage explains): the runner is dead. */
   onFatal?(error: Error): void;
   logger: Logger;
   /** Transactions and lag are counted here when given. */
@@ -242,26 +244,63 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
     heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
   });
   const lag = metrics ? trackLag(consumer, metrics, options.inputTopic, (partition) => tasks.has(partition)) : undefined;
+  /** The partitions of the group's last assignment to this member (none while it is out of the group). */
+  let assigned = new Set<number>();
+  const reopenTimers = new Set<NodeJS.Timeout>();
+  const later = (delayMs: number, work: () => void) => {
+    const timer = setTimeout(() => {
+      reopenTimers.delete(timer);
+      if (!stopping) work();
+    }, delayMs);
+    timer.unref();
+    reopenTimers.add(timer);
+  };
+  /**
+   * Opens (restores) an assigned partition's task now, as Kafka Streams does, not at its first
+   * batch: a partition with nothing new to read still has open windows to close when it goes idle.
+   * A failed open (the broker restarting) tries again for as long as the partition stays ours.
+   */
+  const openAhead = (partition: number, attempt = 1): void => {
+    if (tasks.has(partition) || stopping || !assigned.has(partition)) return;
+    const task = openTask(partition, async () => undefined);
+    task.ready.catch((err: unknown) => {
+      const delayMs = backoffDelayMs(attempt, 500, 10_000);
+      logger.warn({ partition, err, delayMs }, 'opening the partition failed; trying again');
+      void closeTask(task, 'open failed').then(() => later(delayMs, () => openAhead(partition, attempt + 1)));
+    });
+  };
   // A partition given away closes its task: if it comes back, a new producer initialises the id
   // again (the instance that had it meanwhile fenced the old one) and the state is restored anew.
+  let rejoins = 0;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    const assigned = new Set(payload.memberAssignment[options.inputTopic] ?? []);
+    rejoins = 0;
+    assigned = new Set(payload.memberAssignment[options.inputTopic] ?? []);
     logger.info({ partitions: [...assigned].sort((a, b) => a - b) }, 'partitions assigned');
     for (const task of [...tasks.values()]) if (!assigned.has(task.partition)) void closeTask(task, 'revoked');
-    // Open (restore) every assigned partition now, as Kafka Streams does, not at its first batch:
-    // a partition with nothing new to read still has open windows to close when it goes idle.
-    for (const partition of assigned) {
-      if (tasks.has(partition) || stopping) continue;
-      const task = openTask(partition, async () => undefined);
-      task.ready.catch((err: unknown) => {
-        logger.warn({ partition, err }, 'opening the partition failed; its next batch tries again');
-        void closeTask(task, 'open failed');
-      });
-    }
+    for (const partition of assigned) openAhead(partition);
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (payload.restart || stopping) {
+    if (stopping) return;
+    // kafkajs has left the group by now, and another member may own these partitions before this
+    // one is back: every task closes, and the rejoin opens (restores) whatever it is given.
+    assigned = new Set();
+    for (const task of [...tasks.values()]) void closeTask(task, 'consumer restart');
+    if (payload.restart) {
       logger.warn({ err: payload.error }, 'consumer failed; kafkajs restarts it');
+      return;
+    }
+    // kafkajs gives up for good on a broker away longer than its few retries, and on a group
+    // coordinator it cannot find yet: both are what a broker restart looks like. Rejoin when it is back.
+    if (isTransientKafkaError(payload.error)) {
+      const delayMs = backoffDelayMs(++rejoins, 1000, 10_000);
+      logger.warn({ err: payload.error, delayMs, attempt: rejoins }, 'Kafka does not answer; the consumer rejoins its group when it does');
+      later(delayMs, () => {
+        // A failed join crashes the consumer again (another CRASH, another try); run() itself rarely throws.
+        consumer.run(runConfig).catch((err: unknown) => {
+          logger.error({ err }, 'consumer failed for good');
+          options.onFatal?.(err as Error);
+        });
+      });
       return;
     }
     logger.error({ err: payload.error }, 'consumer failed for good');
@@ -284,7 +323,7 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
           await commitTransaction(producer, outputs);
         }).catch((err: unknown) => {
           logger.warn({ partition: task.partition, err }, 'punctuation failed; the partition task is reopened from Kafka');
-          void closeTask(task, 'punctuation failed');
+          void closeTask(task, 'punctuation failed').then(() => openAhead(task.partition));
         }),
       );
       void Promise.all(due).finally(() => {
@@ -294,9 +333,7 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
     punctuator.unref();
   }
 
-  await consumer.connect();
-  await consumer.subscribe({ topic: options.inputTopic, fromBeginning: true });
-  await consumer.run({
+  const runConfig: ConsumerRunConfig = {
     autoCommit: false,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
@@ -326,7 +363,10 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
       lag?.committed(batch.partition, batch.highWatermark, next);
       await heartbeat();
     },
-  });
+  };
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.inputTopic, fromBeginning: true });
+  await consumer.run(runConfig);
 
   return {
     get commits() {
@@ -336,6 +376,7 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
     async stop() {
       stopping = true;
       if (punctuator) clearInterval(punctuator);
+      for (const timer of reopenTimers) clearTimeout(timer);
       // Disconnecting waits for the batch in flight, then leaves the group.
       await consumer.disconnect();
       await Promise.all([...tasks.values()].map((task) => closeTask(task, 'stopped')));

@@ -1,4 +1,5 @@
-import { backoffDelayMs, classifyDbError } from './postgres.policy';
+import { backoffDelayMs } from '../../lib/backoff';
+import { classifyDbError } from './postgres.policy';
 
 const pgError = (code: string, message = 'boom') => Object.assign(new Error(message), { code });
 

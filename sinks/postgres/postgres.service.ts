@@ -11,7 +11,7 @@ import type { RunningService, ServiceDefinition } from '../../lib/service';
 import { TOPICS } from '../../lib/topics';
 import { SCHEMA_FILES, avroType, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
 import { migrate } from './migrations';
-import { backoffDelayMs } from './postgres.policy';
+import { backoffDelayMs } from '../../lib/backoff';
 import { STAGE, TopicProcessor, isNotFinalWindow } from './postgres.processor';
 import { alertsTable, assessmentsRecord, oneTable, windowFeaturesTable, type RecordSpec } from './postgres.rows';
 import { postgresSinkSettings } from './postgres.settings';

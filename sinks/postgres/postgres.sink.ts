@@ -2,7 +2,8 @@ import type pg from 'pg';
 import { PdmError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { metricOnce, Counter, Gauge, Histogram, type Registry } from '../../lib/metrics';
-import { backoffDelayMs, classifyDbError } from './postgres.policy';
+import { backoffDelayMs } from '../../lib/backoff';
+import { classifyDbError } from './postgres.policy';
 import { chunks, flatten, rowsPerStatement, upsertStatement, type SqlValue, type TableShape } from './postgres.rows';
 
 /**

@@ -24,7 +24,6 @@ const program = new Command()
   .option('--kills <n>', 'kill -9 of each service', '3')
   .option('--outage <seconds>', 'how long Postgres and the SMTP server are each stopped', '30')
   .option('--bad <n>', 'bad records of each kind mixed into the readings', '5')
-  .option('--broker-restart-after-readings', 'restart the broker once simulate has finished, not while it writes')
   .option('--pace <readings/s>', 'throttle simulate to about this many readings a second (a broker quota)')
   .option('--port-offset <n>', "the private stack listens on the shared stack's ports plus this (Kafka 19592, registry 18581, ...)", '500')
   .option('--state-dir <dir>', 'state folder of the private stack (default: a new temporary one)')
@@ -56,7 +55,6 @@ async function main(): Promise<number> {
     killsPerService: whole('kills', flags.kills),
     outageSeconds: whole('outage', flags.outage),
     badPerKind: whole('bad', flags.bad),
-    brokerRestartAfterReadings: flags.brokerRestartAfterReadings === true,
     paceReadingsPerSecond: flags.pace === undefined ? undefined : whole('pace', flags.pace),
     portOffset: whole('port-offset', flags.portOffset),
     stateDir: flags.stateDir as string | undefined,

@@ -30,9 +30,6 @@ const local = process.env.PDM_TEST_SERVERS === 'local';
       partitions: 3,
       killsPerService: 1,
       outageSeconds: 30,
-      // Until pdmctl simulate survives a broker restart (it doesn't: see test/e2e/chaos.ts), the
-      // broker restarts once the readings are written, while the services still run.
-      brokerRestartAfterReadings: true,
       badPerKind: 2,
       paceReadingsPerSecond: 2400,
       portOffset: 300,
