@@ -15,7 +15,13 @@ import { parseDuration } from '../../lib/duration';
 import { repoRoot } from '../../lib/paths';
 import { createRegistry, registerTopicSchemas } from '../../lib/registry';
 import { TOPICS, keySubject, topicSpecs, valueSubject } from '../../lib/topics';
+import { readTruth } from '../../cli/train.command';
 import { rowToWindow } from '../../models/data/windows-table';
+import { openOnnxModel } from '../../models/runtime';
+import { loadCurrent } from '../../models/store';
+import { deploy } from '../../processors/inference/inference.core';
+import { alertReport, replayAlerts } from '../../processors/inference/inference.evaluate';
+import { decisionSettings } from '../../processors/inference/inference.service';
 import { WINDOW_HEADERS } from '../../processors/window/window.processor';
 import { planSimulation } from '../../producers/simulate/simulate.job';
 import { Random } from '../../producers/simulate/random';
@@ -94,6 +100,7 @@ export interface ChaosOptions {
 }
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 const WINDOW = { sizeMs: HOUR_MS, graceMs: 5 * 60_000 };
 /** Bytes on the broker per reading (zstd batches, key included): 29 measured with 6 machines at 10-second readings. */
 const BYTES_PER_READING = 29;
@@ -109,6 +116,23 @@ const ROSTER = [
   '    recipients: [pumps@plant.example]',
   '',
 ].join('\n');
+
+/** The production core's alert decisions over `windows`, replayed offline with the shipped models and the services' settings. */
+async function offlineDecisions(windows: readonly WindowFeatures[], env: Record<string, string>): Promise<AlertEvent[]> {
+  const detector = loadCurrent(path.join(repoRoot, 'models'), 'pdm-anomaly');
+  const forecaster = loadCurrent(path.join(repoRoot, 'models'), 'pdm-forecaster');
+  const models = {
+    detector: await deploy(detector.manifest, await openOnnxModel(detector.manifest, detector.onnx)),
+    forecaster: await deploy(forecaster.manifest, await openOnnxModel(forecaster.manifest, forecaster.onnx)),
+  };
+  try {
+    const { policy, limits } = decisionSettings(env, detector.manifest.thresholds.consecutive);
+    return await replayAlerts(windows, models, policy, limits);
+  } finally {
+    await models.detector.model.close();
+    await models.forecaster.model.close();
+  }
+}
 
 /** The private stack's ports: the shared stack's defaults (19092, 18081, 15432, ...) plus `offset`. */
 export function privatePorts(offset: number): Record<string, string> {
@@ -270,6 +294,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
   const counts: ChaosSummary['counts'] = { readings: 0, badRecords: 0, late: 0, windows: 0, assessments: 0, alerts: 0, mails: 0, deliveries: 0, deadLetters: 0 };
   let supervisor: Supervisor | undefined;
   let failed = false;
+  let truth: ChaosSummary['truth'];
 
   try {
     const up = await stackUp({ settings, reporter: quietReporter });
@@ -533,6 +558,20 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
       problems('windows: the window topic equals the offline computation', windowsOnTopic.length, [...windowProblems, ...compareWindows(windowsOnTopic, expected.windows).map((p) => `topic ${p}`)]);
       const followerAlerts = (await follower.query('SELECT * FROM pdm.alerts')).rows.map(alertFromRow);
       problems('alerts: pdm.alerts on the follower equals the alert topic', followerAlerts.length, compareKeyed('alert', followerAlerts, alertsOnTopic, (a) => a.alertId, canonicalAlert));
+      // Killed, restored and rejoined, inference decides what one uninterrupted pass decides: the
+      // production core replayed offline over the window topic, with the service's own settings.
+      const offlineAlerts = await offlineDecisions(windowsOnTopic, serviceEnv);
+      problems('alerts: the alert topic equals the offline decisions over the window topic', alertsOnTopic.length, compareKeyed('alert', alertsOnTopic, offlineAlerts, (a) => a.alertId, canonicalAlert));
+      const report = alertReport(alertsOnTopic, readTruth(truthFile), fleet, { fromMs, toMs: fromMs + durationMs }, DAY_MS);
+      const leads = report.faults.filter((f) => f.detected).map((f) => f.leadTimeMs! / HOUR_MS);
+      truth = {
+        machineFaults: report.faults.length,
+        detected: leads.length,
+        leadHours: leads.length > 0 ? { min: Math.min(...leads), max: Math.max(...leads) } : null,
+        falseAlerts: report.falseAlerts,
+        healthyMachineMonths: report.healthyMachineMonths,
+        unresolved: report.unresolved.length,
+      };
       const forecastRows = new Map<string, Array<Record<string, unknown>>>();
       for (const row of (await follower.query('SELECT * FROM pdm.forecasts ORDER BY machine_id, made_at, target_start, feature')).rows as Array<Record<string, unknown>>) {
         const key = `${String(row.machine_id)}@${(row.made_at as Date).getTime()}`;
@@ -607,6 +646,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
     counts,
     chaos: { kills: supervisor?.kills ?? {}, exits: supervisor?.exits ?? {}, stackFaults: stackFaultsDone },
     checks,
+    truth,
     seconds: (Date.now() - started) / 1000,
     logDir,
   };

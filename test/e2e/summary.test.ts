@@ -23,6 +23,14 @@ describe('the summary', () => {
     expect(text).toContain('| **mismatches** | **0** |');
     expect(text).toContain('| check 1 | 10 | 0 |');
     expect(text).not.toContain('logs:');
+    expect(text).not.toContain('machine faults');
+  });
+
+  test('the alerts against the ground truth, when scored', () => {
+    const text = renderSummary({ ...summary([[]]), truth: { machineFaults: 6, detected: 5, leadHours: { min: 19.71, max: 194 }, falseAlerts: 1, healthyMachineMonths: 28.04, unresolved: 0 } });
+    expect(text).toContain('| machine faults alerted before their failure | 5 of 6 (19.7 to 194.0 h before failure) |');
+    expect(text).toContain('| false alerts on healthy machines | 1 over 28.0 machine-months |');
+    expect(text).toContain('| alerts not resolved after recovery | 0 |');
   });
 
   test('mismatches are counted, listed (the first few of each check) and point at the logs', () => {

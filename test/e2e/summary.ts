@@ -35,6 +35,12 @@ export interface ChaosSummary {
     stackFaults: string[];
   };
   checks: CheckResult[];
+  /**
+   * The alert topic scored against the simulator's ground truth, as `pdmctl evaluate --simulate`
+   * scores it: how well the models did on these readings. Not a check (it measures the models,
+   * not the pipeline's exactness) but what an on-call engineer would ask next.
+   */
+  truth?: { machineFaults: number; detected: number; leadHours: { min: number; max: number } | null; falseAlerts: number; healthyMachineMonths: number; unresolved: number };
   seconds: number;
   /** Where the services' logs are (kept when a check failed). */
   logDir: string;
@@ -43,6 +49,16 @@ export interface ChaosSummary {
 export const mismatches = (summary: ChaosSummary): number => summary.checks.reduce((n, c) => n + c.problems.length, 0);
 
 const n = (value: number) => value.toLocaleString('en');
+
+function truthRows(truth: ChaosSummary['truth']): string[] {
+  if (!truth) return [];
+  const lead = truth.leadHours ? ` (${truth.leadHours.min.toFixed(1)} to ${truth.leadHours.max.toFixed(1)} h before failure)` : '';
+  return [
+    `| machine faults alerted before their failure | ${truth.detected} of ${truth.machineFaults}${lead} |`,
+    `| false alerts on healthy machines | ${truth.falseAlerts} over ${truth.healthyMachineMonths.toFixed(1)} machine-months |`,
+    `| alerts not resolved after recovery | ${truth.unresolved} |`,
+  ];
+}
 
 export function renderSummary(summary: ChaosSummary, maxProblemsPerCheck = 10): string {
   const { counts, chaos } = summary;
@@ -69,6 +85,7 @@ export function renderSummary(summary: ChaosSummary, maxProblemsPerCheck = 10): 
     `| restarts: kill -9 | ${sum(chaos.kills)} (${perService(chaos.kills)}) |`,
     `| restarts: exited on their own | ${sum(chaos.exits)} (${perService(chaos.exits)}) |`,
     `| stack faults | ${chaos.stackFaults.join(', ') || 'none'} |`,
+    ...truthRows(summary.truth),
     `| **mismatches** | **${n(mismatches(summary))}** |`,
     '',
     '| check | checked | mismatches |',

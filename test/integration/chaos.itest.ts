@@ -1,3 +1,6 @@
+/**
+ * @jest-environment ./test/onnx-environment.js
+ */
 import { SERVICES } from '../e2e/plan';
 import { runChaosSuite } from '../e2e/chaos';
 import { renderSummary } from '../e2e/summary';
