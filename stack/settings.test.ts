@@ -1,4 +1,4 @@
-import { loadStackSettings } from './settings';
+import { loadStackSettings, privateStackPorts } from './settings';
 
 describe('stack settings', () => {
   test('defaults keep away from the standard ports of servers a developer may already run', () => {
@@ -32,4 +32,20 @@ describe('stack settings', () => {
   test('two servers on one port are refused before anything starts', () => {
     expect(() => loadStackSettings({ PDM_SMTP_PORT: '19092' })).toThrow(/PDM_SMTP_PORT and PDM_KAFKA_PORT are both 19092|PDM_KAFKA_PORT and PDM_SMTP_PORT are both 19092/);
   });
+});
+
+test('a private stack beside the default one: every default port moved by the offset, nothing else', () => {
+  const ports = privateStackPorts(300);
+  expect(ports).toEqual({
+    PDM_KAFKA_PORT: '19392',
+    PDM_KAFKA_CONTROLLER_PORT: '19393',
+    PDM_REGISTRY_PORT: '18381',
+    PDM_POSTGRES_PORT: '15732',
+    PDM_POSTGRES_FOLLOWER_PORT: '15733',
+    PDM_SMTP_PORT: '11325',
+    PDM_INBOX_PORT: '11380',
+    PDM_PROMETHEUS_PORT: '19390',
+  });
+  // Offsets from the defaults, whatever this shell's own port settings are.
+  expect(loadStackSettings({ ...process.env, ...ports }).PDM_KAFKA_PORT).toBe(19392);
 });

@@ -51,3 +51,16 @@ export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSe
 }
 
 export const kafkaMajor = (settings: StackSettings): number => Number(settings.PDM_KAFKA_VERSION.split('.')[0]);
+
+/**
+ * The port settings of a second stack beside the default one: each default port plus `offset`.
+ * Tests that stop servers run such a private stack (its own state folder too), so the stack
+ * everything else uses is never disturbed.
+ */
+export function privateStackPorts(offset: number): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(parseEnv(schema, {}))
+      .filter(([key]) => key.endsWith('_PORT'))
+      .map(([key, value]) => [key, String(Number(value) + offset)]),
+  );
+}

@@ -31,7 +31,7 @@ import { rosterRouting } from '../../sinks/email/roster';
 import { migrate } from '../../sinks/postgres/migrations';
 import { ensureKafka } from '../../stack/artifacts';
 import { quietReporter } from '../../stack/reporter';
-import { loadStackSettings, type StackSettings } from '../../stack/settings';
+import { loadStackSettings, privateStackPorts, type StackSettings } from '../../stack/settings';
 import { stackDown, stackEnv, stackUp } from '../../stack/stack';
 import { compareWindows, oracleKey } from '../window-oracle';
 import { badRecord, type BadRecord } from './bad-input';
@@ -132,12 +132,6 @@ async function offlineDecisions(windows: readonly WindowFeatures[], env: Record<
     await models.detector.model.close();
     await models.forecaster.model.close();
   }
-}
-
-/** The private stack's ports: the shared stack's defaults (19092, 18081, 15432, ...) plus `offset`. */
-export function privatePorts(offset: number): Record<string, string> {
-  const shared = { PDM_KAFKA_PORT: 19092, PDM_KAFKA_CONTROLLER_PORT: 19093, PDM_REGISTRY_PORT: 18081, PDM_POSTGRES_PORT: 15432, PDM_POSTGRES_FOLLOWER_PORT: 15433, PDM_SMTP_PORT: 11025, PDM_INBOX_PORT: 11080, PDM_PROMETHEUS_PORT: 19090 };
-  return Object.fromEntries(Object.entries(shared).map(([name, port]) => [name, String(port + offset)]));
 }
 
 /** The environment of a child process: ours without any connection or pdm setting, which the suite sets itself. */
@@ -274,7 +268,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
   fs.chmodSync(stateDir, 0o755); // Postgres runs as its own user when the suite runs as root
   const logDir = path.join(stateDir, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
-  const settings: StackSettings = loadStackSettings({ ...process.env, PDM_STATE_DIR: stateDir, ...privatePorts(options.portOffset), PDM_KAFKA_HEAP: '768m', PDM_REGISTRY_HEAP: '256m' });
+  const settings: StackSettings = loadStackSettings({ ...process.env, PDM_STATE_DIR: stateDir, ...privateStackPorts(options.portOffset), PDM_KAFKA_HEAP: '768m', PDM_REGISTRY_HEAP: '256m' });
 
   const intervalMs = parseDuration(options.interval);
   const durationMs = parseDuration(options.duration);

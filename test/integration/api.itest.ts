@@ -1,12 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { repoRoot } from '../../lib/paths';
 import { FEATURES, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
 import { migrate } from '../../sinks/postgres/migrations';
 import { alertsTable, assessmentRows, assessmentsTable, forecastsTable, upsertStatement, windowFeaturesTable, type SqlValue, type TableShape } from '../../sinks/postgres/postgres.rows';
-import { testEnv, uniqueName } from './servers';
+import { killServices, startService, testEnv, uniqueName, waitFor, type RunningService } from './servers';
 
 /**
  * `pdmctl run api` as a process against the real follower, in a schema of this run's own: rows
@@ -32,7 +28,6 @@ const follower = (() => {
   }
   return new pg.Client({ connectionString: url.toString() });
 })();
-const running = new Set<ChildProcess>();
 
 // The fleet: seven machines. m-a has 30 hourly windows, the others 3 (m-g one).
 const MACHINES = ['m-a', 'm-b', 'm-c', 'm-d', 'm-e', 'm-f', 'm-g'];
@@ -115,38 +110,15 @@ async function insert(table: TableShape, rows: SqlValue[][]): Promise<void> {
   }
 }
 
-async function waitFor(what: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await what())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(200);
-  }
-}
-
 const followerCount = async (table: string): Promise<number> => (await follower.query(`SELECT count(*)::int AS n FROM ${schema}.${table}`)).rows[0].n as number;
 
-interface Api {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
+interface Api extends RunningService {
   base: string;
 }
 
 async function startApi(extra: NodeJS.ProcessEnv): Promise<Api> {
-  let output = '';
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), 'run', 'api', '--metrics-port', '0'], {
-    env: { ...process.env, PDM_POSTGRES_SCHEMA: schema, PDM_API_KEY: '', ...extra },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  running.add(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.once('exit', () => running.delete(child));
-  await waitFor(() => /"metrics":"http:\/\/127\.0\.0\.1:\d+\/metrics"/.test(output) || child.exitCode !== null, 90_000);
-  const port = /"metrics":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(output)?.[1];
-  if (!port) throw new Error(`the API did not start:\n${output}`);
-  return { child, output: () => output, exited, base: `http://127.0.0.1:${port}` };
+  const api = startService(['run', 'api', '--metrics-port', '0'], { ...process.env, PDM_POSTGRES_SCHEMA: schema, PDM_API_KEY: '', ...extra });
+  return { ...api, base: `http://127.0.0.1:${await api.metricsPort(90_000)}` };
 }
 
 interface Answer {
@@ -207,11 +179,11 @@ beforeAll(async () => {
   await insert(assessmentsTable, rows.map((r) => r.assessment));
   await insert(forecastsTable, rows.flatMap((r) => r.forecasts));
   // The follower replays the primary's WAL: the API sees the rows once it has.
-  await waitFor(async () => (await followerCount('forecasts').catch(() => -1)) === FORECAST_ROWS && (await followerCount('alerts')) === ALERTS.length && (await followerCount('window_features')) === 30 + 5 * 3 + 1, 60_000);
+  await waitFor('the follower to replay the rows', async () => (await followerCount('forecasts').catch(() => -1)) === FORECAST_ROWS && (await followerCount('alerts')) === ALERTS.length && (await followerCount('window_features')) === 30 + 5 * 3 + 1, 60_000);
 });
 
 afterAll(async () => {
-  for (const child of running) child.kill('SIGKILL');
+  killServices();
   await follower.end();
   await owner.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
   await owner.end();
@@ -382,9 +354,7 @@ describe('pdmctl run api', () => {
 });
 
 describe('pdmctl run api without a key, and with the follower away', () => {
-  afterEach(() => {
-    for (const child of running) child.kill('SIGKILL');
-  });
+  afterEach(() => killServices());
 
   test('no PDM_API_KEY: the routes are open', async () => {
     const api = await startApi({});

@@ -1,17 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { DLQ_HEADERS } from '../../lib/dead-letter';
 import { connectProducer, type OutgoingRecord } from '../../lib/kafka/producer';
-import { repoRoot } from '../../lib/paths';
 import { createRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import { keySubject, TOPICS, valueSubject } from '../../lib/topics';
 import { FEATURES, SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type WindowFeatures, type WindowKey } from '../../schemas';
 import { consumeAll } from './consume';
-import { testEnv, uniqueName, useIsolatedTopics } from './servers';
+import { killServices, startService, testEnv, uniqueName, useIsolatedTopics, waitFor, type RunningService } from './servers';
 
 /**
  * `pdmctl run sink-postgres` as a process against the real Kafka, registry, primary and follower,
@@ -27,43 +24,17 @@ const schema = uniqueName('spg').replace(/-/g, '_');
 const t0 = Date.UTC(2026, 0, 5, 8);
 const HOUR = 3_600_000;
 
-const running = new Set<ChildProcess>();
 const owner = new pg.Client({ connectionString: env.databaseUrl });
 
 beforeAll(() => owner.connect());
 afterAll(async () => {
-  for (const child of running) child.kill('SIGKILL');
+  killServices();
   await owner.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
   await owner.end();
 });
 
-function startSink(extra: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null>; port: () => Promise<string> } {
-  let output = '';
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), 'run', 'sink-postgres', '--metrics-port', '0'], {
-    env: { ...process.env, PDM_TOPIC_PREFIX: prefix, PDM_POSTGRES_SCHEMA: schema, PDM_SINK_POSTGRES_PROBE_INTERVAL: '1s', PDM_SINK_POSTGRES_RETRY_MAX: '2s', ...extra },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  running.add(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.once('exit', () => running.delete(child));
-  const port = async () => {
-    await waitFor(async () => /"metrics":"http:\/\/127\.0\.0\.1:\d+\/metrics"/.test(output) || child.exitCode !== null, 90_000);
-    const found = /"metrics":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(output)?.[1];
-    if (!found) throw new Error(`the sink did not start:\n${output}`);
-    return found;
-  };
-  return { child, output: () => output, exited, port };
-}
-
-async function waitFor(what: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await what())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(200);
-  }
-}
+const startSink = (extra: NodeJS.ProcessEnv): RunningService =>
+  startService(['run', 'sink-postgres', '--metrics-port', '0'], { ...process.env, PDM_TOPIC_PREFIX: prefix, PDM_POSTGRES_SCHEMA: schema, PDM_SINK_POSTGRES_PROBE_INTERVAL: '1s', PDM_SINK_POSTGRES_RETRY_MAX: '2s', ...extra });
 
 /** The sum of a metric's samples whose labels include every one of `labels`. */
 const metricValue = async (port: string, name: string, labels: Record<string, string> = {}): Promise<number> => {
@@ -153,9 +124,7 @@ const snapshot = async (table: string, key: string) => (await owner.query(`SELEC
 
 describe('pdmctl run sink-postgres', () => {
   // A sink left running by a failed test must not consume the next test's records.
-  afterEach(() => {
-    for (const child of running) child.kill('SIGKILL');
-  });
+  afterEach(() => killServices());
 
   // Three machines, 8 hours each: 24 windows; 6 alerts; plus a window the database refuses (its
   // end before its start), a record that is not Avro, and an early (not final) update.
@@ -186,8 +155,9 @@ describe('pdmctl run sink-postgres', () => {
     );
 
     const first = startSink({ PDM_SINK_POSTGRES_GROUP_ID: uniqueName('spg-group') });
-    const port = await first.port();
+    const port = await first.metricsPort();
     await waitFor(
+      'the good records to land as rows',
       async () =>
         (await count('window_features').catch(() => 0)) === goodWindows.length &&
         (await count('alerts').catch(() => 0)) === goodAlerts.length &&
@@ -232,7 +202,7 @@ describe('pdmctl run sink-postgres', () => {
     expect(refusedForecast.headers[DLQ_HEADERS.message]).toContain('forecasts: PG_23514');
     expect(dead.find((d) => d.headers[DLQ_HEADERS.code] === 'SINK_ROW_INVALID')!.headers[DLQ_HEADERS.message]).toContain('anomaly.score is NaN');
 
-    await waitFor(async () => (await metricValue(port, 'pdm_records_in_total')) === firstTotal, 30_000);
+    await waitFor('the sink to count every record in', async () => (await metricValue(port, 'pdm_records_in_total')) === firstTotal, 30_000);
     expect(await metricValue(port, 'pdm_sink_postgres_rows_written_total', { table: 'window_features' })).toBe(goodWindows.length);
     expect(await metricValue(port, 'pdm_sink_postgres_write_duration_seconds_count', { table: 'alerts' })).toBeGreaterThan(0);
     expect(await metricValue(port, 'pdm_sink_postgres_rows_written_total', { table: 'assessments' })).toBe(goodAssessments.length);
@@ -250,10 +220,10 @@ describe('pdmctl run sink-postgres', () => {
 
     // The same topics from the beginning, with a new group: every record again, no row changed.
     const replay = startSink({ PDM_SINK_POSTGRES_GROUP_ID: uniqueName('spg-replay') });
-    const replayPort = await replay.port();
-    await waitFor(async () => (await metricValue(replayPort, 'pdm_records_in_total')) === firstTotal, 60_000);
-    await waitFor(async () => (await metricValue(replayPort, 'pdm_sink_postgres_rows_unchanged_total', { table: 'window_features' })) === goodWindows.length, 30_000);
-    await waitFor(async () => (await metricValue(replayPort, 'pdm_sink_postgres_rows_unchanged_total', { table: 'forecasts' })) === goodForecastRows, 30_000);
+    const replayPort = await replay.metricsPort();
+    await waitFor('the replay to count every record in', async () => (await metricValue(replayPort, 'pdm_records_in_total')) === firstTotal, 60_000);
+    await waitFor('the replay to find every window row unchanged', async () => (await metricValue(replayPort, 'pdm_sink_postgres_rows_unchanged_total', { table: 'window_features' })) === goodWindows.length, 30_000);
+    await waitFor('the replay to find every forecast row unchanged', async () => (await metricValue(replayPort, 'pdm_sink_postgres_rows_unchanged_total', { table: 'forecasts' })) === goodForecastRows, 30_000);
     expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_written_total', { table: 'window_features' })).toBe(0);
     expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_written_total', { table: 'assessments' })).toBe(0);
     expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_written_total', { table: 'forecasts' })).toBe(0);
@@ -279,7 +249,7 @@ describe('pdmctl run sink-postgres', () => {
     await primary.connect();
     try {
       const id = `${machines[0]}-fire`;
-      await waitFor(async () => ((await follower.query(`SELECT 1 FROM ${schema}.alerts WHERE alert_id = $1`, [id])).rowCount ?? 0) === 1, 30_000);
+      await waitFor('the follower to replay the alert', async () => ((await follower.query(`SELECT 1 FROM ${schema}.alerts WHERE alert_id = $1`, [id])).rowCount ?? 0) === 1, 30_000);
       const onFollower = (await follower.query(`SELECT machine_id, status, severity FROM ${schema}.alerts WHERE alert_id = $1`, [id])).rows[0];
       expect(onFollower).toEqual({ machine_id: machines[0], status: 'FIRING', severity: 'WARNING' });
       expect((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.window_features`)).rows[0].n).toBe(goodWindows.length);
@@ -344,16 +314,16 @@ describe('pdmctl run sink-postgres', () => {
     const duringAlerts = [alert(`${machine}-1`, machine, t0 + 6 * HOUR), alert(`${machine}-2`, machine, t0 + 7 * HOUR)];
     const sink = startSink({ DATABASE_URL: proxied.toString(), PDM_SINK_POSTGRES_GROUP_ID: uniqueName('spg-outage') });
     try {
-      const port = await sink.port();
+      const port = await sink.metricsPort();
       await produce(before.map(encode.window), []);
-      await waitFor(async () => (await count('window_features', `machine_id = '${machine}'`)) === 5, 60_000);
+      await waitFor('the windows before the outage to land', async () => (await count('window_features', `machine_id = '${machine}'`)) === 5, 60_000);
       expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
 
       await down();
       const downAt = Date.now();
       await produce(during.map(encode.window), duringAlerts.map(encode.alert));
       let reason = '';
-      await waitFor(async () => {
+      await waitFor('/ready to answer 503', async () => {
         const ready = await fetch(`http://127.0.0.1:${port}/ready`);
         if (ready.status === 503) reason = ((await ready.json()) as { reason: string }).reason;
         return ready.status === 503;
@@ -365,8 +335,8 @@ describe('pdmctl run sink-postgres', () => {
       expect(await metricValue(port, 'pdm_sink_postgres_write_failures_total', { table: 'window_features' })).toBeGreaterThan(0);
 
       await listen(proxyPort);
-      await waitFor(async () => (await count('window_features', `machine_id = '${machine}'`)) === 10 && (await count('alerts', `machine_id = '${machine}'`)) === 2, 60_000);
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200, 20_000);
+      await waitFor('the records held up by the outage to land', async () => (await count('window_features', `machine_id = '${machine}'`)) === 10 && (await count('alerts', `machine_id = '${machine}'`)) === 2, 60_000);
+      await waitFor('/ready to answer 200 again', async () => (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200, 20_000);
       expect(sink.child.exitCode).toBeNull();
       sink.child.kill('SIGTERM');
       expect(await sink.exited).toBe(0);

@@ -13,7 +13,7 @@ import { TOPICS, keySubject, topicSpecs, valueSubject } from '../../lib/topics';
 import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type WindowFeatures, type WindowKey } from '../../schemas';
 import { migrate } from '../../sinks/postgres/migrations';
 import { quietReporter } from '../../stack/reporter';
-import { loadStackSettings } from '../../stack/settings';
+import { loadStackSettings, privateStackPorts } from '../../stack/settings';
 import { stackDown, stackEnv, stackUp } from '../../stack/stack';
 
 /**
@@ -33,14 +33,7 @@ const HOUR = 3_600_000;
   const settings = loadStackSettings({
     ...process.env,
     PDM_STATE_DIR: stateDir,
-    PDM_KAFKA_PORT: '19292',
-    PDM_KAFKA_CONTROLLER_PORT: '19293',
-    PDM_REGISTRY_PORT: '18281',
-    PDM_POSTGRES_PORT: '15632',
-    PDM_POSTGRES_FOLLOWER_PORT: '15633',
-    PDM_SMTP_PORT: '11225',
-    PDM_INBOX_PORT: '11280',
-    PDM_PROMETHEUS_PORT: '19290',
+    ...privateStackPorts(200),
     PDM_KAFKA_HEAP: '512m',
     PDM_REGISTRY_HEAP: '256m',
   });

@@ -11,7 +11,7 @@ import { createLogger } from '../../lib/logger';
 import { TOPICS, topicSpecs } from '../../lib/topics';
 import { processExists } from '../../stack/process';
 import { quietReporter } from '../../stack/reporter';
-import { loadStackSettings } from '../../stack/settings';
+import { loadStackSettings, privateStackPorts } from '../../stack/settings';
 import { stackDown, stackStatus, stackUp } from '../../stack/stack';
 import { waitFor } from './servers';
 
@@ -39,14 +39,7 @@ const local = process.env.PDM_TEST_SERVERS === 'local';
   const settings = loadStackSettings({
     ...process.env,
     PDM_STATE_DIR: stateDir,
-    PDM_KAFKA_PORT: '19192',
-    PDM_KAFKA_CONTROLLER_PORT: '19193',
-    PDM_REGISTRY_PORT: '18181',
-    PDM_POSTGRES_PORT: '15532',
-    PDM_POSTGRES_FOLLOWER_PORT: '15533',
-    PDM_SMTP_PORT: '11125',
-    PDM_INBOX_PORT: '11180',
-    PDM_PROMETHEUS_PORT: '19190',
+    ...privateStackPorts(100),
     PDM_KAFKA_HEAP: '512m',
     PDM_REGISTRY_HEAP: '256m',
   });

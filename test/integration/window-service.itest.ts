@@ -1,6 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../lib/logger';
 import { createRegistry as createMetrics } from '../../lib/metrics';
 import { repoRoot } from '../../lib/paths';
@@ -8,7 +7,7 @@ import { TOPICS } from '../../lib/topics';
 import { SCHEMA_FILES, avroType, type WindowKey } from '../../schemas';
 import { openReadingsOutput } from '../../producers/runtime';
 import { consumeAll } from './consume';
-import { testEnv, uniqueName, useIsolatedTopics } from './servers';
+import { killServices, startService, testEnv, uniqueName, useIsolatedTopics, waitFor } from './servers';
 
 /**
  * `pdmctl run window` as an operator meets it: a bad setting or a missing topic stops it at once
@@ -18,29 +17,9 @@ import { testEnv, uniqueName, useIsolatedTopics } from './servers';
 
 const pdmctl = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), ...args], { encoding: 'utf8', env, timeout: 60_000 });
 
-const running = new Set<ChildProcess>();
-afterAll(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
+afterAll(() => killServices());
 
-function startWindow(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  let output = '';
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), 'run', 'window', '--metrics-port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  running.add(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.once('exit', () => running.delete(child));
-  return { child, output: () => output, exited };
-}
-
-async function waitFor(what: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(100);
-  }
-}
+const startWindow = (env: NodeJS.ProcessEnv) => startService(['run', 'window', '--metrics-port', '0'], env);
 
 describe('pdmctl run window', () => {
   const env = testEnv();
@@ -80,8 +59,7 @@ describe('pdmctl run window', () => {
       partitionsOf.set(machineId, (partitionsOf.get(machineId) ?? new Set()).add(w.partition));
     }
     expect([...partitionsOf.values()].map((p) => p.size)).toEqual([1, 1, 1]);
-    const port = /"metrics":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(first.output())?.[1];
-    expect(port).toBeDefined();
+    const port = await first.metricsPort();
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/pdm_window_windows_closed_total\{trigger="stream-time",service="window"\} 9/);
     expect(metrics).toMatch(/pdm_window_open_windows\{service="window"\} 3/);
@@ -94,7 +72,7 @@ describe('pdmctl run window', () => {
     expect(await first.exited).toBe(0);
 
     const second = startWindow({ ...runEnv, PDM_WINDOW_SIZE: '5m' });
-    await waitFor(() => second.child.exitCode !== null, 90_000);
+    await waitFor('the processor with another window size to exit', () => second.child.exitCode !== null, 90_000, 100);
     expect(await second.exited).toBe(1);
     expect(second.output()).toContain('the state was built with windows of 600000 ms and 0 ms grace, this processor is set to 300000 ms and 0 ms');
     expect(second.output()).toContain('Give this configuration its own PDM_WINDOW_GROUP_ID');
