@@ -37,7 +37,7 @@ export const emailService: ServiceDefinition = {
 
     const pool = new Pool({ connectionString: settings.databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
-    const store = new EmailStore(pool);
+    const store = new EmailStore(pool, settings.schema);
     // The mail server is judged by the mails themselves (lastFailure): a probe connection would be one more login to it.
     const dependencies = readiness([kafkaProbe(connection), registryProbe(env.SCHEMA_REGISTRY_URL ?? ''), probe('database', () => pool.query('SELECT 1'))]);
     try {

@@ -17,6 +17,8 @@ const schema = z.object({
   SMTP_TLS_REJECT_UNAUTHORIZED: z.enum(['true', 'false']).default('true'),
   /** Postgres primary: the notification log pdm.notifications and the window means for charts. */
   DATABASE_URL: z.string().url(),
+  /** Schema of those tables, as sink-postgres and the API read it. */
+  PDM_POSTGRES_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').default('pdm'),
   /** The on-call roster, YAML or JSON (format in the README); unset: every mail goes to PDM_EMAIL_DEFAULT_TO. */
   PDM_EMAIL_ROSTER: z.string().optional(),
   /** Recipient when no roster file is given. */
@@ -57,6 +59,8 @@ export interface EmailSettings {
   sessionTimeoutMs: number;
   smtp: { url: string; requireTls: boolean; rejectUnauthorized: boolean };
   databaseUrl: string;
+  /** Schema of pdm.notifications and pdm.window_features. */
+  schema: string;
   from: string;
   roster: Roster;
   lifecycle: LifecycleConfig;
@@ -85,6 +89,7 @@ export function emailSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Em
     sessionTimeoutMs: shared.sessionTimeoutMs,
     smtp: { url: raw.SMTP_URL, requireTls: raw.SMTP_REQUIRE_TLS === 'true', rejectUnauthorized: raw.SMTP_TLS_REJECT_UNAUTHORIZED === 'true' },
     databaseUrl: raw.DATABASE_URL,
+    schema: raw.PDM_POSTGRES_SCHEMA,
     from: raw.PDM_EMAIL_FROM,
     roster,
     lifecycle: { groupWaitMs: raw.PDM_EMAIL_GROUP_WAIT, repeatIntervalMs: raw.PDM_EMAIL_REPEAT_INTERVAL, maxAgeMs: raw.PDM_EMAIL_MAX_AGE, rateLimit: { count: raw.PDM_EMAIL_RATE_LIMIT, windowMs: raw.PDM_EMAIL_RATE_WINDOW } },

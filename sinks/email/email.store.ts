@@ -30,12 +30,23 @@ const wrap = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
 };
 
 export class EmailStore {
-  constructor(private readonly pool: Pool) {}
+  private readonly log: string;
+  private readonly windows: string;
+
+  /** `schema`: the tables' schema, as sink-postgres and the API take it (PDM_POSTGRES_SCHEMA, validated there: an identifier). */
+  constructor(
+    private readonly pool: Pool,
+    schema = 'pdm',
+  ) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`not a schema name: ${schema}`);
+    this.log = `${schema}.notifications`;
+    this.windows = `${schema}.window_features`;
+  }
 
   /** Fails at start, with what to do, when the notification log's table is not there. */
   async check(): Promise<void> {
-    const { rows } = await wrap('checking pdm.notifications', () => this.pool.query<{ t: string | null }>(`SELECT to_regclass('pdm.notifications')::text AS t`));
-    if (rows[0]?.t === null || rows[0]?.t === undefined) throw new EmailStoreError('EMAIL_LOG_MISSING', 'table pdm.notifications does not exist: apply sinks/postgres/migrations/003_notifications.sql');
+    const { rows } = await wrap(`checking ${this.log}`, () => this.pool.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [this.log]));
+    if (rows[0]?.t === null || rows[0]?.t === undefined) throw new EmailStoreError('EMAIL_LOG_MISSING', `table ${this.log} does not exist: run \`npx pdmctl db migrate\` (sinks/postgres/migrations/003_notifications.sql)`);
   }
 
   /**
@@ -55,12 +66,12 @@ export class EmailStore {
         const claimed: Notification[] = [];
         for (const n of mail.notifications) {
           const { rowCount } = await client.query(
-            `INSERT INTO pdm.notifications (dedup_key, transition, recipient, alert_id, machine_id, kind, severity, digest, outcome, attempts, claimed_at, updated_at)
+            `INSERT INTO ${this.log} (dedup_key, transition, recipient, alert_id, machine_id, kind, severity, digest, outcome, attempts, claimed_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 1, to_timestamp($9 / 1000.0), to_timestamp($9 / 1000.0))
              ON CONFLICT (dedup_key, transition, recipient) DO UPDATE
-               SET outcome = 'pending', attempts = pdm.notifications.attempts + 1, alert_id = EXCLUDED.alert_id, severity = EXCLUDED.severity,
+               SET outcome = 'pending', attempts = ${this.log}.attempts + 1, alert_id = EXCLUDED.alert_id, severity = EXCLUDED.severity,
                    digest = EXCLUDED.digest, claimed_at = EXCLUDED.claimed_at, updated_at = EXCLUDED.updated_at
-               WHERE pdm.notifications.outcome <> 'sent'`,
+               WHERE ${this.log}.outcome <> 'sent'`,
             [n.dedupKey, n.transition, mail.recipient, n.alert.alertId, n.machineId, n.kind, n.alert.severity, mail.digest, nowMs],
           );
           if (rowCount === 1) claimed.push(n);
@@ -80,7 +91,7 @@ export class EmailStore {
   async record(recipient: string, notifications: readonly Notification[], outcome: Outcome, details: { subject: string; messageId?: string; error?: string }, nowMs: number): Promise<void> {
     await wrap('recording a notification outcome', () =>
       this.pool.query(
-        `UPDATE pdm.notifications AS n
+        `UPDATE ${this.log} AS n
             SET outcome = $3, subject = $4, message_id = $5, error = $6, updated_at = to_timestamp($7 / 1000.0),
                 sent_at = CASE WHEN $3 = 'sent' THEN to_timestamp($7 / 1000.0) ELSE n.sent_at END
            FROM unnest($1::text[], $2::text[]) AS k(dedup_key, transition)
@@ -98,7 +109,7 @@ export class EmailStore {
     const column = `${known.toLowerCase()}_mean`;
     const { rows } = await wrap('reading window means', () =>
       this.pool.query<{ t: string; v: number | null }>(
-        `SELECT (extract(epoch FROM window_end) * 1000)::bigint AS t, ${column} AS v FROM pdm.window_features
+        `SELECT (extract(epoch FROM window_end) * 1000)::bigint AS t, ${column} AS v FROM ${this.windows}
           WHERE machine_id = $1 AND window_start >= to_timestamp($2 / 1000.0) ORDER BY window_start`,
         [machineId, sinceMs],
       ),

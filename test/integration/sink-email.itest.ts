@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -7,12 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { Pool } from 'pg';
 import { createKafka } from '../../lib/kafka/client';
-import { repoRoot } from '../../lib/paths';
 import { createRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import { TOPICS, keySubject, valueSubject } from '../../lib/topics';
 import { SCHEMA_FILES, avroType, schemaText, type AlertEvent } from '../../schemas';
-import { testEnv, uniqueName, useIsolatedTopics } from './servers';
+import { migrate } from '../../sinks/postgres/migrations';
+import { killServices, startService, testEnv, uniqueName, useIsolatedTopics, waitFor, type RunningService } from './servers';
 
 /**
  * `pdmctl run sink-email` against the real MailDev, Postgres and Kafka: what an on-call engineer
@@ -33,17 +32,16 @@ const machineA = `lathe-${uid}\r\nBcc: evil-${uid}@evil.example`;
 const machineB = `pump-${uid}`;
 const machineC = `mill-${uid}`;
 const pool = new Pool({ connectionString: env.databaseUrl, max: 2 });
+// Tables of this run's own, as sink-postgres's and the API's tests have: nothing lands in the stack's pdm schema.
+const schema = uniqueName('semail').replace(/-/g, '_');
 
-const running = new Set<ChildProcess>();
 afterAll(async () => {
-  for (const child of running) child.kill('SIGKILL');
+  killServices();
+  await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
   await pool.end();
 });
 
-interface Sink {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
+interface Sink extends RunningService {
   metrics: () => Promise<string>;
 }
 
@@ -53,6 +51,7 @@ async function startSink(extra: NodeJS.ProcessEnv): Promise<Sink> {
   const runEnv = {
     ...process.env,
     PDM_TOPIC_PREFIX: prefix,
+    PDM_POSTGRES_SCHEMA: schema,
     PDM_EMAIL_ROSTER: roster,
     PDM_EMAIL_GROUP_WAIT: '1s',
     PDM_EMAIL_TICK: '200ms',
@@ -64,32 +63,16 @@ async function startSink(extra: NodeJS.ProcessEnv): Promise<Sink> {
     PDM_SESSION_TIMEOUT: '6s',
     ...extra,
   };
-  let output = '';
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'pdmctl.js'), 'run', 'sink-email', '--metrics-port', '0'], { env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  running.add(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.once('exit', () => running.delete(child));
-  await waitFor(() => /"metrics":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.test(output) || child.exitCode !== null, 60_000);
-  const port = /"metrics":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(output)?.[1];
-  if (!port) throw new Error(`sink-email did not start:\n${output}`);
+  const sink = startService(['run', 'sink-email', '--metrics-port', '0'], runEnv);
+  const port = await sink.metricsPort(60_000);
   // Both partitions restored: the sink is consuming.
-  await waitFor(() => (output.match(/partition restored/g) ?? []).length >= 2, 60_000);
-  return { child, output: () => output, exited, metrics: async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text() };
+  await waitFor('sink-email to restore both partitions', () => (sink.output().match(/partition restored/g) ?? []).length >= 2, 60_000);
+  return { ...sink, metrics: async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text() };
 }
 
 async function stopSink(sink: Sink): Promise<void> {
   sink.child.kill('SIGTERM');
   expect(await sink.exited).toBe(0);
-}
-
-async function waitFor(what: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await what())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(200);
-  }
 }
 
 interface InboxMail {
@@ -116,7 +99,7 @@ async function envelopes(): Promise<string[]> {
 
 async function waitForMail(recipient: string, count: number, timeoutMs = 30_000): Promise<ParsedMail[]> {
   let mails: ParsedMail[] = [];
-  await waitFor(async () => (mails = await inbox(recipient)).length >= count, timeoutMs);
+  await waitFor(`${count} mail(s) to ${recipient}`, async () => (mails = await inbox(recipient)).length >= count, timeoutMs);
   return mails.sort((a, b) => (a.date?.getTime() ?? 0) - (b.date?.getTime() ?? 0));
 }
 
@@ -146,14 +129,14 @@ function alert(machineId: string, over: Partial<AlertEvent>): AlertEvent {
 }
 
 beforeAll(async () => {
-  for (const file of ['001_window_features.sql', '003_notifications.sql']) await pool.query(fs.readFileSync(path.join(repoRoot, 'sinks/postgres/migrations', file), 'utf8'));
+  await migrate({ url: env.databaseUrl, schema, writerPassword: process.env.PDM_WRITER_PASSWORD, analystPassword: process.env.PDM_ANALYST_PASSWORD });
   // A day of hourly means for machine A: the chart's line.
   const hour = 3_600_000;
   const end = Date.now() - (Date.now() % hour);
   for (let i = 24; i >= 1; i--) {
     const start = end - i * hour;
     await pool.query(
-      `INSERT INTO pdm.window_features (machine_id, window_start, window_end, count, current_count, accx_count, accy_count, accz_count, tempa_count, tempb_count, tempa_mean)
+      `INSERT INTO ${schema}.window_features (machine_id, window_start, window_end, count, current_count, accx_count, accy_count, accz_count, tempa_count, tempb_count, tempa_mean)
        VALUES ($1, to_timestamp($2 / 1000.0), to_timestamp($3 / 1000.0), 1800, 0, 0, 0, 0, 1800, 0, $4) ON CONFLICT DO NOTHING`,
       [machineA, start, start + hour, 60 + (24 - i) * 0.6],
     );
@@ -172,7 +155,7 @@ beforeAll(async () => {
 afterAll(() => disconnect?.());
 
 const rows = async (machineId: string) =>
-  (await pool.query<{ transition: string; recipient: string; outcome: string; attempts: number }>('SELECT transition, recipient, outcome, attempts FROM pdm.notifications WHERE machine_id = $1 ORDER BY claimed_at', [machineId])).rows;
+  (await pool.query<{ transition: string; recipient: string; outcome: string; attempts: number }>(`SELECT transition, recipient, outcome, attempts FROM ${schema}.notifications WHERE machine_id = $1 ORDER BY claimed_at`, [machineId])).rows;
 
 describe('pdmctl run sink-email', () => {
   const firingA = alert(machineA, {});
@@ -228,7 +211,7 @@ describe('pdmctl run sink-email', () => {
     try {
       // The rebuilt state decides its notifications again (B still fires; A's too, when its FIRING
       // and RESOLVED came further apart than the group wait), and the log finds each one sent.
-      await waitFor(async () => {
+      await waitFor('the replay to find its notifications sent already', async () => {
         const metrics = await sink.metrics();
         return /pdm_email_mails_total\{outcome="duplicate",service="sink-email"\} [1-9]/.test(metrics) && /pdm_email_pending_notifications\{service="sink-email"\} 0/.test(metrics);
       }, 30_000);
@@ -249,9 +232,9 @@ describe('pdmctl run sink-email', () => {
     try {
       await proxy.stop();
       await produce(alert(machineC, { dedupKey: `${machineC}/accX`, feature: 'accX' }));
-      await waitFor(async () => /pdm_email_mails_total\{outcome="failed",service="sink-email"\} [1-9]/.test(await sink.metrics()), 30_000);
+      await waitFor('a failed send', async () => /pdm_email_mails_total\{outcome="failed",service="sink-email"\} [1-9]/.test(await sink.metrics()), 30_000);
       expect((await rows(machineC)).map((r) => r.outcome)).toEqual(['failed']);
-      const ready = /"metrics":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(sink.output())![1];
+      const ready = await sink.metricsPort();
       expect((await fetch(`http://127.0.0.1:${ready}/ready`)).status).toBe(503);
       expect(await inbox(recipientC)).toHaveLength(0);
 
@@ -259,7 +242,7 @@ describe('pdmctl run sink-email', () => {
       await proxy.start(port);
       const mails = await waitForMail(recipientC, 1, 30_000);
       expect(mails[0]!.subject).toContain(`${machineC} accX forecast breach`);
-      await waitFor(async () => (await rows(machineC))[0]?.outcome === 'sent', 10_000);
+      await waitFor('the notification to be logged as sent', async () => (await rows(machineC))[0]?.outcome === 'sent', 10_000);
       const [row] = await rows(machineC);
       expect(row!.attempts).toBeGreaterThanOrEqual(2);
       await sleep(2000);
