@@ -9,9 +9,8 @@ import { evaluateDetectorOnTruth, evaluateForecaster, evaluateSkab, SKAB_DEFAULT
 import { openOnnxModel } from '../models/runtime';
 import { loadCurrent, modelsDir } from '../models/store';
 import { DEFAULT_TRAIN_OPTIONS } from '../models/train';
-import { deploy } from '../processors/inference/inference.core';
-import { alertReport, replayAlerts } from '../processors/inference/inference.evaluate';
-import { decisionSettings } from '../processors/inference/inference.service';
+import { alertReport } from '../processors/inference/inference.evaluate';
+import { replayAsService } from '../processors/inference/inference.service';
 import type { TruthFault } from '../models/events';
 import type { WindowFeatures } from '../schemas';
 import { DEFAULT_SIMULATION, readTruth, simulatedData, type SimulatedFlags } from './train.command';
@@ -78,16 +77,9 @@ async function skabReport(dir: string): Promise<string> {
  * and limits from the environment, as `pdmctl run inference` reads them), against the truth.
  */
 async function alertsReport(windows: readonly WindowFeatures[], truth: readonly TruthFault[], detector: LoadedModel, forecaster: LoadedModel): Promise<string[]> {
-  const models = {
-    detector: await deploy(detector.manifest, await openOnnxModel(detector.manifest, detector.onnx)),
-    forecaster: await deploy(forecaster.manifest, await openOnnxModel(forecaster.manifest, forecaster.onnx)),
-  };
-  const { policy, limits } = decisionSettings(process.env, detector.manifest.thresholds.consecutive);
   const bar = progressBar(1, 'alerts');
-  const transitions = await replayAlerts(windows, models, policy, limits, (done, total) => bar.update(done / total, `${done} windows`));
+  const { transitions, policy, limits } = await replayAsService(windows, detector, forecaster, process.env, (done, total) => bar.update(done / total, `${done} windows`));
   bar.stop();
-  await models.detector.model.close();
-  await models.forecaster.model.close();
   const machines = [...new Set(windows.map((w) => w.machineId))].sort();
   const span = { fromMs: Math.min(...windows.map((w) => w.windowStart)), toMs: Math.max(...windows.map((w) => w.windowEnd)) };
   const recoveryMs = 24 * 3_600_000;

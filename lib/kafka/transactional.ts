@@ -246,14 +246,14 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
   const lag = metrics ? trackLag(consumer, metrics, options.inputTopic, (partition) => tasks.has(partition)) : undefined;
   /** The partitions of the group's last assignment to this member (none while it is out of the group). */
   let assigned = new Set<number>();
-  const reopenTimers = new Set<NodeJS.Timeout>();
+  const timers = new Set<NodeJS.Timeout>();
   const later = (delayMs: number, work: () => void) => {
     const timer = setTimeout(() => {
-      reopenTimers.delete(timer);
+      timers.delete(timer);
       if (!stopping) work();
     }, delayMs);
     timer.unref();
-    reopenTimers.add(timer);
+    timers.add(timer);
   };
   /**
    * Opens (restores) an assigned partition's task now, as Kafka Streams does, not at its first
@@ -376,7 +376,7 @@ export async function runTransactional(options: TransactionalOptions): Promise<T
     async stop() {
       stopping = true;
       if (punctuator) clearInterval(punctuator);
-      for (const timer of reopenTimers) clearTimeout(timer);
+      for (const timer of timers) clearTimeout(timer);
       // Disconnecting waits for the batch in flight, then leaves the group.
       await consumer.disconnect();
       await Promise.all([...tasks.values()].map((task) => closeTask(task, 'stopped')));

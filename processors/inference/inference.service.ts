@@ -13,11 +13,13 @@ import { Serde } from '../../lib/serde';
 import type { RunningService, ServiceDefinition } from '../../lib/service';
 import { TOPICS, keySubject, valueSubject, type TopicSpec } from '../../lib/topics';
 import { openOnnxModel } from '../../models/runtime';
+import type { LoadedModel } from '../../models/contract';
 import { currentVersion, loadCurrent, modelsDir } from '../../models/store';
 import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
 import { processorSettings } from '../runtime';
 import type { AlertPolicy } from './alerts';
 import { deploy, type DeployedModel, type DeployedModels } from './inference.core';
+import { replayAlerts } from './inference.evaluate';
 import { InferenceProcessor, STAGE } from './inference.processor';
 import { InferenceRestorer } from './inference.state';
 import { DEFAULT_LIMIT_POLICY, type LimitPolicy } from './limits';
@@ -86,12 +88,48 @@ export function changelogSpec(name: string, partitions: number): TopicSpec {
   };
 }
 
+/** A model folder opened in onnxruntime and deployed for the core; the model is closed again if deploying fails. */
+export async function deployLoaded(loaded: LoadedModel): Promise<DeployedModel> {
+  const model = await openOnnxModel(loaded.manifest, loaded.onnx);
+  try {
+    return await deploy(loaded.manifest, model);
+  } catch (err) {
+    await model.close();
+    throw err;
+  }
+}
+
+/**
+ * The alerts `pdmctl run inference` would raise over `windows`, computed offline: these models,
+ * the decision settings `env` gives the service, `replayAlerts`. What `pdmctl evaluate` scores and
+ * what the end-to-end tests compare the alert topic with.
+ */
+export async function replayAsService(
+  windows: readonly WindowFeatures[],
+  detector: LoadedModel,
+  forecaster: LoadedModel,
+  env: NodeJS.ProcessEnv,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ transitions: AlertEvent[]; policy: AlertPolicy; limits: LimitPolicy }> {
+  const { policy, limits } = decisionSettings(env, detector.manifest.thresholds.consecutive);
+  const detectorModel = await deployLoaded(detector);
+  try {
+    const forecasterModel = await deployLoaded(forecaster);
+    try {
+      return { transitions: await replayAlerts(windows, { detector: detectorModel, forecaster: forecasterModel }, policy, limits, onProgress), policy, limits };
+    } finally {
+      await forecasterModel.model.close();
+    }
+  } finally {
+    await detectorModel.model.close();
+  }
+}
+
 /** Loads the promoted version of `name` and checks it runs: finite outputs on a probe batch. */
 async function loadDeployed(root: string, name: string): Promise<DeployedModel> {
   const loaded = loadCurrent(root, name);
-  const model = await openOnnxModel(loaded.manifest, loaded.onnx);
+  const deployed = await deployLoaded(loaded);
   try {
-    const deployed = await deploy(loaded.manifest, model);
     const size = loaded.manifest.lookback * loaded.manifest.channels.length;
     const x = new Float32Array(size);
     loaded.manifest.normalization.channelMean.forEach((mean, c) => {
@@ -104,7 +142,7 @@ async function loadDeployed(root: string, name: string): Promise<DeployedModel> 
     }
     return deployed;
   } catch (err) {
-    await model.close();
+    await deployed.model.close();
     throw err;
   }
 }

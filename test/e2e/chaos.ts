@@ -17,11 +17,9 @@ import { createRegistry, registerTopicSchemas } from '../../lib/registry';
 import { TOPICS, keySubject, topicSpecs, valueSubject } from '../../lib/topics';
 import { readTruth } from '../../cli/train.command';
 import { rowToWindow } from '../../models/data/windows-table';
-import { openOnnxModel } from '../../models/runtime';
 import { loadCurrent } from '../../models/store';
-import { deploy } from '../../processors/inference/inference.core';
-import { alertReport, replayAlerts } from '../../processors/inference/inference.evaluate';
-import { decisionSettings } from '../../processors/inference/inference.service';
+import { alertReport } from '../../processors/inference/inference.evaluate';
+import { replayAsService } from '../../processors/inference/inference.service';
 import { WINDOW_HEADERS } from '../../processors/window/window.processor';
 import { planSimulation } from '../../producers/simulate/simulate.job';
 import { Random } from '../../producers/simulate/random';
@@ -116,23 +114,6 @@ const ROSTER = [
   '    recipients: [pumps@plant.example]',
   '',
 ].join('\n');
-
-/** The production core's alert decisions over `windows`, replayed offline with the shipped models and the services' settings. */
-async function offlineDecisions(windows: readonly WindowFeatures[], env: Record<string, string>): Promise<AlertEvent[]> {
-  const detector = loadCurrent(path.join(repoRoot, 'models'), 'pdm-anomaly');
-  const forecaster = loadCurrent(path.join(repoRoot, 'models'), 'pdm-forecaster');
-  const models = {
-    detector: await deploy(detector.manifest, await openOnnxModel(detector.manifest, detector.onnx)),
-    forecaster: await deploy(forecaster.manifest, await openOnnxModel(forecaster.manifest, forecaster.onnx)),
-  };
-  try {
-    const { policy, limits } = decisionSettings(env, detector.manifest.thresholds.consecutive);
-    return await replayAlerts(windows, models, policy, limits);
-  } finally {
-    await models.detector.model.close();
-    await models.forecaster.model.close();
-  }
-}
 
 /** The environment of a child process: ours without any connection or pdm setting, which the suite sets itself. */
 function cleanEnv(): Record<string, string> {
@@ -554,7 +535,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
       problems('alerts: pdm.alerts on the follower equals the alert topic', followerAlerts.length, compareKeyed('alert', followerAlerts, alertsOnTopic, (a) => a.alertId, canonicalAlert));
       // Killed, restored and rejoined, inference decides what one uninterrupted pass decides: the
       // production core replayed offline over the window topic, with the service's own settings.
-      const offlineAlerts = await offlineDecisions(windowsOnTopic, serviceEnv);
+      const { transitions: offlineAlerts } = await replayAsService(windowsOnTopic, loadCurrent(path.join(repoRoot, 'models'), 'pdm-anomaly'), loadCurrent(path.join(repoRoot, 'models'), 'pdm-forecaster'), serviceEnv);
       problems('alerts: the alert topic equals the offline decisions over the window topic', alertsOnTopic.length, compareKeyed('alert', alertsOnTopic, offlineAlerts, (a) => a.alertId, canonicalAlert));
       const report = alertReport(alertsOnTopic, readTruth(truthFile), fleet, { fromMs, toMs: fromMs + durationMs }, DAY_MS);
       const leads = report.faults.filter((f) => f.detected).map((f) => f.leadTimeMs! / HOUR_MS);

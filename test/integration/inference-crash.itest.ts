@@ -14,9 +14,9 @@ import { createRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import { TOPICS, keySubject, valueSubject } from '../../lib/topics';
 import { simulateWindows } from '../../models/data/simulated';
-import { openOnnxModel } from '../../models/runtime';
 import { loadCurrent } from '../../models/store';
-import { InferenceCore, deploy, type DeployedModels } from '../../processors/inference/inference.core';
+import { InferenceCore, type DeployedModels } from '../../processors/inference/inference.core';
+import { deployLoaded } from '../../processors/inference/inference.service';
 import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type WindowFeatures, type WindowKey } from '../../schemas';
 import { consumeAll } from './consume';
 import { testEnv, uniqueName, useIsolatedTopics } from './servers';
@@ -68,10 +68,7 @@ describe('inference processor under kill -9', () => {
     // The uninterrupted run: the same decisions over each partition's windows in order.
     const detector = loadCurrent(path.join(repoRoot, 'models'), 'pdm-anomaly');
     const forecaster = loadCurrent(path.join(repoRoot, 'models'), 'pdm-forecaster');
-    const models: DeployedModels = {
-      detector: await deploy(detector.manifest, await openOnnxModel(detector.manifest, detector.onnx)),
-      forecaster: await deploy(forecaster.manifest, await openOnnxModel(forecaster.manifest, forecaster.onnx)),
-    };
+    const models: DeployedModels = { detector: await deployLoaded(detector), forecaster: await deployLoaded(forecaster) };
     const policy = { forWindows: detector.manifest.thresholds.consecutive ?? 3, clearWindows: 3, anomalyRatio: { warning: 1.5, critical: 3 }, breachLeadMs: { warning: 6 * HOUR, critical: 2 * HOUR } };
     for (let p = 0; p < PARTITIONS; p++) {
       const core = new InferenceCore(policy);

@@ -12,11 +12,9 @@ import { repoRoot } from '../../lib/paths';
 import { createRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import { TOPICS } from '../../lib/topics';
-import { openOnnxModel } from '../../models/runtime';
 import { loadCurrent } from '../../models/store';
-import { deploy } from '../../processors/inference/inference.core';
-import { alertReport, replayAlerts } from '../../processors/inference/inference.evaluate';
-import { decisionSettings } from '../../processors/inference/inference.service';
+import { alertReport } from '../../processors/inference/inference.evaluate';
+import { replayAsService } from '../../processors/inference/inference.service';
 import { SCHEMA_FILES, avroType, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
 import { consumeAll } from './consume';
 import { testEnv, uniqueName, useIsolatedTopics, waitFor } from './servers';
@@ -113,16 +111,7 @@ describe('inference end to end: 20 machines, 60 days', () => {
       for (const last of lastOf.values()) expect({ machine: last.machineId, warmingUp: last.warmingUp, forecast: last.forecast !== null, anomaly: last.anomaly !== null }).toEqual({ machine: last.machineId, warmingUp: null, forecast: true, anomaly: true });
 
       // Exactly the offline decisions over the same windows.
-      const detector = loadCurrent(path.join(repoRoot, 'models'), 'pdm-anomaly');
-      const forecaster = loadCurrent(path.join(repoRoot, 'models'), 'pdm-forecaster');
-      const models = {
-        detector: await deploy(detector.manifest, await openOnnxModel(detector.manifest, detector.onnx)),
-        forecaster: await deploy(forecaster.manifest, await openOnnxModel(forecaster.manifest, forecaster.onnx)),
-      };
-      const { policy, limits } = decisionSettings({}, detector.manifest.thresholds.consecutive);
-      const offline = await replayAlerts(windows, models, policy, limits);
-      await models.detector.model.close();
-      await models.forecaster.model.close();
+      const { transitions: offline } = await replayAsService(windows, loadCurrent(path.join(repoRoot, 'models'), 'pdm-anomaly'), loadCurrent(path.join(repoRoot, 'models'), 'pdm-forecaster'), {});
       const byId = (list: AlertEvent[]) => [...list].sort((a, b) => (a.alertId < b.alertId ? -1 : a.alertId > b.alertId ? 1 : 0));
       expect(alerts.length).toBe(offline.length);
       expect(byId(alerts)).toEqual(byId(offline));
