@@ -1,16 +1,33 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseDuration } from '../lib/duration';
 import { commandLogger } from '../lib/logger';
 import { createRegistry } from '../lib/metrics';
 import { progressBar } from '../lib/progress';
 import { closeServer, healthApp, listen } from '../lib/service';
 import { onShutdown } from '../lib/shutdown';
-import { FAULT_KINDS } from '../producers/simulate/fleet';
-import { runSimulation, scenarioKinds, type SimulateOptions } from '../producers/simulate/simulate.job';
+import { FEATURES } from '../schemas';
+import {
+  FAULT_KINDS,
+  HETEROGENEOUS_SENSORS,
+  MACHINE_FAULTS,
+  fleetIds,
+  machineSensors,
+  requestedFaults,
+  type FaultRequest,
+  type MachineFaultKind,
+} from '../producers/simulate/fleet';
+import { parseFleet, parseSensors, runSimulation, scenarioKinds, type SimulateOptions } from '../producers/simulate/simulate.job';
 import { openReadingsOutput } from '../producers/runtime';
 import { connectionEnv } from './connections';
 
-interface Flags {
+/** The fleet's sensors and requested faults: shared by simulate, train --simulate and evaluate --simulate. */
+export interface FleetFlags {
+  sensors?: string;
+  fleet?: string;
+  fault?: string[];
+}
+
+interface Flags extends FleetFlags {
   machines: string;
   interval: string;
   from?: string;
@@ -31,11 +48,61 @@ function parseTime(text: string, flag: string): number {
   return ms;
 }
 
+/** `--fault MACHINE:KIND:ONSET[:FAILURE]`; the times are ISO-8601, their own colons included. */
+export function parseFaultFlag(text: string): FaultRequest {
+  const flag = `--fault ${JSON.stringify(text)}`;
+  const usage = `${flag}: use MACHINE:KIND:ONSET[:FAILURE], such as lathe-1-spindle:overheating:2026-01-07T08:00:00Z`;
+  const match = /^([^:]+):([^:]+):(.+)$/.exec(text.trim());
+  if (!match) throw new Error(usage);
+  const [, machineId, kind, times] = match as unknown as [string, string, string, string];
+  if (!(MACHINE_FAULTS as readonly string[]).includes(kind)) {
+    throw new Error(`${flag}: ${JSON.stringify(kind)} is not a machine fault: use ${MACHINE_FAULTS.join(', ')}`);
+  }
+  // The failure time starts where a date follows a colon; an offset such as +01:00 never does.
+  const [onset, failure, ...rest] = times.split(/:(?=\d{4}-\d\d-\d\d)/);
+  if (rest.length > 0) throw new Error(usage);
+  const request: FaultRequest = { machineId, kind: kind as MachineFaultKind, onsetMs: parseTime(onset!, `--fault ${machineId}:${kind} onset`) };
+  if (failure !== undefined) request.failureMs = parseTime(failure, `--fault ${machineId}:${kind} failure`);
+  return request;
+}
+
+export type FleetSettings = Required<Pick<SimulateOptions, 'sensors' | 'fleet' | 'faults'>>;
+
+/**
+ * The fleet flags as options, checked at the start against the fleet and the run's end: an
+ * unknown machine or an onset after the run fails here rather than after the simulation.
+ */
+export function fleetOptions(flags: FleetFlags, machines: number, toMs: number): FleetSettings {
+  const sensors = flags.sensors === undefined ? [...FEATURES] : parseSensors(flags.sensors);
+  const fleet = parseFleet(flags.fleet ?? 'uniform');
+  machineSensors(0, { sensors, fleet }); // refuses --sensors with --fleet heterogeneous
+  const faults = (flags.fault ?? []).map(parseFaultFlag);
+  requestedFaults(fleetIds(machines), faults, toMs);
+  return { sensors, fleet, faults };
+}
+
+const describeSubset = (sensors: readonly string[]) => (sensors.length === FEATURES.length ? 'all' : sensors.join('+'));
+
+/** The options of FleetFlags, declared once for the three commands that simulate. */
+export const FLEET_OPTIONS = {
+  sensors: () => new Option('--sensors <features>', `features every machine reports, separated by commas; the others are null (default all: ${FEATURES.join(',')})`),
+  fleet: () =>
+    new Option(
+      '--fleet <kind>',
+      `uniform: every machine has --sensors; heterogeneous: by machine index modulo 8: ${HETEROGENEOUS_SENSORS.map(describeSubset).join(', ')}`,
+    ).default('uniform'),
+  fault: () =>
+    new Option(
+      '--fault <machine:kind:onset[:failure]>',
+      `inject a machine fault (${MACHINE_FAULTS.join(', ')}), failing at FAILURE or after the kind's usual time; repeatable`,
+    ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+};
+
 /** A whole number written as one ("3", not "3x" or "2.5", which parseInt would take as 3 and 2). */
 const parseWhole = (text: string): number => (/^\s*-?\d+\s*$/.test(text) ? Number(text) : Number.NaN);
 
 /** Turns the flags into a run: max speed defaults to the day before now, realtime to from now on. */
-export function simulateOptions(flags: Flags, nowMs: number): SimulateOptions {
+export function simulateOptions(flags: Flags, nowMs: number): SimulateOptions & FleetSettings {
   const intervalMs = parseDuration(flags.interval);
   const machines = parseWhole(flags.machines);
   if (!Number.isInteger(machines) || machines < 1) throw new Error(`--machines must be a positive whole number, not ${flags.machines}`);
@@ -65,7 +132,8 @@ export function simulateOptions(flags: Flags, nowMs: number): SimulateOptions {
   if (!(toMs > fromMs)) throw new Error('the simulated time range is empty: --to must come after --from');
   const faultyFraction = Number(flags.faultyFraction);
   if (!(faultyFraction >= 0 && faultyFraction <= 1)) throw new Error(`--faulty-fraction is between 0 and 1, not ${flags.faultyFraction}`);
-  return { machines, intervalMs, fromMs, toMs, speed: flags.speed, scenario: flags.scenario, seed, faultyFraction, truthFile: flags.truth };
+  const fleet = fleetOptions(flags, machines, toMs);
+  return { machines, intervalMs, fromMs, toMs, speed: flags.speed, scenario: flags.scenario, seed, faultyFraction, truthFile: flags.truth, ...fleet };
 }
 
 export function registerSimulateCommand(program: Command): void {
@@ -81,7 +149,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--scenario <scenario>', `normal, mixed, or fault kinds separated by commas: ${FAULT_KINDS.join(', ')}`, 'mixed')
     .option('--faulty-fraction <share>', 'share of machines that develop a machine fault', '0.3')
     .option('--seed <n>', 'random seed: the same seed gives the same readings', '1')
-    .option('--truth <file>', 'write the injected faults (machine, kind, onset, failure time) as JSON lines')
+    .addOption(FLEET_OPTIONS.sensors())
+    .addOption(FLEET_OPTIONS.fleet())
+    .addOption(FLEET_OPTIONS.fault())
+    .option('--truth <file>', 'write the injected faults (machine, kind, onset, failure time, the machine\'s sensors) as JSON lines')
     .option('--metrics-port <port>', 'serve /health, /ready and /metrics on this port while running (npm start uses 19406)')
     .action(async (flags: Flags & { metricsPort?: string }) => {
       const options = simulateOptions(flags, Date.now());
@@ -95,8 +166,11 @@ export function registerSimulateCommand(program: Command): void {
       const abort = new AbortController();
       const release = onShutdown(() => abort.abort());
       const finite = Number.isFinite(options.toMs);
+      const span = `from ${new Date(options.fromMs).toISOString()} ${finite ? `to ${new Date(options.toMs).toISOString()}` : 'on, until stopped'}`;
+      const requested = options.faults.length > 0 ? ` plus ${options.faults.length} requested fault(s)` : '';
+      const sensors = options.fleet === 'heterogeneous' ? 'heterogeneous fleet' : `sensors ${describeSubset(options.sensors)}`;
       console.error(
-        `Simulating ${options.machines} machine(s) every ${flags.interval} from ${new Date(options.fromMs).toISOString()} ${finite ? `to ${new Date(options.toMs).toISOString()}` : 'on, until stopped'} at ${options.speed} speed (scenario ${options.scenario}, seed ${options.seed})`,
+        `Simulating ${options.machines} machine(s) every ${flags.interval} ${span} at ${options.speed} speed (scenario ${options.scenario}${requested}, ${sensors}, seed ${options.seed})`,
       );
       const progress = options.speed === 'max' && finite ? progressBar(Math.ceil((options.toMs - options.fromMs) / options.intervalMs), 'simulate') : undefined;
       try {

@@ -15,7 +15,9 @@ import { atLeastAsGood, describeScore as describe, validationScore } from '../mo
 import { openOnnxModel } from '../models/runtime';
 import { currentVersion, modelsDir, promote, writeVersion } from '../models/store';
 import { DEFAULT_TRAIN_OPTIONS, OPSET, train, type Candidate, type TrainOptions } from '../models/train';
+import { fleetIds, machineSensors } from '../producers/simulate/fleet';
 import { connectionEnv } from './connections';
+import { FLEET_OPTIONS, fleetOptions, type FleetFlags } from './simulate.command';
 
 interface Flags extends SimulatedFlags {
   simulate?: boolean;
@@ -47,7 +49,7 @@ export function readTruth(file: string): TruthFault[] {
     });
 }
 
-export interface SimulatedFlags {
+export interface SimulatedFlags extends FleetFlags {
   machines: string;
   duration: string;
   from: string;
@@ -62,12 +64,31 @@ export function simulatedData(flags: SimulatedFlags, label: string): { windows: 
   const fromMs = Date.parse(flags.from);
   if (!Number.isFinite(fromMs)) throw new Error(`--from ${flags.from} is not an ISO-8601 time`);
   const spanMs = parseDuration(flags.duration);
-  const options = { machines: Number(flags.machines), intervalMs: parseDuration(flags.interval), fromMs, toMs: fromMs + spanMs, scenario: flags.scenario, seed: Number(flags.seed), faultyFraction: 0.3 };
+  const machines = Number(flags.machines);
+  const fleet = fleetOptions(flags, machines, fromMs + spanMs);
+  const intervalMs = parseDuration(flags.interval);
+  const options = { machines, intervalMs, fromMs, toMs: fromMs + spanMs, scenario: flags.scenario, seed: Number(flags.seed), faultyFraction: 0.3, ...fleet };
   const bar = progressBar(100, label);
   const result = simulateWindows(options, { sizeMs: parseDuration(flags.window), graceMs: 5 * 60_000 }, (done, total) => bar.update(Math.round((100 * done) / total), `${new Date(fromMs + done).toISOString().slice(0, 13)}Z`));
   bar.stop();
-  const truth = result.faults.map((f) => ({ machineId: f.machineId, kind: f.kind, category: f.category, onsetMs: f.onsetMs, failureMs: f.failureMs, endMs: f.endMs }));
-  const source = `simulate --machines ${flags.machines} --duration ${flags.duration} --from ${flags.from} --interval ${flags.interval} --seed ${flags.seed} --scenario ${flags.scenario} (windows of ${flags.window})`;
+  // A machine's sensors follow from its index, as in the simulation itself.
+  const sensorsOf = new Map(fleetIds(machines).map((id, index) => [id, machineSensors(index, fleet)]));
+  const truth = result.faults.map((f) => ({
+    machineId: f.machineId,
+    kind: f.kind,
+    category: f.category,
+    onsetMs: f.onsetMs,
+    failureMs: f.failureMs,
+    endMs: f.endMs,
+    sensors: sensorsOf.get(f.machineId),
+  }));
+  const variant = [
+    flags.sensors !== undefined ? ` --sensors ${fleet.sensors.join(',')}` : '',
+    fleet.fleet !== 'uniform' ? ` --fleet ${fleet.fleet}` : '',
+    ...(flags.fault ?? []).map((spec) => ` --fault ${spec}`),
+  ].join('');
+  const run = `--machines ${flags.machines} --duration ${flags.duration} --from ${flags.from} --interval ${flags.interval} --seed ${flags.seed} --scenario ${flags.scenario}`;
+  const source = `simulate ${run}${variant} (windows of ${flags.window})`;
   return { windows: result.windows, truth, source, spanMs };
 }
 
@@ -158,6 +179,9 @@ export function registerTrainCommand(program: Command): void {
     .option('--seed <n>', 'simulation seed (the same seed trains the same model, byte for byte)', DEFAULT_SIMULATION.seed)
     .option('--scenario <scenario>', 'simulation scenario', DEFAULT_SIMULATION.scenario)
     .option('--window <duration>', 'window length of simulated features', '1h')
+    .addOption(FLEET_OPTIONS.sensors())
+    .addOption(FLEET_OPTIONS.fleet())
+    .addOption(FLEET_OPTIONS.fault())
     .option('--kind <kind>', 'both, forecaster or anomaly', 'both')
     .option('--lookback <n>', 'forecaster lookback in windows (default 168)')
     .option('--horizon <n>', 'forecaster horizon in windows (default 6)')

@@ -1,3 +1,5 @@
+import type { Feature } from '../schemas';
+
 /**
  * From per-window alarms to alert episodes, and episodes against ground truth, pure. An alert
  * fires when the score exceeds the threshold for `consecutive` windows in a row and resolves at
@@ -52,6 +54,8 @@ export interface TruthFault {
   onsetMs: number;
   failureMs: number | null;
   endMs: number;
+  /** The features the machine reported, where the fault can show (simulated truth; absent from older files). */
+  sensors?: readonly Feature[];
 }
 
 export interface FaultOutcome {

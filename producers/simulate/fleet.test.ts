@@ -1,4 +1,19 @@
-import { DEVELOPMENT_HOURS, FAULT_KINDS, MACHINE_FAULTS, SENSOR_FAULTS, TRANSPORT_FAULTS, buildFleet, planFaults, type Fault, type FaultKind, type MachineFaultKind } from './fleet';
+import {
+  DEVELOPMENT_HOURS,
+  FAULT_KINDS,
+  FAULT_SIGNS,
+  MACHINE_FAULTS,
+  SENSOR_FAULTS,
+  TRANSPORT_FAULTS,
+  buildFleet,
+  fleetIds,
+  machineSensors,
+  planFaults,
+  requestedFaults,
+  type Fault,
+  type FaultKind,
+  type MachineFaultKind,
+} from './fleet';
 import { Random } from './random';
 
 const HOUR = 3_600_000;
@@ -135,5 +150,101 @@ describe('planFaults', () => {
     const options = { fromMs: FROM, toMs: FROM + 30 * DAY, kinds: FAULT_KINDS, faultyFraction: 0.3 };
     expect(planFaults(fleet, options, new Random(4))).toEqual(planFaults(fleet, options, new Random(4)));
     expect(planFaults(fleet, options, new Random(4))).not.toEqual(planFaults(fleet, options, new Random(5)));
+  });
+});
+
+const ALL = ['current', 'accX', 'accY', 'accZ', 'tempA', 'tempB'];
+
+describe('machine sensors', () => {
+  test('a uniform fleet reports all six by default, or the subset asked for (in feature order) on every machine', () => {
+    expect(buildFleet(5, new Random(1)).map((m) => m.sensors)).toEqual(Array(5).fill(ALL));
+    expect(buildFleet(5, new Random(1), { sensors: ['tempA', 'current'] }).map((m) => m.sensors)).toEqual(Array(5).fill(['current', 'tempA']));
+  });
+
+  test('a heterogeneous fleet: the pattern by index modulo 8, the first three of each eight full', () => {
+    const fleet = buildFleet(16, new Random(1), { fleet: 'heterogeneous' });
+    const pattern = [ALL, ALL, ALL, ['tempA'], ['accX'], ['current', 'tempA'], ['accX', 'accY', 'accZ'], ['tempA', 'tempB']];
+    expect(fleet.map((m) => m.sensors)).toEqual([...pattern, ...pattern]);
+    expect(fleet.slice(0, 3).map((m) => m.id)).toEqual(['lathe-1-spindle', 'cnc-mill-5-axis', 'robot-arm-02']);
+  });
+
+  test('sensors do not touch the seed: ids and profiles are those of the uniform fleet', () => {
+    const strip = (machines: ReturnType<typeof buildFleet>) => machines.map(({ sensors: _sensors, ...rest }) => rest);
+    expect(strip(buildFleet(12, new Random(4), { fleet: 'heterogeneous' }))).toEqual(strip(buildFleet(12, new Random(4))));
+    expect(fleetIds(12)).toEqual(buildFleet(12, new Random(4)).map((m) => m.id));
+  });
+
+  test.each<[string, Parameters<typeof machineSensors>[1], RegExp]>([
+    ['no sensor at all', { sensors: [] }, /at least one of the sensors current, accX, accY, accZ, tempA, tempB/],
+    ['a subset with a heterogeneous fleet', { sensors: ['tempA'], fleet: 'heterogeneous' }, /give --sensors or --fleet heterogeneous, not both/],
+  ])('refuses %s', (_label, options, message) => {
+    expect(() => machineSensors(0, options)).toThrow(message);
+  });
+});
+
+describe('planFaults on machines with some sensors', () => {
+  const options = { fromMs: FROM, toMs: FROM + 30 * DAY, kinds: FAULT_KINDS, faultyFraction: 1 };
+
+  test('each machine fault is of a kind its machine can see; each sensor fault is on a sensor it has', () => {
+    for (const seed of [1, 2, 3]) {
+      const fleet = buildFleet(24, new Random(seed), { fleet: 'heterogeneous' });
+      const faults = planFaults(fleet, options, new Random(seed));
+      const sensorsOf = new Map(fleet.map((m) => [m.id, m.sensors]));
+      expect(machineFaults(faults)).toHaveLength(24);
+      const blind = machineFaults(faults).filter((f) => !FAULT_SIGNS[f.kind as MachineFaultKind].some((x) => sensorsOf.get(f.machineId)!.includes(x)));
+      const offSensor = faults.filter((f) => f.category === 'sensor' && !sensorsOf.get(f.machineId)!.includes(f.feature!));
+      expect([blind, offSensor]).toEqual([[], []]);
+    }
+  });
+
+  test('the fully equipped machines get the faults a uniform fleet of the same seed gets', () => {
+    const uniform = planFaults(buildFleet(16, new Random(2)), options, new Random(6));
+    const mixed = planFaults(buildFleet(16, new Random(2), { fleet: 'heterogeneous' }), options, new Random(6));
+    const full = new Set(fleetIds(16).filter((_id, i) => i % 8 < 3));
+    expect(mixed.filter((f) => full.has(f.machineId))).toEqual(uniform.filter((f) => full.has(f.machineId)));
+  });
+
+  test('a kind no sensor of the machine shows is still injected when the run asks for nothing else', () => {
+    const fleet = buildFleet(4, new Random(1), { sensors: ['tempA'] });
+    const faults = machineFaults(planFaults(fleet, { ...options, kinds: ['electrical'] }, new Random(1)));
+    expect(faults.map((f) => f.kind)).toEqual(['electrical', 'electrical', 'electrical', 'electrical']);
+  });
+});
+
+describe('requestedFaults', () => {
+  const ids = fleetIds(3);
+  const onsetMs = FROM + 2 * DAY;
+
+  test.each<[MachineFaultKind, number]>([
+    ['bearing-wear', 156],
+    ['overheating', 42],
+    ['electrical', 60],
+  ])('%s without a failure time fails after the middle of its development hours (%i h), repaired 8 h later', (kind, hours) => {
+    expect(DEVELOPMENT_HOURS[kind][0] + DEVELOPMENT_HOURS[kind][1]).toBe(2 * hours);
+    expect(requestedFaults(ids, [{ machineId: 'robot-arm-02', kind, onsetMs }], FROM + 30 * DAY)).toEqual([
+      { machineId: 'robot-arm-02', kind, category: 'machine', onsetMs, failureMs: onsetMs + hours * HOUR, endMs: onsetMs + (hours + 8) * HOUR },
+    ]);
+  });
+
+  test('a failure time given is kept', () => {
+    const [fault] = requestedFaults(ids, [{ machineId: 'lathe-1-spindle', kind: 'overheating', onsetMs, failureMs: onsetMs + 5 * HOUR }], FROM + 3 * DAY);
+    expect([fault!.failureMs, fault!.endMs]).toEqual([onsetMs + 5 * HOUR, onsetMs + 13 * HOUR]);
+  });
+
+  test.each<[string, Parameters<typeof requestedFaults>[1][number], RegExp]>([
+    [
+      'an unknown machine, listing the fleet',
+      { machineId: 'lathe-9', kind: 'overheating', onsetMs },
+      /no machine lathe-9 in this fleet of 3 \(lathe-1-spindle, cnc-mill-5-axis, robot-arm-02\)/,
+    ],
+    ['an onset at the end of the run', { machineId: 'lathe-1-spindle', kind: 'overheating', onsetMs: FROM + 3 * DAY }, /onset is not before the end of the run/],
+    ['a failure before its onset', { machineId: 'lathe-1-spindle', kind: 'electrical', onsetMs, failureMs: onsetMs - HOUR }, /failure must come after the onset/],
+  ])('refuses %s', (_label, request, message) => {
+    expect(() => requestedFaults(ids, [request], FROM + 3 * DAY)).toThrow(message);
+  });
+
+  test('a long fleet is listed by its first and last ids', () => {
+    const unknown = { machineId: 'x', kind: 'overheating', onsetMs } as const;
+    expect(() => requestedFaults(fleetIds(20), [unknown], FROM + 3 * DAY)).toThrow(/fleet of 20 \(lathe-1-spindle, .*, pump-20\)/);
   });
 });

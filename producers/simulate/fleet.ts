@@ -1,4 +1,4 @@
-import type { Feature } from '../../schemas';
+import { FEATURES, type Feature } from '../../schemas';
 import type { Random } from './random';
 
 /**
@@ -28,6 +28,8 @@ export interface Machine {
   id: string;
   type: MachineType;
   profile: MachineProfile;
+  /** The features this machine reports, in FEATURES order; the others are null in every reading. */
+  sensors: readonly Feature[];
 }
 
 const BASE: Record<MachineType, Omit<MachineProfile, 'utilisation'>> = {
@@ -45,10 +47,58 @@ const ORIGINAL: ReadonlyArray<[string, MachineType]> = [
 ];
 const TYPES: readonly MachineType[] = ['lathe', 'cnc-mill', 'robot-arm', 'pump'];
 
-export function buildFleet(count: number, random: Random): Machine[] {
+const identity = (index: number): [string, MachineType] =>
+  index < ORIGINAL.length ? ORIGINAL[index]! : [`${TYPES[index % TYPES.length]}-${String(index + 1).padStart(2, '0')}`, TYPES[index % TYPES.length]!];
+
+/** The ids of a fleet of `count` machines: they depend on the index only, not on the seed. */
+export const fleetIds = (count: number): string[] => Array.from({ length: count }, (_, i) => identity(i)[0]);
+
+export const FLEET_KINDS = ['uniform', 'heterogeneous'] as const;
+export type FleetKind = (typeof FLEET_KINDS)[number];
+
+/**
+ * The sensors of a heterogeneous fleet by machine index modulo 8: the first three of every eight
+ * (so the original three machines) report all six, the others the kinds of retrofit a real shop
+ * floor has: one thermocouple, one accelerometer, a current clamp and a motor probe, a triaxial
+ * accelerometer, two temperatures.
+ */
+export const HETEROGENEOUS_SENSORS: ReadonlyArray<readonly Feature[]> = [
+  FEATURES,
+  FEATURES,
+  FEATURES,
+  ['tempA'],
+  ['accX'],
+  ['current', 'tempA'],
+  ['accX', 'accY', 'accZ'],
+  ['tempA', 'tempB'],
+];
+
+export interface FleetOptions {
+  /** What every machine of a uniform fleet reports (default all six). */
+  sensors?: readonly Feature[];
+  /** uniform: every machine reports `sensors`; heterogeneous: HETEROGENEOUS_SENSORS by index. */
+  fleet?: FleetKind;
+}
+
+/** The sensors of the machine at `index`: deterministic from the index, never from the seed. */
+export function machineSensors(index: number, options: FleetOptions = {}): readonly Feature[] {
+  const sensors = options.sensors ?? FEATURES;
+  if (options.fleet === 'heterogeneous') {
+    // Both would choose each machine's sensors; a silent intersection could leave a machine with none.
+    if (FEATURES.some((f) => !sensors.includes(f))) {
+      throw new Error('a heterogeneous fleet chooses each machine\'s sensors itself: give --sensors or --fleet heterogeneous, not both');
+    }
+    return HETEROGENEOUS_SENSORS[index % HETEROGENEOUS_SENSORS.length]!;
+  }
+  const own = FEATURES.filter((f) => sensors.includes(f));
+  if (own.length === 0) throw new Error(`a machine needs at least one of the sensors ${FEATURES.join(', ')}`);
+  return own;
+}
+
+export function buildFleet(count: number, random: Random, options: FleetOptions = {}): Machine[] {
   const machines: Machine[] = [];
   for (let i = 0; i < count; i++) {
-    const [id, type] = i < ORIGINAL.length ? ORIGINAL[i]! : [`${TYPES[i % TYPES.length]}-${String(i + 1).padStart(2, '0')}`, TYPES[i % TYPES.length]!];
+    const [id, type] = identity(i);
     const base = BASE[type];
     // Each machine differs a little from its type: wear, mounting, cooling.
     const jitter = () => random.between(0.93, 1.07);
@@ -65,6 +115,7 @@ export function buildFleet(count: number, random: Random): Machine[] {
         thermalTauMin: base.thermalTauMin * jitter(),
         utilisation: random.between(0.65, 0.95),
       },
+      sensors: machineSensors(i, options),
     });
   }
   return machines;
@@ -105,6 +156,45 @@ export const DEVELOPMENT_HOURS: Record<MachineFaultKind, [number, number]> = {
   electrical: [24, 96],
 };
 
+/**
+ * The features where each machine fault shows clearly (see the simulator's physics). Bearing wear
+ * also lifts the current by 4 % and overheating by 12 %, too little against load swings to count.
+ */
+export const FAULT_SIGNS: Record<MachineFaultKind, readonly Feature[]> = {
+  'bearing-wear': ['accX', 'accY', 'accZ', 'tempB'],
+  overheating: ['tempA', 'tempB'],
+  electrical: ['current'],
+};
+
+/** Hours from failure to repair of a requested fault (planned faults draw 4 to 12). */
+export const REPAIR_HOURS = 8;
+
+/** A machine fault asked for by hand (`--fault machine:kind:onset[:failure]`). */
+export interface FaultRequest {
+  machineId: string;
+  kind: MachineFaultKind;
+  onsetMs: number;
+  /** Default: the onset plus the middle of the kind's DEVELOPMENT_HOURS. */
+  failureMs?: number;
+}
+
+const describeRequest = (r: FaultRequest) => `fault ${r.machineId}:${r.kind} at ${new Date(r.onsetMs).toISOString()}`;
+
+/** Requested faults as planned ones, checked against the fleet and the run's end. */
+export function requestedFaults(machineIds: readonly string[], requests: readonly FaultRequest[], toMs: number): Fault[] {
+  return requests.map((r) => {
+    if (!machineIds.includes(r.machineId)) {
+      const listed = machineIds.length <= 6 ? machineIds.join(', ') : `${machineIds.slice(0, 5).join(', ')}, ..., ${machineIds.at(-1)}`;
+      throw new Error(`${describeRequest(r)}: no machine ${r.machineId} in this fleet of ${machineIds.length} (${listed})`);
+    }
+    if (!(r.onsetMs < toMs)) throw new Error(`${describeRequest(r)}: the onset is not before the end of the run (${new Date(toMs).toISOString()})`);
+    const [minH, maxH] = DEVELOPMENT_HOURS[r.kind];
+    const failureMs = r.failureMs ?? r.onsetMs + Math.round(((minH + maxH) / 2) * HOUR);
+    if (!(failureMs > r.onsetMs)) throw new Error(`${describeRequest(r)}: the failure must come after the onset`);
+    return { machineId: r.machineId, kind: r.kind, category: 'machine', onsetMs: r.onsetMs, failureMs, endMs: failureMs + REPAIR_HOURS * HOUR };
+  });
+}
+
 export interface FaultPlanOptions {
   fromMs: number;
   toMs: number;
@@ -135,7 +225,9 @@ export function planFaults(machines: readonly Machine[], options: FaultPlanOptio
   machines.forEach((machine, index) => {
     const rand = random.fork();
     if (faulty.has(index)) {
-      const kind = rand.pick(machineKinds);
+      // A kind the machine's sensors can see, when the run allows one (a full machine sees them all).
+      const visible = machineKinds.filter((k) => FAULT_SIGNS[k].some((f) => machine.sensors.includes(f)));
+      const kind = rand.pick(visible.length > 0 ? visible : machineKinds);
       const [minH, maxH] = DEVELOPMENT_HOURS[kind];
       const developMs = Math.min(rand.between(minH, maxH) * HOUR, span * 0.6);
       const latestOnset = options.toMs - developMs - 0.1 * span;
@@ -147,7 +239,7 @@ export function planFaults(machines: readonly Machine[], options: FaultPlanOptio
       const kind = rand.pick(sensorKinds);
       const durationMs = kind === 'sensor-spikes' ? rand.between(1, 2) * DAY : rand.between(2, 10) * HOUR;
       const onsetMs = Math.round(rand.between(options.fromMs, Math.max(options.fromMs, options.toMs - durationMs)));
-      const feature = rand.pick(['current', 'accX', 'accY', 'accZ', 'tempA', 'tempB'] as const);
+      const feature = rand.pick(machine.sensors); // a full machine: FEATURES, as before
       faults.push({ machineId: machine.id, kind, category: 'sensor', onsetMs, failureMs: null, endMs: Math.round(onsetMs + durationMs), feature, magnitude: kind === 'sensor-spikes' ? 0.005 : undefined });
     }
     for (const kind of TRANSPORT_FAULTS) {

@@ -1,6 +1,7 @@
-import { simulateOptions } from '../../cli/simulate.command';
-import { FAULT_KINDS, type Fault } from './fleet';
-import { planSimulation, scenarioKinds, truthLines, type SimulateOptions } from './simulate.job';
+import { parseFaultFlag, simulateOptions } from '../../cli/simulate.command';
+import { FAULT_KINDS, buildFleet, type Fault } from './fleet';
+import { Random } from './random';
+import { parseFleet, parseSensors, planSimulation, scenarioKinds, truthLines, type SimulateOptions } from './simulate.job';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -27,6 +28,61 @@ describe('scenarioKinds', () => {
   });
 });
 
+describe('parseSensors and parseFleet', () => {
+  test.each<[string, string[]]>([
+    ['current,tempA', ['current', 'tempA']],
+    ['tempA, current', ['current', 'tempA']], // in feature order
+    ['TEMPA,tempa,accx', ['accX', 'tempA']], // any case, no repeats
+    ['current,accX,accY,accZ,tempA,tempB', ['current', 'accX', 'accY', 'accZ', 'tempA', 'tempB']],
+  ])('%s', (text, expected) => {
+    expect(parseSensors(text)).toEqual(expected);
+  });
+
+  test.each([
+    ['an unknown feature', 'current,temp', /unknown sensor "temp" in --sensors/],
+    ['nothing', '', /unknown sensor ""/],
+    ['only commas', ',,', /unknown sensor/],
+  ])('--sensors refuses %s, listing the features', (_label, text, message) => {
+    expect(() => parseSensors(text)).toThrow(message);
+    expect(() => parseSensors(text)).toThrow(/use one or more of current, accX, accY, accZ, tempA, tempB/);
+  });
+
+  test('--fleet is uniform or heterogeneous', () => {
+    expect(parseFleet('heterogeneous')).toBe('heterogeneous');
+    expect(() => parseFleet('mixed')).toThrow('--fleet is uniform or heterogeneous, not mixed');
+  });
+});
+
+describe('parseFaultFlag (--fault)', () => {
+  const onsetMs = Date.UTC(2026, 0, 7, 8);
+  test.each<[string, string, ReturnType<typeof parseFaultFlag>]>([
+    ['onset only', 'robot-arm-02:overheating:2026-01-07T08:00:00Z', { machineId: 'robot-arm-02', kind: 'overheating', onsetMs }],
+    [
+      'onset and failure',
+      'lathe-1-spindle:bearing-wear:2026-01-07T08:00:00Z:2026-01-10T20:30:00Z',
+      { machineId: 'lathe-1-spindle', kind: 'bearing-wear', onsetMs, failureMs: Date.UTC(2026, 0, 10, 20, 30) },
+    ],
+    ['times without a zone (UTC)', 'pump-04:electrical:2026-01-07T08:00:2026-01-08T08:00', { machineId: 'pump-04', kind: 'electrical', onsetMs, failureMs: onsetMs + DAY }],
+    [
+      'times with offsets',
+      'pump-04:electrical:2026-01-07T09:00:00+01:00:2026-01-08T09:00:00+01:00',
+      { machineId: 'pump-04', kind: 'electrical', onsetMs, failureMs: onsetMs + DAY },
+    ],
+  ])('%s', (_label, text, expected) => {
+    expect(parseFaultFlag(text)).toEqual(expected);
+  });
+
+  test.each([
+    ['no onset', 'lathe-1-spindle:overheating', /use MACHINE:KIND:ONSET\[:FAILURE\]/],
+    ['a sensor fault kind', 'lathe-1-spindle:sensor-stuck:2026-01-07T08:00:00Z', /"sensor-stuck" is not a machine fault: use bearing-wear, overheating, electrical/],
+    ['an onset that is not a time', 'lathe-1-spindle:overheating:tuesday', /lathe-1-spindle:overheating onset "tuesday" is not an ISO-8601 time/],
+    ['a failure that is not a time', 'lathe-1-spindle:overheating:2026-01-07T08:00:00Z:2026-02-31Tlate', /failure "2026-02-31Tlate"/],
+    ['three times', 'lathe-1-spindle:overheating:2026-01-07:2026-01-08:2026-01-09', /use MACHINE:KIND:ONSET/],
+  ])('refuses %s', (_label, text, message) => {
+    expect(() => parseFaultFlag(text)).toThrow(message);
+  });
+});
+
 describe('truthLines', () => {
   const onsetMs = Date.UTC(2026, 0, 6, 8);
   const faults: Fault[] = [
@@ -42,6 +98,12 @@ describe('truthLines', () => {
       { machineId: 'robot-arm-02', kind: 'sensor-dropout', category: 'sensor', onset: '2026-01-06T08:00:00.000Z', failureAt: null, end: '2026-01-06T11:00:00.000Z', feature: 'tempA' },
       { machineId: 'cnc-mill-5-axis', kind: 'clock-skew', category: 'transport', onset: '2026-01-06T08:00:00.000Z', failureAt: null, end: '2026-01-06T09:00:00.000Z', magnitude: -45_000 },
     ]);
+  });
+
+  test('given the fleet, each line names the sensors of its machine', () => {
+    const fleet = buildFleet(3, new Random(1), { sensors: ['tempA', 'accX'] });
+    const lines = truthLines(faults, fleet).split('\n').map((line) => JSON.parse(line) as { sensors: string[] });
+    expect(lines.map((l) => l.sensors)).toEqual([['accX', 'tempA'], ['accX', 'tempA'], ['accX', 'tempA']]);
   });
 
   test('a planned run gives one line per fault; failureAt is set exactly for machine faults', () => {
@@ -68,6 +130,31 @@ describe('planSimulation', () => {
     expect(planSimulation(options({ seed: 7 })).faults).not.toEqual(planSimulation(options({ seed: 8 })).faults);
   });
 
+  test('requested faults come after the planned ones, which stay as the seed plans them', () => {
+    const onsetMs = FROM + 5 * DAY;
+    const base = planSimulation(options({ machines: 6 }));
+    const withFault = planSimulation(options({ machines: 6, faults: [{ machineId: 'pump-04', kind: 'overheating', onsetMs }] }));
+    expect(withFault.faults.slice(0, -1)).toEqual(base.faults);
+    const requested = { machineId: 'pump-04', kind: 'overheating', category: 'machine', onsetMs, failureMs: onsetMs + 42 * HOUR, endMs: onsetMs + 50 * HOUR };
+    expect(withFault.faults.at(-1)).toEqual(requested);
+  });
+
+  test('scenario normal with a requested fault: that fault alone, in the truth with the machine\'s sensors', () => {
+    const onsetMs = FROM + 2 * DAY;
+    const faults = [{ machineId: 'pump-04', kind: 'overheating', onsetMs, failureMs: onsetMs + DAY }] as const;
+    const plan = planSimulation(options({ machines: 8, scenario: 'normal', fleet: 'heterogeneous', faults }));
+    expect(plan.faults).toHaveLength(1);
+    expect(JSON.parse(truthLines(plan.faults, plan.machines))).toEqual({
+      machineId: 'pump-04',
+      kind: 'overheating',
+      category: 'machine',
+      onset: '2026-01-07T00:00:00.000Z',
+      failureAt: '2026-01-08T00:00:00.000Z',
+      end: '2026-01-08T08:00:00.000Z',
+      sensors: ['tempA'],
+    });
+  });
+
   test('an endless realtime run plans its faults over the first 30 days', () => {
     const { faults } = planSimulation(options({ speed: 'realtime', toMs: Infinity, faultyFraction: 1, scenario: 'bearing-wear,overheating,electrical' }));
     expect(faults).toHaveLength(3);
@@ -82,7 +169,20 @@ describe('simulateOptions (pdmctl simulate flags)', () => {
 
   test('max speed defaults to the day before now, its start aligned to the interval', () => {
     const result = simulateOptions(flags(), NOW);
-    expect(result).toEqual({ machines: 3, intervalMs: 2000, fromMs: Date.UTC(2026, 2, 13, 12, 34, 56), toMs: NOW, speed: 'max', scenario: 'mixed', seed: 1, faultyFraction: 0.3, truthFile: undefined });
+    expect(result).toEqual({
+      machines: 3,
+      intervalMs: 2000,
+      fromMs: Date.UTC(2026, 2, 13, 12, 34, 56),
+      toMs: NOW,
+      speed: 'max',
+      scenario: 'mixed',
+      seed: 1,
+      faultyFraction: 0.3,
+      truthFile: undefined,
+      sensors: ['current', 'accX', 'accY', 'accZ', 'tempA', 'tempB'],
+      fleet: 'uniform',
+      faults: [],
+    });
     expect(simulateOptions(flags({ interval: '1m' }), NOW).fromMs).toBe(Date.UTC(2026, 2, 13, 12, 34));
     expect(simulateOptions(flags({ interval: '1h', duration: '7d' }), NOW).fromMs).toBe(Date.UTC(2026, 2, 7, 12));
   });
@@ -110,6 +210,20 @@ describe('simulateOptions (pdmctl simulate flags)', () => {
     expect([result.fromMs, result.toMs]).toEqual([fromMs, toMs]);
   });
 
+  test('--sensors, --fleet and --fault (repeated) become the fleet options', () => {
+    const fault = ['robot-arm-02:electrical:2026-01-06T06:00:00Z', 'lathe-1-spindle:overheating:2026-01-07T08:00:00Z:2026-01-08T08:00:00Z'];
+    const result = simulateOptions(flags({ from: T0, duration: '10d', sensors: 'tempA,current', fault }), NOW);
+    expect(result).toMatchObject({
+      sensors: ['current', 'tempA'],
+      fleet: 'uniform',
+      faults: [
+        { machineId: 'robot-arm-02', kind: 'electrical', onsetMs: T0_MS + DAY + 6 * HOUR },
+        { machineId: 'lathe-1-spindle', kind: 'overheating', onsetMs: T0_MS + 2 * DAY + 8 * HOUR, failureMs: T0_MS + 3 * DAY + 8 * HOUR },
+      ],
+    });
+    expect(simulateOptions(flags({ fleet: 'heterogeneous' }), NOW).fleet).toBe('heterogeneous');
+  });
+
   test('passes through scenario, seed, fraction and truth file', () => {
     const result = simulateOptions(flags({ machines: '20', scenario: 'bearing-wear,late', seed: '42', faultyFraction: '0', truth: 'truth.jsonl' }), NOW);
     expect(result).toMatchObject({ machines: 20, scenario: 'bearing-wear,late', seed: 42, faultyFraction: 0, truthFile: 'truth.jsonl' });
@@ -134,6 +248,12 @@ describe('simulateOptions (pdmctl simulate flags)', () => {
     ['a bad duration', { duration: 'forever' }, /"forever" is not a duration/],
     ['a bad interval', { interval: '0s' }, /"0s" must be longer than zero/],
     ['an unknown scenario', { scenario: 'earthquake' }, /unknown scenario "earthquake"/],
+    ['an unknown sensor', { sensors: 'current,vibration' }, /unknown sensor "vibration" in --sensors: use one or more of current, accX/],
+    ['an unknown fleet', { fleet: 'mixed' }, /--fleet is uniform or heterogeneous, not mixed/],
+    ['--sensors with --fleet heterogeneous', { sensors: 'tempA', fleet: 'heterogeneous' }, /not both/],
+    ['a fault on a machine not in the fleet', { fault: ['pump-04:overheating:2026-03-14T00:00:00Z'] }, /no machine pump-04 in this fleet of 3/],
+    ['a fault after the run', { to: '2026-01-08T00:00:00Z', fault: ['lathe-1-spindle:overheating:2026-01-09T00:00:00Z'] }, /onset is not before the end of the run/],
+    ['a fault failing before its onset', { fault: ['lathe-1-spindle:overheating:2026-03-14T00:00:00Z:2026-03-13T00:00:00Z'] }, /failure must come after the onset/],
   ])('refuses %s', (_label, overrides, message) => {
     expect(() => simulateOptions(flags(overrides), NOW)).toThrow(message);
   });

@@ -3,7 +3,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../lib/logger';
 import type { Progress } from '../../lib/progress';
 import type { ReadingsProducer } from '../readings.producer';
-import { FAULT_KINDS, buildFleet, planFaults, type Fault, type FaultKind, type Machine } from './fleet';
+import { FEATURES, type Feature } from '../../schemas';
+import {
+  FAULT_KINDS,
+  FLEET_KINDS,
+  buildFleet,
+  planFaults,
+  requestedFaults,
+  type Fault,
+  type FaultKind,
+  type FaultRequest,
+  type FleetKind,
+  type Machine,
+} from './fleet';
 import { Random } from './random';
 import { simulate } from './simulator';
 
@@ -19,6 +31,12 @@ export interface SimulateOptions {
   seed: number;
   faultyFraction: number;
   truthFile?: string;
+  /** Features every machine reports; the others are null. Default all six. */
+  sensors?: readonly Feature[];
+  /** uniform (default): every machine reports `sensors`; heterogeneous: HETEROGENEOUS_SENSORS by machine index. */
+  fleet?: FleetKind;
+  /** Machine faults asked for by hand, on top of the scenario's. */
+  faults?: readonly FaultRequest[];
 }
 
 export function scenarioKinds(scenario: string): FaultKind[] {
@@ -32,17 +50,43 @@ export function scenarioKinds(scenario: string): FaultKind[] {
   return kinds as FaultKind[];
 }
 
-/** The fleet and its faults: pure, from the seed. A realtime run without end plans over 30 days. */
-export function planSimulation(options: SimulateOptions): { machines: Machine[]; faults: Fault[] } {
-  const random = new Random(options.seed);
-  const machines = buildFleet(options.machines, random.fork());
-  const planTo = Number.isFinite(options.toMs) ? options.toMs : options.fromMs + 30 * 86_400_000;
-  const faults = planFaults(machines, { fromMs: options.fromMs, toMs: planTo, kinds: scenarioKinds(options.scenario), faultyFraction: options.faultyFraction }, random.fork());
-  return { machines, faults };
+/** `--sensors`: features separated by commas, any case, in FEATURES order without repeats. */
+export function parseSensors(text: string): Feature[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !FEATURES.some((f) => f.toLowerCase() === n.toLowerCase()));
+  if (unknown.length > 0 || names.length === 0) {
+    const named = JSON.stringify(unknown.join(',') || text);
+    throw new Error(`unknown sensor ${named} in --sensors: use one or more of ${FEATURES.join(', ')}, separated by commas`);
+  }
+  return FEATURES.filter((f) => names.some((n) => n.toLowerCase() === f.toLowerCase()));
 }
 
-/** Ground truth as JSON lines: what `pdmctl evaluate` compares alerts against. */
-export function truthLines(faults: readonly Fault[]): string {
+export function parseFleet(text: string): FleetKind {
+  if (!(FLEET_KINDS as readonly string[]).includes(text)) throw new Error(`--fleet is ${FLEET_KINDS.join(' or ')}, not ${text}`);
+  return text as FleetKind;
+}
+
+/**
+ * The fleet and its faults: pure, from the seed. A realtime run without end plans over 30 days.
+ * Requested faults come after the planned ones and take nothing from the random streams, so
+ * the planned faults and the readings of other machines stay what the seed gives without them.
+ */
+export function planSimulation(options: SimulateOptions): { machines: Machine[]; faults: Fault[] } {
+  const random = new Random(options.seed);
+  const machines = buildFleet(options.machines, random.fork(), { sensors: options.sensors, fleet: options.fleet });
+  const planTo = Number.isFinite(options.toMs) ? options.toMs : options.fromMs + 30 * 86_400_000;
+  const plan = { fromMs: options.fromMs, toMs: planTo, kinds: scenarioKinds(options.scenario), faultyFraction: options.faultyFraction };
+  const planned = planFaults(machines, plan, random.fork());
+  const requested = requestedFaults(machines.map((m) => m.id), options.faults ?? [], options.toMs);
+  return { machines, faults: [...planned, ...requested] };
+}
+
+/**
+ * Ground truth as JSON lines: what `pdmctl evaluate` compares alerts against. Given the fleet,
+ * each line also names the sensors of the fault's machine (`sensors`): a fault shows only there.
+ */
+export function truthLines(faults: readonly Fault[], machines?: readonly Machine[]): string {
+  const sensorsOf = new Map(machines?.map((m) => [m.id, m.sensors]));
   return faults
     .map((f) =>
       JSON.stringify({
@@ -54,6 +98,7 @@ export function truthLines(faults: readonly Fault[]): string {
         end: new Date(f.endMs).toISOString(),
         ...(f.feature ? { feature: f.feature } : {}),
         ...(f.magnitude !== undefined ? { magnitude: f.magnitude } : {}),
+        ...(sensorsOf.has(f.machineId) ? { sensors: sensorsOf.get(f.machineId) } : {}),
       }),
     )
     .join('\n');
@@ -74,9 +119,17 @@ export async function runSimulation(
 ): Promise<SimulationSummary> {
   const clock = deps.clock ?? Date.now;
   const { machines, faults } = planSimulation(options);
-  if (options.truthFile) fs.writeFileSync(options.truthFile, `${truthLines(faults)}\n`);
+  if (options.truthFile) fs.writeFileSync(options.truthFile, `${truthLines(faults, machines)}\n`);
+  const partial = machines.filter((m) => m.sensors.length < FEATURES.length);
   deps.logger.info(
-    { machines: machines.map((m) => m.id), faults: faults.filter((f) => f.category === 'machine').map((f) => `${f.machineId}:${f.kind}`), from: new Date(options.fromMs).toISOString(), to: Number.isFinite(options.toMs) ? new Date(options.toMs).toISOString() : 'until stopped', speed: options.speed },
+    {
+      machines: machines.map((m) => m.id),
+      ...(partial.length > 0 ? { sensors: Object.fromEntries(partial.map((m) => [m.id, m.sensors.join(',')])) } : {}),
+      faults: faults.filter((f) => f.category === 'machine').map((f) => `${f.machineId}:${f.kind}`),
+      from: new Date(options.fromMs).toISOString(),
+      to: Number.isFinite(options.toMs) ? new Date(options.toMs).toISOString() : 'until stopped',
+      speed: options.speed,
+    },
     'simulation starting',
   );
   const started = clock();

@@ -328,4 +328,59 @@ describe('simulate', () => {
       expect(new Set(readingsOf(all).map(key)).size).toBe(gridCount);
     });
   });
+  describe('machines with some sensors', () => {
+    /** The lathe of LATHE (same seed, same profile) with only these sensors. */
+    const latheWith = (sensors: readonly Feature[]) => buildFleet(1, new Random(11), { sensors })[0]!;
+    const TEMP_A_ONLY = latheWith(['tempA']);
+    const ACC_X_ONLY = latheWith(['accX']);
+    /** Readings with a value where the machine has no sensor, or a null where it has one. */
+    const absentSet = (readings: readonly RawReading[], has: readonly Feature[]) =>
+      readings.filter((r) => FEATURES.some((f) => (r[f] === null) === has.includes(f)));
+
+    test('the others are null in every reading (never 0); the ones it has read as on the fully equipped machine', () => {
+      const sensors: Feature[] = ['current', 'tempA'];
+      const partial = readingsOf(ticks({ machines: [latheWith(sensors)], fromMs: MONDAY, toMs: MONDAY + 2 * DAY }));
+      const full = readingsOf(ticks({ machines: [LATHE], fromMs: MONDAY, toMs: MONDAY + 2 * DAY }));
+      expect(partial).toHaveLength(2 * 24 * 60);
+      expect(absentSet(partial, sensors)).toEqual([]);
+      expect(partial).toEqual(full.map((r) => ({ ...r, accX: null, accY: null, accZ: null, tempB: null })));
+    });
+
+    test('overheating on a machine with only tempA: tempA climbs well above the healthy level before failure', () => {
+      const onsetMs = MONDAY + DAY; // Tuesday 00:00
+      const failureMs = onsetMs + 20 * HOUR; // Tuesday 20:00
+      const overheating = fault('overheating', onsetMs, failureMs + 6 * HOUR, { failureMs });
+      const readings = readingsOf(ticks({ machines: [TEMP_A_ONLY], faults: [overheating], fromMs: MONDAY, toMs: onsetMs + DAY }));
+      expect(absentSet(readings, ['tempA'])).toEqual([]);
+      // The same hours (18:00-20:00, on shift) on the healthy Monday and the failing Tuesday.
+      const healthy = between(readings, MONDAY + 18 * HOUR, MONDAY + 20 * HOUR).filter(onShift);
+      const failing = between(readings, failureMs - 2 * HOUR, failureMs).filter(onShift);
+      expect(mean(values(failing, 'tempA'))).toBeGreaterThan(mean(values(healthy, 'tempA')) + 15);
+      expect(between(readings, failureMs, failureMs + 6 * HOUR)).toEqual([]);
+    });
+
+    test('bearing wear on a machine with only accX: accX grows to more than twice its healthy level', () => {
+      const onsetMs = MONDAY + DAY; // Tuesday 00:00
+      const failureMs = onsetMs + 72 * HOUR; // Friday 00:00
+      const bearing = fault('bearing-wear', onsetMs, failureMs + 8 * HOUR, { failureMs });
+      const readings = readingsOf(ticks({ machines: [ACC_X_ONLY], faults: [bearing], fromMs: MONDAY, toMs: failureMs }));
+      expect(absentSet(readings, ['accX'])).toEqual([]);
+      const before = between(readings, MONDAY, onsetMs).filter(onShift);
+      const lastTenth = between(readings, failureMs - 0.1 * (failureMs - onsetMs), failureMs).filter(onShift);
+      expect(mean(values(lastTenth, 'accX'))).toBeGreaterThan(2 * mean(values(before, 'accX')));
+    });
+
+    test('a heterogeneous planned run: each machine reports its own subset and gets a machine fault its sensors can see', () => {
+      const scenario = 'bearing-wear,overheating,electrical';
+      const run = runPlanned({ fleet: 'heterogeneous', machines: 8, scenario, faultyFraction: 1, toMs: MONDAY + 8 * DAY, intervalMs: 5 * MINUTE });
+      expect(run.faults).toHaveLength(8);
+      for (const machine of run.machines) {
+        const own = run.readings.filter((r) => r.machineId === machine.id);
+        expect(absentSet(own, machine.sensors)).toEqual([]);
+      }
+      // Machine faults on the single-sensor machines: pump-04 (tempA) can only see heat, lathe-05 (accX) only wear.
+      expect(run.faults.filter((f) => f.machineId === 'pump-04').map((f) => f.kind)).toEqual(['overheating']);
+      expect(run.faults.filter((f) => f.machineId === 'lathe-05').map((f) => f.kind)).toEqual(['bearing-wear']);
+    });
+  });
 });

@@ -1,4 +1,4 @@
-import type { Feature } from '../../schemas';
+import { FEATURES, type Feature } from '../../schemas';
 import type { Fault, Machine } from './fleet';
 import { Random } from './random';
 
@@ -66,6 +66,8 @@ class MachineState {
   private tempA: number;
   private tempB: number;
   private readonly stuck = new Map<Feature, number | null>();
+  /** Features the machine has no sensor for. */
+  private readonly absent: readonly Feature[];
   readonly delayed: Delayed[] = [];
 
   constructor(
@@ -74,6 +76,7 @@ class MachineState {
     readonly random: Random,
     fromMs: number,
   ) {
+    this.absent = FEATURES.filter((f) => !machine.sensors.includes(f));
     const load = shiftLoad(fromMs, machine.profile.utilisation);
     this.tempA = machine.profile.ambientC + machine.profile.riseAC * load;
     this.tempB = machine.profile.ambientC + machine.profile.riseBC * load;
@@ -144,6 +147,8 @@ class MachineState {
       tempA: round(this.tempA + 0.15 * r.gaussian(), 2),
       tempB: round(this.tempB + 0.15 * r.gaussian(), 2),
     };
+    // The physics (and their random draws) run in full: the sensors a machine has read as on a fully equipped one.
+    for (const feature of this.absent) values[feature] = null;
 
     // Sensor faults: the machine is fine, one feature's data is not.
     for (const fault of this.faults) {
