@@ -12,6 +12,7 @@ import { registerTrainCommand } from './train.command';
 import { registerEvaluateCommand } from './evaluate.command';
 import { registerModelsCommand } from './models.command';
 import { registerDbCommands } from './db.command';
+import { registerMachinesCommand } from './machines.command';
 
 const program = new Command('pdmctl')
   .description('pdm-stream: predictive maintenance on Apache Kafka')
@@ -28,6 +29,7 @@ registerBenchCommand(program);
 registerTrainCommand(program);
 registerEvaluateCommand(program);
 registerModelsCommand(program);
+registerMachinesCommand(program);
 registerDbCommands(program);
 registerPendingCommands(program);
 

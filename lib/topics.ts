@@ -38,6 +38,7 @@ export const TOPICS = {
   assessments: 'pdm.assessments.v1',
   lateReadings: 'pdm.late-readings.v1',
   deadLetter: 'pdm.dead-letter.v1',
+  machineControl: 'pdm.machine-control.v1',
 } as const;
 
 export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
@@ -105,6 +106,14 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
       partitions,
       config: { 'cleanup.policy': 'delete', 'retention.ms': String(90 * DAY_MS), 'min.insync.replicas': minIsr, ...byArrival },
       description: 'original bytes of records that could not be processed; headers say why',
+    }),
+    spec(TOPICS.machineControl, {
+      partitions,
+      // Kept forever: a handful of records a day, and the audit trail of who reset which machine when.
+      config: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'min.insync.replicas': minIsr },
+      keySchema: 'machine-id.avsc',
+      valueSchema: 'machine-control.avsc',
+      description: 'operator requests per machine (relearn its baseline), read by the inference processor',
     }),
   ];
 }

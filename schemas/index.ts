@@ -8,6 +8,9 @@ import avro from 'avsc';
  */
 export type { AlertEvent } from './types/alert-event';
 export type { MachineAssessment } from './types/machine-assessment';
+export type { MachineControl } from './types/machine-control';
+import type { IoPdmstreamV1 as ControlTypes } from './types/machine-control';
+export type MachineAction = ControlTypes.MachineAction;
 export type { SensorReading } from './types/sensor-reading';
 export type { WindowFeatures } from './types/window-features';
 import type { IoPdmstreamV1 as WindowTypes } from './types/window-features';
@@ -21,6 +24,7 @@ export const SCHEMA_FILES = {
   windowFeatures: 'window-features.avsc',
   alertEvent: 'alert-event.avsc',
   machineAssessment: 'machine-assessment.avsc',
+  machineControl: 'machine-control.avsc',
 } as const;
 
 export type SchemaFile = (typeof SCHEMA_FILES)[keyof typeof SCHEMA_FILES];

@@ -71,10 +71,11 @@ export interface PartitionReadResult {
 
 export interface PartitionReader {
   /**
-   * Reads `topic`/`partition` from its first offset up to its last stable offset at the time of
-   * the call, handing records over in fetch-sized chunks.
+   * Reads `topic`/`partition` from its first offset (or `fromOffset`, when it is later: a reader
+   * that follows a topic resumes where it stopped) up to its last stable offset at the time of the
+   * call, handing records over in fetch-sized chunks.
    */
-  read(topic: string, partition: number, onRecords: (records: IncomingRecord[]) => void | Promise<void>): Promise<PartitionReadResult>;
+  read(topic: string, partition: number, onRecords: (records: IncomingRecord[]) => void | Promise<void>, options?: { fromOffset?: bigint }): Promise<PartitionReadResult>;
   /** The partition's last stable offset now (its end, for a topic without transactions). */
   endOffset(topic: string, partition: number): Promise<bigint>;
   close(): Promise<void>;
@@ -108,12 +109,13 @@ export async function openPartitionReader(connection: KafkaConnection, options: 
   };
 
   return {
-    read: (topic, partition, onRecords) =>
+    read: (topic, partition, onRecords, readOptions = {}) =>
       withCluster(async (cluster) => {
         await cluster.addTargetTopic(topic);
         // With READ_COMMITTED, the "latest" offset ListOffsets returns is the last stable offset.
         const end = await offsetOf(cluster, topic, partition, false);
-        let next = await offsetOf(cluster, topic, partition, true);
+        const first = await offsetOf(cluster, topic, partition, true);
+        let next = readOptions.fromOffset !== undefined && readOptions.fromOffset > first ? readOptions.fromOffset : first;
         let fetches = 0;
         let records = 0;
         let emptyInARow = 0;

@@ -9,18 +9,19 @@ import { createRegistry as createSchemaRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import type { RunningService, ServiceDefinition } from '../../lib/service';
 import { TOPICS } from '../../lib/topics';
-import { SCHEMA_FILES, avroType, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
+import { SCHEMA_FILES, avroType, type AlertEvent, type MachineAssessment, type MachineControl, type WindowFeatures } from '../../schemas';
 import { migrate } from './migrations';
 import { backoffDelayMs } from '../../lib/backoff';
 import { STAGE, TopicProcessor, isNotFinalWindow } from './postgres.processor';
+import { machineControlTable } from './machine-control.rows';
 import { alertsTable, assessmentsRecord, oneTable, windowFeaturesTable, type RecordSpec } from './postgres.rows';
 import { postgresSinkSettings } from './postgres.settings';
 import { PostgresSink } from './postgres.sink';
 
 /**
  * `pdmctl run sink-postgres`: pdm.window-features.v1 into pdm.window_features, pdm.alerts.v1 into
- * pdm.alerts, and pdm.assessments.v1 into pdm.assessments and pdm.forecasts, at least once and
- * idempotently.
+ * pdm.alerts, pdm.assessments.v1 into pdm.assessments and pdm.forecasts, and pdm.machine-control.v1
+ * into pdm.machine_control, at least once and idempotently.
  *
  * One runner per topic (lib/kafka/transactional.ts, exactlyOnce: false), each in a consumer group
  * of its own: a batch of a partition is decoded, upserted in one database transaction, then its
@@ -40,6 +41,7 @@ export const postgresSinkService: ServiceDefinition = {
       windowFeatures: `${settings.prefix}${TOPICS.windowFeatures}`,
       alerts: `${settings.prefix}${TOPICS.alerts}`,
       assessments: `${settings.prefix}${TOPICS.assessments}`,
+      machineControl: `${settings.prefix}${TOPICS.machineControl}`,
       deadLetter: `${settings.prefix}${TOPICS.deadLetter}`,
     };
     await requireTopics(connection, Object.values(topics));
@@ -108,6 +110,7 @@ export const postgresSinkService: ServiceDefinition = {
       await startRunner(topics.windowFeatures, `${settings.groupId}-window-features`, oneTable(windowFeaturesTable), serde.decoder<WindowFeatures>(avroType(SCHEMA_FILES.windowFeatures)), isNotFinalWindow);
       await startRunner(topics.alerts, `${settings.groupId}-alerts`, oneTable(alertsTable), serde.decoder<AlertEvent>(avroType(SCHEMA_FILES.alertEvent)));
       await startRunner(topics.assessments, `${settings.groupId}-assessments`, assessmentsRecord, serde.decoder<MachineAssessment>(avroType(SCHEMA_FILES.machineAssessment)));
+      await startRunner(topics.machineControl, `${settings.groupId}-machine-control`, oneTable(machineControlTable), serde.decoder<MachineControl>(avroType(SCHEMA_FILES.machineControl)));
     } catch (err) {
       clearInterval(probe);
       sink.stop();
@@ -115,7 +118,7 @@ export const postgresSinkService: ServiceDefinition = {
       await pool.end().catch(() => undefined);
       throw err;
     }
-    log.info({ inputs: [topics.windowFeatures, topics.alerts, topics.assessments], schema: settings.schema, role: settings.writerRole, groups: `${settings.groupId}-{window-features,alerts,assessments}`, guarantee: 'at-least-once, idempotent upserts' }, 'postgres sink running');
+    log.info({ inputs: [topics.windowFeatures, topics.alerts, topics.assessments, topics.machineControl], schema: settings.schema, role: settings.writerRole, groups: `${settings.groupId}-{window-features,alerts,assessments,machine-control}`, guarantee: 'at-least-once, idempotent upserts' }, 'postgres sink running');
 
     return {
       ready: async () => {
