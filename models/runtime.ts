@@ -41,3 +41,24 @@ export async function openOnnxModel(manifest: Manifest, bytes: Uint8Array): Prom
     close: () => session.release(),
   };
 }
+
+/** A graph fed by tensor name, for graphs outside the model contract (the per-machine detector's). */
+export interface OnnxSession {
+  run(feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<Record<string, Float32Array>>;
+  close(): Promise<void>;
+}
+
+export async function openOnnxSession(bytes: Uint8Array): Promise<OnnxSession> {
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  return {
+    async run(feeds) {
+      const tensors: Record<string, ort.Tensor> = {};
+      for (const [name, { data, dims }] of Object.entries(feeds)) tensors[name] = new ort.Tensor('float32', data, dims);
+      const results = await session.run(tensors);
+      const out: Record<string, Float32Array> = {};
+      for (const name of session.outputNames) out[name] = results[name]!.data as Float32Array;
+      return out;
+    },
+    close: () => session.release(),
+  };
+}

@@ -35,7 +35,7 @@ describe('schemas/*.avsc, the source of truth of every record', () => {
 
   test('AlertEvent has the fields of the contract', () => {
     expect(fieldNames(parse('alert-event.avsc'))).toEqual([
-      'alertId', 'dedupKey', 'machineId', 'status', 'severity', 'kind', 'feature', 'windowEnd', 'predictedBreachAt', 'score', 'threshold', 'modelName', 'modelVersion', 'message', 'createdAt',
+      'alertId', 'dedupKey', 'machineId', 'status', 'severity', 'kind', 'feature', 'windowEnd', 'predictedBreachAt', 'score', 'threshold', 'modelName', 'modelVersion', 'message', 'createdAt', 'drivers',
     ]);
   });
 
@@ -51,6 +51,17 @@ describe('schemas/*.avsc, the source of truth of every record', () => {
     };
     const resolver = readerType.createResolver(writerType);
     expect(readerType.fromBuffer(writerType.toBuffer(event), resolver).kind).toBe('OTHER');
+  });
+
+  test('MachineControl has its fields; an action added later reads as UNKNOWN on today\'s schema', () => {
+    const type = parse('machine-control.avsc') as avro.types.RecordType;
+    expect(fieldNames(type)).toEqual(['requestId', 'machineId', 'action', 'requestedBy', 'requestedAt', 'reason']);
+    expect(type.field('reason')!.defaultValue()).toBeNull();
+    const writer = JSON.parse(readSchema('machine-control.avsc'));
+    writer.fields.find((f: { name: string }) => f.name === 'action').type.symbols.push('SILENCE');
+    const writerType = avro.Type.forSchema(writer);
+    const request = { requestId: 'r', machineId: 'm', action: 'SILENCE', requestedBy: 'ops@host', requestedAt: 0, reason: null };
+    expect(type.fromBuffer(writerType.toBuffer(request), type.createResolver(writerType)).action).toBe('UNKNOWN');
   });
 });
 

@@ -86,3 +86,47 @@ export function anomalyGraph(p: AnomalyParams, meta: { name: string; producerVer
   g.op('Max', [g.op('Div', [t2, g.floats('t2_limit', [1], [p.t2Limit])]), g.op('Div', [q, g.floats('q_limit', [1], [p.qLimit])])], {}, 'score');
   return g.build({ ...meta, doc: `PCA T²+Q anomaly detector: lookback ${p.lookback}, ${C} channels, ${k} components`, ...anomalySpec(p) });
 }
+
+/**
+ * The per-machine detector's scoring graph (processors/inference/baseline.ts): no learned numbers
+ * inside, each machine's baseline comes in as inputs, so one graph serves every machine, whatever
+ * channels it has (C) and however many baseline windows it keeps (K). Inputs, per row: `x`,
+ * `present` (1 where the channel has a value in this window), the baseline's `center`, `scale`
+ * and `residual_scale` [N, C], its `memory` [N, K, C] (standardised), and the channel EWMAs of the
+ * previous window `previous` [N, C]. Outputs: `expected` values [N, C] (AAKR), the new `ewma`
+ * [N, C], each channel's `channel_score` [N, C] (1 at the control limit) and the row's `score` [N].
+ * Every operation is elementwise or within a row, so a row's numbers do not depend on the batch.
+ */
+export const BASELINE_INPUTS = ['x', 'present', 'center', 'scale', 'memory', 'residual_scale', 'previous'] as const;
+export const BASELINE_OUTPUTS = ['expected', 'ewma', 'channel_score', 'score'] as const;
+
+export function baselineGraph(p: { bandwidth: number; lambda: number; limit: number }, meta: { name: string; producerVersion: string }): Uint8Array {
+  const g = new GraphBuilder();
+  const axis1 = g.ints('axis_1', [1]);
+  const axis2 = g.ints('axis_2', [2]);
+  const z = g.op('Mul', [g.op('Div', [g.op('Sub', ['x', 'center']), 'scale']), 'present']);
+  const diff = g.op('Sub', [g.op('Unsqueeze', [z, axis1]), 'memory']);
+  const presentK = g.op('Unsqueeze', ['present', axis1]);
+  const sumSq = g.op('ReduceSum', [g.op('Mul', [g.op('Mul', [diff, diff]), presentK]), axis2], { keepdims: 0 });
+  const count = g.op('ReduceSum', ['present', axis1], { keepdims: 1 });
+  const d2 = g.op('Div', [sumSq, count]);
+  const logits = g.op('Mul', [d2, g.floats('neg_half_inv_h2', [1], [-1 / (2 * p.bandwidth * p.bandwidth)])]);
+  const weights = g.op('Softmax', [logits], { axis: 1 });
+  const estimate = g.op('Squeeze', [g.op('MatMul', [g.op('Unsqueeze', [weights, axis1]), 'memory']), axis1]);
+  g.op('Add', [g.op('Mul', [estimate, 'scale']), 'center'], {}, 'expected');
+  const u = g.op('Div', [g.op('Mul', [g.op('Sub', [z, estimate]), 'present']), 'residual_scale']);
+  const moved = g.op('Add', [g.op('Mul', [u, g.floats('lambda', [1], [p.lambda])]), g.op('Mul', ['previous', g.floats('one_minus_lambda', [1], [1 - p.lambda])])]);
+  // A channel without a value in this window keeps its EWMA: present * moved + (1 - present) * previous.
+  const absent = g.op('Sub', [g.floats('one', [1], [1]), 'present']);
+  const ewma = g.op('Add', [g.op('Mul', ['present', moved]), g.op('Mul', [absent, 'previous'])], {}, 'ewma');
+  const limit = p.limit * Math.sqrt(p.lambda / (2 - p.lambda));
+  const channelScore = g.op('Div', [g.op('Abs', [ewma]), g.floats('limit', [1], [limit])], {}, 'channel_score');
+  g.op('ReduceMax', [channelScore], { axes: [1], keepdims: 0 }, 'score');
+  const nc = (name: string) => ({ name, shape: ['N', 'C'] });
+  return g.build({
+    ...meta,
+    doc: `Per-machine AAKR + EWMA detector: bandwidth ${p.bandwidth}, lambda ${p.lambda}, limit ${p.limit} EWMA sd; the baseline comes in as inputs`,
+    inputs: [nc('x'), nc('present'), nc('center'), nc('scale'), { name: 'memory', shape: ['N', 'K', 'C'] }, nc('residual_scale'), nc('previous')],
+    outputs: [nc('expected'), nc('ewma'), nc('channel_score'), { name: 'score', shape: ['N'] }],
+  });
+}

@@ -19,7 +19,8 @@ import type { AlertEvent } from '../../schemas';
  */
 
 export type Severity = AlertEvent['severity'];
-export type AlertKind = 'ANOMALY' | 'FORECAST_BREACH';
+export type AlertKind = 'ANOMALY' | 'FORECAST_BREACH' | 'DEVIATION';
+export type AlertDriver = AlertEvent['drivers'][number];
 
 const SEVERITY_RANK: Record<Severity, number> = { INFO: 0, WARNING: 1, CRITICAL: 2 };
 
@@ -44,7 +45,9 @@ export interface WindowAssessment {
   machineId: string;
   windowEndMs: number;
   /** The models that made this window's decisions: each alert names the one that raised it. */
-  models: { anomaly?: ModelRef; forecast?: ModelRef };
+  models: { anomaly?: ModelRef; forecast?: ModelRef; deviation?: ModelRef };
+  /** The per-machine detector's score (1 at its control limit) and the channels that drove it. */
+  deviation?: { score: number; threshold: number; drivers: AlertDriver[] };
   /** The detector's score and threshold, when it scored this window. */
   anomaly?: { score: number; threshold: number };
   /** Per feature, the first forecast step that crosses a limit, when one does. */
@@ -114,17 +117,48 @@ interface Observation {
   threshold: number;
   predictedBreachAt: number | null;
   message: string;
+  /** The feature the event names (the condition's own, or the deviation's strongest driver). */
+  eventFeature: string | null;
+  drivers: AlertDriver[];
 }
 
 const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
 
+const featureOfChannel = (channel: string): string => channel.split('.')[0]!;
+
+/** "tempA.mean 21.0 (normal 40.1), current.max ..." */
+export function describeDrivers(drivers: readonly AlertDriver[]): string {
+  return drivers
+    .map((d) => `${d.channel} ${d.value === null ? 'missing' : fmt(d.value)}${d.expected === null ? '' : ` (normal ${fmt(d.expected)})`}, ${Math.round(d.contribution * 100)} %`)
+    .join('; ');
+}
+
 function observations(a: WindowAssessment, policy: AlertPolicy): Observation[] {
   const out: Observation[] = [];
+  // The fleet detector names no channel itself: the machine's own deviation says where to look.
+  const ownDrivers = a.deviation?.drivers ?? [];
+  if (a.deviation) {
+    const { score, threshold, drivers } = a.deviation;
+    out.push({
+      kind: 'DEVIATION',
+      feature: null,
+      eventFeature: drivers[0] ? featureOfChannel(drivers[0].channel) : null,
+      drivers,
+      holds: score > threshold,
+      severity: anomalySeverity(score, threshold, policy),
+      score,
+      threshold,
+      predictedBreachAt: null,
+      message: `${a.machineId}: ${score > threshold ? 'left' : 'within'} its own normal (score ${fmt(score)} against ${fmt(threshold)})${drivers.length > 0 ? `: ${describeDrivers(drivers)}` : ''}`,
+    });
+  }
   if (a.anomaly) {
     const { score, threshold } = a.anomaly;
     out.push({
       kind: 'ANOMALY',
       feature: null,
+      eventFeature: ownDrivers[0] ? featureOfChannel(ownDrivers[0].channel) : null,
+      drivers: ownDrivers,
       holds: score > threshold,
       severity: anomalySeverity(score, threshold, policy),
       score,
@@ -138,6 +172,8 @@ function observations(a: WindowAssessment, policy: AlertPolicy): Observation[] {
     out.push({
       kind: 'FORECAST_BREACH',
       feature,
+      eventFeature: feature,
+      drivers: breach ? [{ channel: `${feature}.mean`, contribution: 1, value: breach.value, expected: null }] : [],
       holds: breach !== undefined,
       severity: breach ? breachSeverity(breach, a.windowEndMs, policy) : 'INFO',
       score: breach?.value ?? 0,
@@ -164,7 +200,7 @@ export function assessWindow(state: MachineAlerts, assessment: WindowAssessment,
       if (!o.holds) continue;
       state.conditions.set(key, (condition = { kind: o.kind, feature: o.feature, run: 0, firing: null }));
     }
-    const model = (o.kind === 'ANOMALY' ? assessment.models.anomaly : assessment.models.forecast) ?? { name: 'unknown', version: 'unknown' };
+    const model = (o.kind === 'ANOMALY' ? assessment.models.anomaly : o.kind === 'DEVIATION' ? assessment.models.deviation : assessment.models.forecast) ?? { name: 'unknown', version: 'unknown' };
     const emit = (status: 'FIRING' | 'RESOLVED', severity: Severity, message: string) => {
       const episodeMs = condition!.firing?.sinceMs ?? assessment.windowEndMs;
       transitions.push({
@@ -174,7 +210,7 @@ export function assessWindow(state: MachineAlerts, assessment: WindowAssessment,
         status,
         severity,
         kind: o.kind,
-        feature: o.feature,
+        feature: o.eventFeature,
         windowEnd: assessment.windowEndMs,
         predictedBreachAt: status === 'FIRING' ? o.predictedBreachAt : null,
         score: o.score,
@@ -183,6 +219,7 @@ export function assessWindow(state: MachineAlerts, assessment: WindowAssessment,
         modelVersion: model.version,
         message,
         createdAt: assessment.windowEndMs,
+        drivers: o.drivers,
       });
     };
     if (!condition.firing) {
@@ -236,4 +273,36 @@ export function firstBreach(
     if (limit.lower !== null && series.lower[h]! < limit.lower) return { feature, atMs, value: series.lower[h]!, limit: limit.lower, direction: 'below', pointCrosses: false };
   }
   return undefined;
+}
+
+/**
+ * Resolves every open condition of a machine at once (an operator reset its baseline): RESOLVED
+ * transitions at `windowEndMs` with `reason`, in dedupKey order; conditions not firing are dropped.
+ */
+export function resolveAll(state: MachineAlerts, machineId: string, windowEndMs: number, reason: string): AlertEvent[] {
+  const transitions: AlertEvent[] = [];
+  for (const [key, condition] of [...state.conditions.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (condition.firing) {
+      transitions.push({
+        alertId: transitionId([key, condition.firing.sinceMs, 'RESOLVED', condition.firing.severity, windowEndMs]),
+        dedupKey: key,
+        machineId,
+        status: 'RESOLVED',
+        severity: condition.firing.severity,
+        kind: condition.kind,
+        feature: condition.feature,
+        windowEnd: windowEndMs,
+        predictedBreachAt: null,
+        score: 0,
+        threshold: 0,
+        modelName: 'operator',
+        modelVersion: 'relearn',
+        message: `${machineId}: ${reason}`,
+        createdAt: windowEndMs,
+        drivers: [],
+      });
+    }
+  }
+  state.conditions.clear();
+  return transitions;
 }

@@ -3,7 +3,9 @@ import type { IoPdmstreamV1 as AssessmentTypes } from '../../schemas/types/machi
 import { calendarOneHot } from '../../models/forecaster';
 import type { OnnxModel } from '../../models/runtime';
 import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
-import { assessWindow, emptyMachineAlerts, firstBreach, type AlertPolicy, type ForecastBreach, type MachineAlerts, type WindowAssessment } from './alerts';
+import { assessWindow, emptyMachineAlerts, firstBreach, resolveAll, type AlertDriver, type AlertPolicy, type ForecastBreach, type MachineAlerts, type WindowAssessment } from './alerts';
+import { applyScore, channelValues, driversOf, finishLearning, isOff, learnWindow, scoringRow, startLearning, warmupWindowsFor, type MachineBaseline, type RelearnRequest, type ScoringRow, type WatchingBaseline } from './baseline';
+import type { BaselineModel } from './baseline.model';
 import { coversChannels, DEFAULT_LIMIT_POLICY, learnLimits, type LearnedLimits, type Limit, type LimitPolicy } from './limits';
 import { emptyHistory, modelInput, remember, reshape, type HistoryLayout, type MachineHistory } from './lookback';
 import type { Channel } from '../../models/features';
@@ -32,6 +34,8 @@ export async function deploy(manifest: Manifest, model: OnnxModel): Promise<Depl
 export interface DeployedModels {
   detector?: DeployedModel;
   forecaster?: DeployedModel;
+  /** The per-machine detector (baseline.ts): every machine, any channels, any window size. */
+  baseline?: BaselineModel;
 }
 
 export interface MachineState {
@@ -39,7 +43,11 @@ export interface MachineState {
   alerts: MachineAlerts;
   /** Limits learned from the machine's normal operation (limits.ts), once learned. */
   limits?: LearnedLimits;
+  /** The machine's own normal (baseline.ts), learning or learned. */
+  baseline?: MachineBaseline;
 }
+
+export type MachineCondition = 'ok' | 'at-risk' | 'warming-up' | 'off';
 
 export interface CoreResult {
   transitions: AlertEvent[];
@@ -49,9 +57,13 @@ export interface CoreResult {
   assessments: MachineAssessment[];
   /** Machines that learned their limits in this batch (the processor writes them to its changelog). */
   learned: Set<string>;
+  /** Machines whose baseline changed in this batch (the processor writes them to its changelog). */
+  baselines: Set<string>;
+  /** Operators' resets applied in this batch, by machine. */
+  relearned: Map<string, RelearnRequest>;
   /** Windows assessed, and the size of each ONNX run. */
   assessed: number;
-  runs: Array<{ model: 'detector' | 'forecaster'; batch: number }>;
+  runs: Array<{ model: 'detector' | 'forecaster' | 'baseline'; batch: number }>;
 }
 
 type ForecastPoint = AssessmentTypes.ForecastPoint;
@@ -67,6 +79,16 @@ interface Ran {
   mask: Float32Array;
 }
 
+
+/** Whether every channel has at least one observed value in a lookback's mask ([L x C]). */
+function observesEveryChannel(mask: Float32Array, channels: number): boolean {
+  for (let c = 0; c < channels; c++) {
+    let seen = false;
+    for (let i = c; i < mask.length && !seen; i += channels) seen = mask[i] === 1;
+    if (!seen) return false;
+  }
+  return true;
+}
 
 const layouts = new Map<string, HistoryLayout>();
 
@@ -100,8 +122,12 @@ export class InferenceCore {
     return state;
   }
 
-  async assess(windows: readonly WindowFeatures[], models: DeployedModels): Promise<CoreResult> {
-    const result: CoreResult = { transitions: [], warmingUp: new Map(), assessments: [], learned: new Set(), assessed: 0, runs: [] };
+  /**
+   * `relearns`: the latest operator reset per machine (the control topic); one this machine has not
+   * applied yet restarts its learning at its next window, and resolves what it had open.
+   */
+  async assess(windows: readonly WindowFeatures[], models: DeployedModels, relearns?: (machineId: string) => RelearnRequest | undefined): Promise<CoreResult> {
+    const result: CoreResult = { transitions: [], warmingUp: new Map(), assessments: [], learned: new Set(), baselines: new Set(), relearned: new Map(), assessed: 0, runs: [] };
     // Each machine's windows in event-time order; round k takes every machine's k-th window.
     const byMachine = new Map<string, WindowFeatures[]>();
     for (const w of windows) {
@@ -124,19 +150,47 @@ export class InferenceCore {
         // updates the history for later lookbacks but decides nothing now.
         if (window.windowStart > before) due.push(window);
       }
-      await this.assessRound(due, models, result);
+      await this.assessRound(due, models, result, relearns);
     }
     return result;
   }
 
-  private async assessRound(due: readonly WindowFeatures[], models: DeployedModels, result: CoreResult): Promise<void> {
+  private async assessRound(due: readonly WindowFeatures[], models: DeployedModels, result: CoreResult, relearns?: (machineId: string) => RelearnRequest | undefined): Promise<void> {
     const notReady = new Map<string, string>();
+    const own = await this.runBaseline(due, models.baseline, result, notReady, relearns);
     const scores = await this.runDetector(due, models.detector, result, notReady);
     const breaches = await this.runForecaster(due, models.forecaster, result, notReady);
     for (const window of due) {
       const state = this.machines.get(window.machineId)!;
       const anomaly = scores.get(window.machineId);
       const forecast = breaches.get(window.machineId);
+      const deviation = own.get(window.machineId);
+      // While a machine relearns after an operator's reset, it raises nothing.
+      const quiet = state.baseline?.phase === 'learning' && state.baseline.relearn !== null;
+      const assessable = !quiet && (anomaly || forecast || deviation?.scored);
+      if (assessable) {
+        const assessment: WindowAssessment = {
+          machineId: window.machineId,
+          windowEndMs: window.windowEnd,
+          models: { anomaly: models.detector?.manifest, forecast: models.forecaster?.manifest, deviation: models.baseline },
+          anomaly,
+          deviation: deviation?.scored,
+          breaches: forecast?.breaches ?? [],
+          forecastFeatures: forecast?.features ?? [],
+        };
+        result.assessed++;
+        if (deviation?.scored) result.warmingUp.delete(window.machineId);
+        result.transitions.push(...assessWindow(state.alerts, assessment, this.policy));
+      }
+      const condition: MachineCondition | null = deviation?.off
+        ? 'off'
+        : !assessable && notReady.has(window.machineId)
+          ? 'warming-up'
+          : assessable
+            ? [...state.alerts.conditions.values()].some((c) => c.firing)
+              ? 'at-risk'
+              : 'ok'
+            : null;
       result.assessments.push({
         machineId: window.machineId,
         windowStart: window.windowStart,
@@ -144,19 +198,81 @@ export class InferenceCore {
         warmingUp: notReady.get(window.machineId) ?? null,
         anomaly: anomaly && models.detector ? { ...anomaly, modelName: models.detector.manifest.name, modelVersion: models.detector.manifest.version } : null,
         forecast: forecast && models.forecaster ? { modelName: models.forecaster.manifest.name, modelVersion: models.forecaster.manifest.version, points: forecast.points } : null,
+        state: condition,
+        deviation: deviation?.scored && models.baseline ? { ...deviation.scored, modelName: models.baseline.name, modelVersion: models.baseline.version } : null,
       });
-      if (!anomaly && !forecast) continue;
-      const assessment: WindowAssessment = {
-        machineId: window.machineId,
-        windowEndMs: window.windowEnd,
-        models: { anomaly: models.detector?.manifest, forecast: models.forecaster?.manifest },
-        anomaly,
-        breaches: forecast?.breaches ?? [],
-        forecastFeatures: forecast?.features ?? [],
-      };
-      result.assessed++;
-      result.transitions.push(...assessWindow(state.alerts, assessment, this.policy));
     }
+  }
+
+  /**
+   * The per-machine detector's step for each due window: an operator's reset, then off, learning
+   * or scoring. Scoring runs every watched machine of the round through the graph together.
+   */
+  private async runBaseline(
+    due: readonly WindowFeatures[],
+    model: BaselineModel | undefined,
+    result: CoreResult,
+    notReady: Map<string, string>,
+    relearns?: (machineId: string) => RelearnRequest | undefined,
+  ): Promise<Map<string, { off: boolean; scored?: { score: number; threshold: number; drivers: AlertDriver[] } }>> {
+    const out = new Map<string, { off: boolean; scored?: { score: number; threshold: number; drivers: AlertDriver[] } }>();
+    if (!model) return out;
+    const policy = model.policy;
+    const rows: Array<{ window: WindowFeatures; baseline: WatchingBaseline; values: Record<string, number>; row: ScoringRow }> = [];
+    for (const window of due) {
+      const id = window.machineId;
+      const state = this.machines.get(id)!;
+      const windowMs = window.windowEnd - window.windowStart;
+      const request = relearns?.(id);
+      if (request && state.baseline?.relearn?.requestId !== request.requestId) {
+        const by = `${request.requestedBy} at ${new Date(request.requestedAtMs).toISOString()}${request.reason ? ` (${request.reason})` : ''}`;
+        result.transitions.push(...resolveAll(state.alerts, id, window.windowEnd, `baseline reset by ${by}: relearning its normal, alerts quiet until then`));
+        state.baseline = startLearning(windowMs, request);
+        result.baselines.add(id);
+        result.relearned.set(id, request);
+      }
+      // A machine windowed at another size starts afresh: its normal was learned on other windows.
+      if (!state.baseline || state.baseline.windowMs !== windowMs) {
+        state.baseline = startLearning(windowMs, state.baseline?.relearn ?? null);
+        result.baselines.add(id);
+      }
+      const values = channelValues(window);
+      if (isOff(values, state.baseline, policy)) {
+        out.set(id, { off: true });
+        continue;
+      }
+      out.set(id, { off: false });
+      const baseline = state.baseline;
+      if (baseline.phase === 'learning') {
+        result.baselines.add(id);
+        if (learnWindow(baseline, values, policy)) {
+          const watching = finishLearning(baseline, policy, window.windowEnd);
+          if (watching) state.baseline = watching;
+          else state.baseline = startLearning(windowMs, baseline.relearn);
+        }
+        const reason =
+          state.baseline.phase === 'learning'
+            ? `warming up: learning its normal, ${state.baseline.learned} of ${warmupWindowsFor(policy, windowMs)} windows`
+            : `warming up: learned its normal from ${warmupWindowsFor(policy, windowMs)} windows, watched from the next one`;
+        notReady.set(id, reason);
+        result.warmingUp.set(id, reason);
+        continue;
+      }
+      const row = scoringRow(baseline, values);
+      if (row) rows.push({ window, baseline, values, row });
+    }
+    if (rows.length === 0) return out;
+    const { scored, runs } = await model.score(rows.map((r) => r.row));
+    for (const batch of runs) result.runs.push({ model: 'baseline', batch });
+    rows.forEach(({ window, baseline, values, row }, i) => {
+      const s = scored[i]!;
+      const alerting = [...this.machines.get(window.machineId)!.alerts.conditions.values()].some((c) => c.firing);
+      applyScore(baseline, row, s, alerting, policy);
+      result.baselines.add(window.machineId);
+      const drivers = driversOf(baseline, values, s).map((d) => ({ channel: d.channel, contribution: d.contribution, value: d.value, expected: d.expected }));
+      out.set(window.machineId, { off: false, scored: { score: s.score, threshold: 1, drivers } });
+    });
+    return out;
   }
 
   /** The model's outputs for each window whose input is ready, in runs of the model's stable slots. */
@@ -165,6 +281,10 @@ export class InferenceCore {
     const ready: Array<{ window: WindowFeatures; x: Float32Array; mask: Float32Array; calendar?: Float32Array }> = [];
     for (const window of due) {
       const input = modelInput(this.machines.get(window.machineId)!.history, manifest, window.windowStart, window.windowEnd - window.windowStart);
+      // A fleet model reads fixed channels at its own window size: a machine at another size, or
+      // without one of those channels, is the per-machine detector's alone (nothing is invented).
+      if (input.ready === false && input.observed === 0 && (window.windowEnd - window.windowStart !== manifest.windowMs)) continue;
+      if (input.ready && !observesEveryChannel(input.mask, manifest.channels.length)) continue;
       if (!input.ready) {
         result.warmingUp.set(window.machineId, input.reason);
         if (!notReady.has(window.machineId)) notReady.set(window.machineId, `${manifest.name}: ${input.reason}`);

@@ -5,7 +5,7 @@ const HOUR = 3_600_000;
 
 function t(machineId: string, status: AlertEvent['status'], hour: number, kind: AlertEvent['kind'] = 'ANOMALY', severity: AlertEvent['severity'] = 'WARNING'): AlertEvent {
   const dedupKey = `${machineId}/${kind}/*`;
-  return { alertId: `${dedupKey}-${hour}-${status}-${severity}`, dedupKey, machineId, status, severity, kind, feature: null, windowEnd: hour * HOUR, predictedBreachAt: null, score: 2, threshold: 1, modelName: 'm', modelVersion: 'v1', message: '', createdAt: hour * HOUR };
+  return { drivers: [], alertId: `${dedupKey}-${hour}-${status}-${severity}`, dedupKey, machineId, status, severity, kind, feature: null, windowEnd: hour * HOUR, predictedBreachAt: null, score: 2, threshold: 1, modelName: 'm', modelVersion: 'v1', message: '', createdAt: hour * HOUR };
 }
 
 describe('alert episodes and their report', () => {

@@ -9,7 +9,8 @@ import type { AlertPolicy } from './alerts';
 import type { LimitPolicy } from './limits';
 import { InferenceCore, historyLayout, type DeployedModels, type MachineState } from './inference.core';
 import { historyStarts, type HistoryLayout } from './lookback';
-import { PROGRESS_KEY, alertsKey, encodeAlerts, encodeLimits, encodeProgress, encodeWindow, limitsKey, windowKey } from './inference.state';
+import { PROGRESS_KEY, alertsKey, baselineKey, encodeAlerts, encodeBaseline, encodeLimits, encodeProgress, encodeWindow, limitsKey, windowKey } from './inference.state';
+import type { RelearnRequest } from './baseline';
 
 /**
  * The inference processor around the core (inference.core.ts), per input partition: decodes final
@@ -41,6 +42,8 @@ export interface InferenceProcessorOptions {
   clock: () => number;
   metrics: Registry;
   logger: Logger;
+  /** The latest operator reset of each machine (the control topic), when the service follows one. */
+  relearns?: (machineId: string) => RelearnRequest | undefined;
 }
 
 interface PartitionTask {
@@ -116,8 +119,9 @@ export class InferenceProcessor {
       const history = task.core.machines.get(id)?.history;
       before.set(id, history ? historyStarts(history) : []);
     }
-    const result = await task.core.assess(windows, this.options.models());
+    const result = await task.core.assess(windows, this.options.models(), this.options.relearns);
     this.metrics.windows.inc(result.assessed);
+    for (const [machineId, request] of result.relearned) this.options.logger.info({ partition, machineId, ...request }, 'baseline reset by an operator: the machine relearns its normal, its alerts quiet until then');
     for (const run of result.runs) this.metrics.batch.observe({ role: run.model }, run.batch);
     for (const id of touched) task.warmingUp.delete(id);
     for (const id of result.warmingUp.keys()) task.warmingUp.add(id);
@@ -133,6 +137,7 @@ export class InferenceProcessor {
       for (const start of before.get(id)!) if (!held.has(start)) changelog.push({ key: windowKey(id, start), value: null, partition });
       changelog.push({ key: alertsKey(id), value: encodeAlerts(state.alerts), partition });
       if (result.learned.has(id) && state.limits) changelog.push({ key: limitsKey(id), value: encodeLimits(state.limits), partition });
+      if (result.baselines.has(id) && state.baseline) changelog.push({ key: baselineKey(id), value: encodeBaseline(state.baseline), partition });
     }
     task.nextOffset = BigInt(batch.nextOffset);
     changelog.push({ key: PROGRESS_KEY, value: encodeProgress(task.nextOffset), partition });

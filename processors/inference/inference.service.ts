@@ -23,6 +23,9 @@ import { replayAlerts } from './inference.evaluate';
 import { InferenceProcessor, STAGE } from './inference.processor';
 import { InferenceRestorer } from './inference.state';
 import { DEFAULT_LIMIT_POLICY, type LimitPolicy } from './limits';
+import { DEFAULT_BASELINE_POLICY, type BaselinePolicy } from './baseline';
+import { openBaselineModel, type BaselineModel } from './baseline.model';
+import { openControlTable } from '../../lib/control-table';
 
 /**
  * `pdmctl run inference`: final windows in, alert transitions out on pdm.alerts.v1, exactly once.
@@ -56,7 +59,28 @@ const schema = z.object({
   PDM_LIMITS_MARGIN: z.coerce.number().min(0).default(DEFAULT_LIMIT_POLICY.margin),
   /** How often MODELS_DIR is checked for a newly promoted version. */
   PDM_MODEL_RELOAD_INTERVAL: duration('10s'),
+  /** The per-machine detector (each machine's own normal, from whatever channels it reports): `on` or `off`. */
+  PDM_BASELINE: z.enum(['on', 'off']).default('on'),
+  /** Windows a machine learns its normal from before it is watched; 0: about a day's worth (24 hourly windows, at most 400 short ones). */
+  PDM_WARMUP_WINDOWS: z.coerce.number().int().min(0).default(DEFAULT_BASELINE_POLICY.warmupWindows),
+  /** Control limit of the per-machine detector, in EWMA standard deviations of a channel's residual. */
+  PDM_DEVIATION_LIMIT: z.coerce.number().positive().default(DEFAULT_BASELINE_POLICY.limit),
+  /** A machine reporting current is off when its window mean is at or below this (amperes). */
+  PDM_OFF_CURRENT: z.coerce.number().min(0).default(DEFAULT_BASELINE_POLICY.offCurrent),
 });
+
+/** The per-machine detector's policy from the environment, or undefined when PDM_BASELINE=off. */
+export function baselineSettings(env: NodeJS.ProcessEnv): BaselinePolicy | undefined {
+  const settings = parseEnv(schema, env);
+  if (settings.PDM_BASELINE === 'off') return undefined;
+  return { ...DEFAULT_BASELINE_POLICY, warmupWindows: settings.PDM_WARMUP_WINDOWS, limit: settings.PDM_DEVIATION_LIMIT, offCurrent: settings.PDM_OFF_CURRENT };
+}
+
+/** The per-machine detector as `env` configures it, opened on onnxruntime (undefined when off). */
+export async function openBaselineFromEnv(env: NodeJS.ProcessEnv): Promise<BaselineModel | undefined> {
+  const policy = baselineSettings(env);
+  return policy ? openBaselineModel(policy) : undefined;
+}
 
 /**
  * The alert policy and limits from the environment, as the service uses them (and `pdmctl
@@ -112,16 +136,35 @@ export async function replayAsService(
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ transitions: AlertEvent[]; policy: AlertPolicy; limits: LimitPolicy }> {
   const { policy, limits } = decisionSettings(env, detector.manifest.thresholds.consecutive);
+  const baseline = await openBaselineFromEnv(env);
   const detectorModel = await deployLoaded(detector);
   try {
     const forecasterModel = await deployLoaded(forecaster);
     try {
-      return { transitions: await replayAlerts(windows, { detector: detectorModel, forecaster: forecasterModel }, policy, limits, onProgress), policy, limits };
+      return { transitions: await replayAlerts(windows, { detector: detectorModel, forecaster: forecasterModel, baseline }, policy, limits, onProgress), policy, limits };
     } finally {
       await forecasterModel.model.close();
     }
   } finally {
     await detectorModel.model.close();
+    await baseline?.close();
+  }
+}
+
+/**
+ * SKAB's protocol through the service's own decisions (`pdmctl evaluate --skab`): each file a
+ * machine whose baseline is its first `warmupWindows` windows, the per-machine detector alone (the
+ * fleet models read hourly windows), the decision settings `env` gives the service.
+ */
+export async function replaySkab(windows: WindowFeatures[], options: { warmupWindows: number }, env: NodeJS.ProcessEnv = process.env): Promise<AlertEvent[]> {
+  const { policy, limits } = decisionSettings(env);
+  const baseline = baselineSettings(env);
+  if (!baseline) throw new PdmError('CONFIG_INVALID', 'PDM_BASELINE=off: the SKAB evaluation scores the per-machine detector');
+  const model = await openBaselineModel({ ...baseline, warmupWindows: options.warmupWindows });
+  try {
+    return await replayAlerts(windows, { baseline: model }, policy, limits);
+  } finally {
+    await model.close();
   }
 }
 
@@ -149,6 +192,8 @@ async function loadDeployed(root: string, name: string): Promise<DeployedModel> 
 
 class ModelHolder {
   private current: DeployedModels = {};
+  /** The per-machine detector: one graph for the service's life, its parameters are each machine's state. */
+  baseline?: BaselineModel;
   private readonly versions = new Map<string, string>();
   private readonly info: Gauge;
   private readonly failures: Counter;
@@ -166,7 +211,7 @@ class ModelHolder {
   }
 
   get models(): DeployedModels {
-    return this.current;
+    return this.baseline ? { ...this.current, baseline: this.baseline } : this.current;
   }
 
   /** Loads any newly promoted version; a failure keeps the running one. Returns whether all roles have a model. */
@@ -195,7 +240,8 @@ class ModelHolder {
   }
 
   async close(): Promise<void> {
-    for (const deployed of Object.values(this.current)) await deployed?.model.close().catch(() => undefined);
+    for (const deployed of [this.current.detector, this.current.forecaster]) await deployed?.model.close().catch(() => undefined);
+    await this.baseline?.close().catch(() => undefined);
   }
 }
 
@@ -220,7 +266,8 @@ export const inferenceService: ServiceDefinition = {
 
     const holder = new ModelHolder(modelsDir(env), { detector: settings.PDM_DETECTOR_MODEL || undefined, forecaster: settings.PDM_FORECASTER_MODEL || undefined }, log, metrics);
     await holder.refresh();
-    if (!holder.models.detector && !holder.models.forecaster) throw new PdmError('MODEL_NOT_PROMOTED', `no usable model under ${modelsDir(env)}: train one (npx pdmctl train --simulate)`);
+    holder.baseline = await openBaselineFromEnv(env);
+    if (!holder.models.detector && !holder.models.forecaster && !holder.baseline) throw new PdmError('MODEL_NOT_PROMOTED', `no usable model under ${modelsDir(env)}: train one (npx pdmctl train --simulate)`);
     const { policy, limits } = decisionSettings(env, holder.models.detector?.manifest.thresholds.consecutive);
 
     const serde = new Serde(createSchemaRegistry(env.SCHEMA_REGISTRY_URL ?? '').client);
@@ -231,7 +278,11 @@ export const inferenceService: ServiceDefinition = {
       serde.encoder<MachineAssessment>(valueSubject(topics.assessments), avroType(SCHEMA_FILES.machineAssessment), schemaText(SCHEMA_FILES.machineAssessment)),
       serde.encoder<string>(keySubject(topics.assessments), avroType(SCHEMA_FILES.machineId), schemaText(SCHEMA_FILES.machineId)),
     ]);
+    // Operators' resets (pdmctl machines relearn): the whole control topic, as a table.
+    const control = await openControlTable({ topic: `${shared.prefix}${TOPICS.machineControl}`, connection, registryUrl: env.SCHEMA_REGISTRY_URL ?? '', logger: log, metrics });
+    await control.ready();
     const processor = new InferenceProcessor({
+      relearns: (machineId) => control.latestRelearn(machineId),
       policy,
       limits,
       topics,
@@ -285,16 +336,18 @@ export const inferenceService: ServiceDefinition = {
     } catch (err) {
       clearInterval(reload);
       await reader.close();
+      await control.stop();
       await holder.close();
       throw err;
     }
-    log.info({ input: topics.input, output: [topics.alerts, topics.assessments], group: groupId, policy, limits, models: Object.fromEntries(Object.entries(holder.models).map(([role, m]) => [role, `${m!.manifest.name}/${m!.manifest.version}`])) }, 'inference processor running');
+    log.info({ input: topics.input, output: [topics.alerts, topics.assessments], group: groupId, policy, limits, models: Object.fromEntries(Object.entries(holder.models).map(([role, m]) => [role, 'manifest' in m ? `${m.manifest.name}/${m.manifest.version}` : `${m.name}/${m.version}`])) }, 'inference processor running');
     return {
       ready: async () => (failure ? `the consumer failed: ${failure.message}` : dependencies()),
       async stop() {
         clearInterval(reload);
         await runner.stop();
         await reader.close();
+        await control.stop();
         await holder.close();
         log.info({ commits: runner.commits }, 'inference processor stopped');
       },

@@ -2,6 +2,7 @@ import { SCHEMA_FILES, avroType, type WindowFeatures } from '../../schemas';
 import type { AlertKind, MachineAlerts, Severity } from './alerts';
 import type { MachineState } from './inference.core';
 import type { LearnedLimits } from './limits';
+import type { MachineBaseline } from './baseline';
 import { emptyHistory, rememberRow, rowOf, type HistoryLayout } from './lookback';
 
 /**
@@ -13,6 +14,8 @@ import { emptyHistory, rememberRow, rowOf, type HistoryLayout } from './lookback
  *   a tombstone once it falls out of the longest lookback;
  * - `A<machineId>`: the machine's alert conditions (JSON), a tombstone when none is open;
  * - `L<machineId>`: the limits the machine learned from its normal operation (JSON);
+ * - `B<machineId>`: the machine's own normal for the per-machine detector (JSON, its memory as
+ *   base64 float32), learning or learned;
  * - `P`: the input offset the state includes everything before.
  * Values start with a format byte.
  */
@@ -29,6 +32,22 @@ function body(value: Buffer, what: string): Buffer {
 export const windowKey = (machineId: string, windowStartMs: number): Buffer => Buffer.from(`W${machineId}\u0000${windowStartMs}`, 'utf8');
 export const alertsKey = (machineId: string): Buffer => Buffer.from(`A${machineId}`, 'utf8');
 export const limitsKey = (machineId: string): Buffer => Buffer.from(`L${machineId}`, 'utf8');
+
+export const baselineKey = (machineId: string): Buffer => Buffer.from(`B${machineId}`, 'utf8');
+
+export function encodeBaseline(baseline: MachineBaseline): Buffer {
+  const stored = baseline.phase === 'watching' ? { ...baseline, memory: Buffer.from(baseline.memory.buffer, baseline.memory.byteOffset, baseline.memory.byteLength).toString('base64') } : baseline;
+  return framed(Buffer.from(JSON.stringify(stored), 'utf8'));
+}
+
+export function decodeBaseline(value: Buffer): MachineBaseline {
+  const stored = JSON.parse(body(value, 'baseline').toString('utf8')) as MachineBaseline & { memory?: string };
+  if (stored.phase !== 'watching') return stored;
+  const bytes = Buffer.from(stored.memory as unknown as string, 'base64');
+  const memory = new Float32Array(bytes.length / 4);
+  for (let i = 0; i < memory.length; i++) memory[i] = bytes.readFloatLE(i * 4);
+  return { ...stored, memory };
+}
 
 export const encodeLimits = (limits: LearnedLimits): Buffer => framed(Buffer.from(JSON.stringify(limits), 'utf8'));
 export const decodeLimits = (value: Buffer): LearnedLimits => JSON.parse(body(value, 'learned limits').toString('utf8')) as LearnedLimits;
@@ -69,6 +88,7 @@ export class InferenceRestorer {
   constructor(private readonly layout: HistoryLayout) {}
   private readonly alerts = new Map<string, MachineAlerts>();
   private readonly limits = new Map<string, LearnedLimits>();
+  private readonly baselines = new Map<string, MachineBaseline>();
   private nextOffset: bigint | null = null;
 
   apply(key: Buffer | null, value: Buffer | null): void {
@@ -92,17 +112,21 @@ export class InferenceRestorer {
       const machineId = text.slice(1);
       if (value) this.limits.set(machineId, decodeLimits(value));
       else this.limits.delete(machineId);
+    } else if (text.startsWith('B')) {
+      const machineId = text.slice(1);
+      if (value) this.baselines.set(machineId, decodeBaseline(value));
+      else this.baselines.delete(machineId);
     }
   }
 
   result(): { machines: Map<string, MachineState>; nextOffset: bigint | null } {
     const machines = new Map<string, MachineState>();
-    const ids = new Set([...this.windows.keys(), ...this.alerts.keys(), ...this.limits.keys()]);
+    const ids = new Set([...this.windows.keys(), ...this.alerts.keys(), ...this.limits.keys(), ...this.baselines.keys()]);
     for (const machineId of ids) {
       const history = emptyHistory(this.layout);
       const windows = [...(this.windows.get(machineId)?.entries() ?? [])].sort(([a], [b]) => a - b);
       for (const [start, { windowMs, row }] of windows) rememberRow(history, start, windowMs, row);
-      machines.set(machineId, { history, alerts: this.alerts.get(machineId) ?? { conditions: new Map() }, limits: this.limits.get(machineId) });
+      machines.set(machineId, { history, alerts: this.alerts.get(machineId) ?? { conditions: new Map() }, limits: this.limits.get(machineId), baseline: this.baselines.get(machineId) });
     }
     return { machines, nextOffset: this.nextOffset };
   }

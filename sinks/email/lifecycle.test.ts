@@ -16,6 +16,7 @@ const routing = (silences: Array<{ machine: string; from: number; to: number }> 
 function alert(over: Partial<AlertEvent> & { at: number }): AlertEvent {
   const { at, ...rest } = over;
   return {
+    drivers: [],
     alertId: `a-${at}`,
     dedupKey: 'lathe-1/tempA',
     machineId: 'lathe-1',

@@ -6,6 +6,7 @@ const T0 = Date.UTC(2026, 0, 5, 8);
 
 function notification(over: Partial<AlertEvent> = {}, kind: Notification['kind'] = 'FIRING'): Notification {
   const alert: AlertEvent = {
+    drivers: [],
     alertId: 'a1', dedupKey: 'lathe-1/tempA', machineId: 'lathe-1', status: 'FIRING', severity: 'CRITICAL', kind: 'FORECAST_BREACH', feature: 'tempA',
     windowEnd: T0, predictedBreachAt: T0 + 6 * 3_600_000, score: 81.25, threshold: 80, modelName: 'forecaster', modelVersion: 'v3', message: 'tempA heads for its limit', createdAt: T0, ...over,
   };

@@ -10,6 +10,7 @@ const window = (machineId: string, windowStart: number, mean: number | null = 5)
 };
 
 const alert = (over: Partial<AlertEvent> = {}): AlertEvent => ({
+  drivers: [],
   alertId: 'a-1',
   dedupKey: 'lathe-1:tempA:FORECAST_BREACH',
   machineId: 'lathe-1',
@@ -64,6 +65,8 @@ const assessment = (over: Partial<MachineAssessment> = {}): MachineAssessment =>
   windowStart: t0 - HOUR,
   windowEnd: t0,
   warmingUp: null,
+  state: null,
+  deviation: null,
   anomaly: { score: 3.5, threshold: 7.25, modelName: 'pdm-anomaly', modelVersion: 'v2' },
   forecast: {
     modelName: 'pdm-forecaster',

@@ -11,6 +11,7 @@ const config: LifecycleConfig = { groupWaitMs: 0, repeatIntervalMs: 5200 * 7 * 2
 
 function alert(machineId: string, alertId: string, at: number, over: Partial<AlertEvent> = {}): AlertEvent {
   return {
+    drivers: [],
     alertId,
     dedupKey: `${machineId}/ANOMALY/*`,
     machineId,

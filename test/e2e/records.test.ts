@@ -5,6 +5,7 @@ const T0 = Date.UTC(2026, 2, 5, 8);
 const HOUR = 3_600_000;
 
 const alert: AlertEvent = {
+  drivers: [],
   alertId: 'a1',
   dedupKey: 'lathe-9/FORECAST_BREACH/tempA',
   machineId: 'lathe-9',
@@ -46,6 +47,8 @@ const assessment: MachineAssessment = {
   windowStart: T0 - HOUR,
   windowEnd: T0,
   warmingUp: null,
+  state: null,
+  deviation: null,
   anomaly: { score: 0.5, threshold: 1.35, modelName: 'pdm-anomaly', modelVersion: 'v2' },
   forecast: {
     modelName: 'pdm-forecaster',

@@ -18,6 +18,7 @@ const strOrNull = (value: unknown): string | null => (value === null || value ==
 /** A row of pdm.alerts (timestamps as the driver's Date) as the AlertEvent it came from. */
 export function alertFromRow(row: Row): AlertEvent {
   return {
+    drivers: [],
     alertId: str(row.alert_id),
     dedupKey: str(row.dedup_key),
     machineId: str(row.machine_id),
@@ -47,7 +48,7 @@ export function assessmentFromRows(row: Row, forecasts: readonly Row[]): Machine
           modelVersion: str(row.forecaster_version),
           points: forecasts.map((f) => ({ feature: str(f.feature), windowStart: ms(f.target_start), mean: num(f.mean), lower: num(f.lower), upper: num(f.upper), limitLower: numOrNull(f.limit_lower), limitUpper: numOrNull(f.limit_upper) })),
         };
-  return { machineId: str(row.machine_id), windowStart: ms(row.window_start), windowEnd: ms(row.window_end), warmingUp: strOrNull(row.warming_up), anomaly, forecast };
+  return { machineId: str(row.machine_id), windowStart: ms(row.window_start), windowEnd: ms(row.window_end), warmingUp: strOrNull(row.warming_up), anomaly, forecast, state: null, deviation: null };
 }
 
 /** An alert with its fields in schema order, as plain data. */

@@ -40,6 +40,7 @@ const window = (machineId: string, h: number): WindowFeatures => {
 };
 
 const alert = (machineId: string, kind: AlertEvent['kind'], feature: string | null, status: 'FIRING' | 'RESOLVED', severity: AlertEvent['severity'], createdAt: number, n = ''): AlertEvent => ({
+  drivers: [],
   alertId: `${machineId}-${kind}-${feature ?? ''}${n}-${status}-${severity}-${createdAt}`,
   dedupKey: `${machineId}/${kind}/${feature ?? ''}${n}`,
   machineId,
@@ -84,6 +85,8 @@ const assessment = (machineId: string, h: number, over: Partial<MachineAssessmen
   windowStart: at(h),
   windowEnd: at(h + 1),
   warmingUp: null,
+  state: null,
+  deviation: null,
   anomaly: { score: 2 + h / 10, threshold: 7, modelName: 'pdm-anomaly', modelVersion: 'v2' },
   forecast: null,
   ...over,

@@ -109,6 +109,7 @@ let disconnect: () => Promise<void>;
 function alert(machineId: string, over: Partial<AlertEvent>): AlertEvent {
   const now = Date.now();
   return {
+    drivers: [],
     alertId: uniqueName('alert'),
     dedupKey: `${machineId}/tempA/FORECAST_BREACH`,
     machineId,

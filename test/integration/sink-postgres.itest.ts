@@ -55,6 +55,7 @@ const window = (machineId: string, windowStart: number, mean: number): WindowFea
 };
 
 const alert = (alertId: string, machineId: string, createdAt: number, over: Partial<AlertEvent> = {}): AlertEvent => ({
+  drivers: [],
   alertId,
   dedupKey: `${machineId}:tempA:FORECAST_BREACH`,
   machineId,
@@ -79,6 +80,8 @@ const assessment = (machineId: string, windowEnd: number, steps: number, over: P
   windowStart: windowEnd - HOUR,
   windowEnd,
   warmingUp: null,
+  state: null,
+  deviation: null,
   anomaly: { score: 2.5 + (windowEnd - t0) / HOUR, threshold: 9, modelName: 'pdm-anomaly', modelVersion: 'v2' },
   forecast: {
     modelName: 'pdm-forecaster',

@@ -100,6 +100,7 @@ const HOUR = 3_600_000;
       await producer.send({ topic: features, acks: -1, messages });
     };
     const alert = (machineId: string, status: 'FIRING' | 'RESOLVED', n: number): AlertEvent => ({
+      drivers: [],
       alertId: `outage-${machineId}-${status}-${n}`,
       dedupKey: `${machineId}/ANOMALY/*`,
       machineId,
