@@ -22,8 +22,8 @@ describe('views: rows as pg hands them over, as JSON', () => {
   });
 
   test('an alert: the AlertEvent\'s fields, nullable ones null', () => {
-    const row = { alert_id: 'a-1', dedup_key: 'lathe-1/ANOMALY/', machine_id: 'lathe-1', status: 'FIRING', severity: 'WARNING', kind: 'ANOMALY', feature: null, window_end: at('2026-01-05T09:00:00Z'), predicted_breach_at: null, score: 8.5, threshold: 7, model_name: 'pdm-anomaly', model_version: 'v2', message: 'm', created_at: at('2026-01-05T09:00:00Z') };
-    expect(alertView(row)).toEqual({ alertId: 'a-1', dedupKey: 'lathe-1/ANOMALY/', machineId: 'lathe-1', status: 'FIRING', severity: 'WARNING', kind: 'ANOMALY', feature: null, windowEnd: '2026-01-05T09:00:00.000Z', predictedBreachAt: null, score: 8.5, threshold: 7, modelName: 'pdm-anomaly', modelVersion: 'v2', message: 'm', createdAt: '2026-01-05T09:00:00.000Z' });
+    const row = { alert_id: 'a-1', dedup_key: 'lathe-1/ANOMALY/', machine_id: 'lathe-1', status: 'FIRING', severity: 'WARNING', kind: 'ANOMALY', feature: null, window_end: at('2026-01-05T09:00:00Z'), predicted_breach_at: null, score: 8.5, threshold: 7, model_name: 'pdm-anomaly', model_version: 'v2', message: 'm', created_at: at('2026-01-05T09:00:00Z'), drivers: [{ channel: 'tempA.mean', contribution: 0.8, value: 71.5, expected: 44 }] };
+    expect(alertView(row)).toEqual({ alertId: 'a-1', dedupKey: 'lathe-1/ANOMALY/', machineId: 'lathe-1', status: 'FIRING', severity: 'WARNING', kind: 'ANOMALY', feature: null, windowEnd: '2026-01-05T09:00:00.000Z', predictedBreachAt: null, score: 8.5, threshold: 7, modelName: 'pdm-anomaly', modelVersion: 'v2', message: 'm', createdAt: '2026-01-05T09:00:00.000Z', drivers: [{ channel: 'tempA.mean', contribution: 0.8, value: 71.5, expected: 44 }] });
   });
 
   test.each([

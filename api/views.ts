@@ -27,6 +27,8 @@ export interface AlertView {
   modelVersion: string;
   message: string;
   createdAt: string;
+  /** The channels that drove the transition, strongest first. */
+  drivers: Array<{ channel: string; contribution: number; value: number | null; expected: number | null }>;
 }
 
 export interface AssessmentView {
@@ -99,6 +101,7 @@ export function alertView(row: Row): AlertView {
     modelVersion: String(row.model_version),
     message: String(row.message),
     createdAt: isoTime(row.created_at),
+    drivers: Array.isArray(row.drivers) ? (row.drivers as AlertView['drivers']) : [],
   };
 }
 

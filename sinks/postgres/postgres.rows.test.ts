@@ -97,7 +97,13 @@ describe('assessment mapping', () => {
       detector_version: 'v2',
       forecaster_model: 'pdm-forecaster',
       forecaster_version: 'v4',
+      state: null,
+      deviation_score: null,
+      deviation_threshold: null,
+      drivers: null,
     });
+    const deviating = assessmentRows(assessment({ state: 'at-risk', deviation: { score: 1.4, threshold: 1, modelName: 'pdm-baseline', modelVersion: 'v1', drivers: [{ channel: 'tempA.mean', contribution: 0.9, value: 71.5, expected: 44 }] } })).assessment;
+    expect(byColumn(assessmentsTable.columns, deviating)).toMatchObject({ state: 'at-risk', deviation_score: 1.4, deviation_threshold: 1, drivers: '[{"channel":"tempA.mean","contribution":0.9,"value":71.5,"expected":44}]' });
     expect(forecasts.map((f) => byColumn(forecastsTable.columns, f))).toEqual([
       { machine_id: 'lathe-1', made_at: '2026-01-05T08:00:00.000Z', target_start: '2026-01-05T08:00:00.000Z', feature: 'tempA', mean: 44, lower: 42.5, upper: 45.5, limit_lower: null, limit_upper: 80, model_version: 'v4' },
       { machine_id: 'lathe-1', made_at: '2026-01-05T08:00:00.000Z', target_start: '2026-01-05T09:00:00.000Z', feature: 'tempA', mean: 44.5, lower: 42, upper: 47, limit_lower: null, limit_upper: 80, model_version: 'v4' },

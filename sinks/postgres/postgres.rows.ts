@@ -69,6 +69,7 @@ export const ALERT_COLUMNS = [
   'model_version',
   'message',
   'created_at',
+  'drivers',
 ] as const;
 
 export const alertsTable: TableSpec<AlertEvent> = {
@@ -91,6 +92,7 @@ export const alertsTable: TableSpec<AlertEvent> = {
     a.modelVersion,
     a.message,
     iso(a.createdAt),
+    JSON.stringify(a.drivers ?? []),
   ],
   keyOf: (a) => a.alertId,
 };
@@ -106,6 +108,10 @@ export const ASSESSMENT_COLUMNS = [
   'detector_version',
   'forecaster_model',
   'forecaster_version',
+  'state',
+  'deviation_score',
+  'deviation_threshold',
+  'drivers',
 ] as const;
 
 export const FORECAST_COLUMNS = ['machine_id', 'made_at', 'target_start', 'feature', 'mean', 'lower', 'upper', 'limit_lower', 'limit_upper', 'model_version'] as const;
@@ -140,6 +146,10 @@ export function assessmentRows(a: MachineAssessment): { assessment: SqlValue[]; 
     a.anomaly?.modelVersion ?? null,
     a.forecast?.modelName ?? null,
     a.forecast?.modelVersion ?? null,
+    a.state ?? null,
+    a.deviation ? finite(a.deviation.score, 'deviation.score') : null,
+    a.deviation ? finite(a.deviation.threshold, 'deviation.threshold') : null,
+    a.deviation ? JSON.stringify(a.deviation.drivers) : null,
   ];
   const seen = new Set<string>();
   const forecasts = (a.forecast?.points ?? []).map((p): SqlValue[] => {

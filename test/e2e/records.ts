@@ -18,7 +18,7 @@ const strOrNull = (value: unknown): string | null => (value === null || value ==
 /** A row of pdm.alerts (timestamps as the driver's Date) as the AlertEvent it came from. */
 export function alertFromRow(row: Row): AlertEvent {
   return {
-    drivers: [],
+    drivers: Array.isArray(row.drivers) ? (row.drivers as AlertEvent['drivers']) : [],
     alertId: str(row.alert_id),
     dedupKey: str(row.dedup_key),
     machineId: str(row.machine_id),

@@ -16,7 +16,7 @@ import { TOPICS, keySubject, valueSubject } from '../../lib/topics';
 import { simulateWindows } from '../../models/data/simulated';
 import { loadCurrent } from '../../models/store';
 import { InferenceCore, type DeployedModels } from '../../processors/inference/inference.core';
-import { deployLoaded } from '../../processors/inference/inference.service';
+import { deployLoaded, openBaselineFromEnv } from '../../processors/inference/inference.service';
 import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type WindowFeatures, type WindowKey } from '../../schemas';
 import { consumeAll } from './consume';
 import { testEnv, uniqueName, useIsolatedTopics } from './servers';
@@ -68,7 +68,7 @@ describe('inference processor under kill -9', () => {
     // The uninterrupted run: the same decisions over each partition's windows in order.
     const detector = loadCurrent(path.join(repoRoot, 'models'), 'pdm-anomaly');
     const forecaster = loadCurrent(path.join(repoRoot, 'models'), 'pdm-forecaster');
-    const models: DeployedModels = { detector: await deployLoaded(detector), forecaster: await deployLoaded(forecaster) };
+    const models: DeployedModels = { detector: await deployLoaded(detector), forecaster: await deployLoaded(forecaster), baseline: await openBaselineFromEnv({}) };
     const policy = { forWindows: detector.manifest.thresholds.consecutive ?? 3, clearWindows: 3, anomalyRatio: { warning: 1.5, critical: 3 }, breachLeadMs: { warning: 6 * HOUR, critical: 2 * HOUR } };
     for (let p = 0; p < PARTITIONS; p++) {
       const core = new InferenceCore(policy);
@@ -78,6 +78,7 @@ describe('inference processor under kill -9', () => {
     }
     await models.detector!.model.close();
     await models.forecaster!.model.close();
+    await models.baseline?.close();
     process.stderr.write(`inference crash test: PDM_CRASH_SEED=${seed}; ${total} windows, ${expected.length} expected transitions; logs in ${logDir}\n`);
   }, 300_000);
 
