@@ -61,7 +61,7 @@ const schema = z.object({
   PDM_MODEL_RELOAD_INTERVAL: duration('10s'),
   /** The per-machine detector (each machine's own normal, from whatever channels it reports): `on` or `off`. */
   PDM_BASELINE: z.enum(['on', 'off']).default('on'),
-  /** Windows a machine learns its normal from before it is watched; 0: about a day's worth (24 hourly windows, at most 400 short ones). */
+  /** Windows a machine learns its normal from before it is watched; 0: a day's worth (24 hourly windows, 1,440 of a minute, at least 14). */
   PDM_WARMUP_WINDOWS: z.coerce.number().int().min(0).default(DEFAULT_BASELINE_POLICY.warmupWindows),
   /** Control limit of the per-machine detector, in EWMA standard deviations of a channel's residual. */
   PDM_DEVIATION_LIMIT: z.coerce.number().positive().default(DEFAULT_BASELINE_POLICY.limit),
