@@ -120,7 +120,9 @@ export function baselineGraph(p: { bandwidth: number; lambda: number; limit: num
   const absent = g.op('Sub', [g.floats('one', [1], [1]), 'present']);
   const ewma = g.op('Add', [g.op('Mul', ['present', moved]), g.op('Mul', [absent, 'previous'])], {}, 'ewma');
   const limit = p.limit * Math.sqrt(p.lambda / (2 - p.lambda));
-  const channelScore = g.op('Div', [g.op('Abs', [ewma]), g.floats('limit', [1], [limit])], {}, 'channel_score');
+  // A channel scores only in a window where it has a value: one that is missing (or stuck) keeps
+  // its EWMA for when it is back, but says nothing about this window.
+  const channelScore = g.op('Mul', [g.op('Div', [g.op('Abs', [ewma]), g.floats('limit', [1], [limit])]), 'present'], {}, 'channel_score');
   g.op('ReduceMax', [channelScore], { axes: [1], keepdims: 0 }, 'score');
   const nc = (name: string) => ({ name, shape: ['N', 'C'] });
   return g.build({

@@ -1,4 +1,4 @@
-import { anomalySeverity, assessWindow, breachSeverity, emptyMachineAlerts, firstBreach, transitionId, type AlertPolicy, type WindowAssessment } from './alerts';
+import { anomalySeverity, assessWindow, breachSeverity, emptyMachineAlerts, firstBreach, transitionId, type AlertPolicy, type WindowAssessment, resolveAll } from './alerts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 8);
@@ -126,6 +126,44 @@ describe('forecast breaches', () => {
     expect(assess(3, null)).toEqual([]);
     const [resolved] = assess(4, null);
     expect(resolved).toMatchObject({ status: 'RESOLVED', dedupKey: 'pump-3/FORECAST_BREACH/tempA', predictedBreachAt: null });
+    expect(state.conditions.size).toBe(0);
+  });
+});
+
+describe("the machine's own normal: deviation alerts and corroboration", () => {
+  const drivers = [{ channel: 'tempA.mean', contribution: 0.7, value: 41.2, expected: 27.5 }];
+  const deviation = (i: number, score: number): WindowAssessment => ({
+    machineId: 'pump-4',
+    windowEndMs: T0 + i * HOUR,
+    models: { deviation: { name: 'pdm-baseline', version: 'v1' } },
+    deviation: { score, threshold: 1, drivers },
+    breaches: [],
+    forecastFeatures: [],
+  });
+
+  test('a deviation fires after `for` windows, names its strongest sensor and its drivers, and resolves', () => {
+    const state = emptyMachineAlerts();
+    const out = [0.4, 1.2, 1.5, 1.7, 0.6, 0.5].flatMap((s, i) => assessWindow(state, deviation(i, s), policy));
+    expect(out.map((t) => `${t.status}:${t.kind}:${t.feature}`)).toEqual(['FIRING:DEVIATION:tempA', 'RESOLVED:DEVIATION:tempA']);
+    expect(out[0]!.dedupKey).toBe('pump-4/DEVIATION/*');
+    expect(out[0]!.drivers).toEqual(drivers);
+    expect(out[0]!.message).toContain('tempA.mean 41.20 (normal 27.50), 70 %');
+  });
+
+  test("a fleet anomaly the machine's own normal does not corroborate does not hold", () => {
+    const state = emptyMachineAlerts();
+    const uncorroborated = [5, 5, 5, 5].flatMap((score, i) => assessWindow(state, { ...anomaly(i, score), anomaly: { score, threshold: 1, corroborated: false } }, policy));
+    expect(uncorroborated).toEqual([]);
+    const corroborated = [5, 5, 5].flatMap((score, i) => assessWindow(state, { ...anomaly(i, score), anomaly: { score, threshold: 1, corroborated: true } }, policy));
+    expect(corroborated.map((t) => t.status)).toEqual(['FIRING']);
+  });
+
+  test('an operator reset resolves every firing condition at once, with who asked', () => {
+    const state = emptyMachineAlerts();
+    [2, 2, 2].forEach((s, i) => assessWindow(state, deviation(i, s), policy));
+    const resolved = resolveAll(state, 'pump-4', T0 + 5 * HOUR, 'baseline reset by ana@plant');
+    expect(resolved.map((t) => `${t.status}:${t.kind}`)).toEqual(['RESOLVED:DEVIATION']);
+    expect(resolved[0]!.message).toBe('pump-4: baseline reset by ana@plant');
     expect(state.conditions.size).toBe(0);
   });
 });

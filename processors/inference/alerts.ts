@@ -48,8 +48,8 @@ export interface WindowAssessment {
   models: { anomaly?: ModelRef; forecast?: ModelRef; deviation?: ModelRef };
   /** The per-machine detector's score (1 at its control limit) and the channels that drove it. */
   deviation?: { score: number; threshold: number; drivers: AlertDriver[] };
-  /** The detector's score and threshold, when it scored this window. */
-  anomaly?: { score: number; threshold: number };
+  /** The detector's score and threshold, when it scored this window; `corroborated: false` when the machine's own normal saw nothing. */
+  anomaly?: { score: number; threshold: number; corroborated?: boolean };
   /** Per feature, the first forecast step that crosses a limit, when one does. */
   breaches: ForecastBreach[];
   /** Features the forecaster assessed this window (a breach absent for one of these means clear). */
@@ -153,13 +153,13 @@ function observations(a: WindowAssessment, policy: AlertPolicy): Observation[] {
     });
   }
   if (a.anomaly) {
-    const { score, threshold } = a.anomaly;
+    const { score, threshold, corroborated } = a.anomaly;
     out.push({
       kind: 'ANOMALY',
       feature: null,
       eventFeature: ownDrivers[0] ? featureOfChannel(ownDrivers[0].channel) : null,
       drivers: ownDrivers,
-      holds: score > threshold,
+      holds: score > threshold && corroborated !== false,
       severity: anomalySeverity(score, threshold, policy),
       score,
       threshold,

@@ -44,7 +44,7 @@ function reference(baseline: WatchingBaseline, values: Record<string, number>): 
   const scores = z.map((zc, c) => {
     const u = ((zc - est[c]!) * row.present[c]!) / row.residualScale[c]!;
     const e = row.present[c] ? policy.lambda * u + (1 - policy.lambda) * row.previous[c]! : row.previous[c]!;
-    return Math.abs(e) / limit;
+    return (Math.abs(e) / limit) * row.present[c]!;
   });
   return { score: Math.max(...scores), expected: est.map((e, c) => e * row.scale[c]! + row.center[c]!) };
 }

@@ -95,6 +95,8 @@ export interface LearningBaseline {
   learned: number;
   /** Every channel seen so far, by name. */
   stats: Record<string, Welford>;
+  /** Per feature, the windows in which it did not vary at all (a sensor's noise is its sign of life). */
+  flat: Record<string, number>;
   /** The memory to be (raw values): windows spread over the states seen so far (`remember`). */
   samples: Array<Record<string, number>>;
   /** The reset that started this learning, if an operator asked for one. */
@@ -117,11 +119,35 @@ export interface WatchingBaseline {
   nextSlot: number;
   learnedAtMs: number;
   relearn: RelearnRequest | null;
+  /** Features that always varied in the warm-up: one that reads the same value a whole window is stuck. */
+  noisy: string[];
 }
 
 export type MachineBaseline = LearningBaseline | WatchingBaseline;
 
-export const startLearning = (windowMs: number, relearn: RelearnRequest | null = null): LearningBaseline => ({ phase: 'learning', windowMs, learned: 0, stats: {}, samples: [], relearn });
+export const startLearning = (windowMs: number, relearn: RelearnRequest | null = null): LearningBaseline => ({ phase: 'learning', windowMs, learned: 0, stats: {}, flat: {}, samples: [], relearn });
+
+/** Share of its warm-up windows a feature may have read flat and still count as noisy. */
+const NOISY_FLAT_SHARE = 0.05;
+
+/** Features of `window` with at least three values, all the same (a stuck sensor reads like this). */
+export function flatFeatures(window: WindowFeatures): string[] {
+  const flat: string[] = [];
+  for (const feature of FEATURES) {
+    const stats = window[feature];
+    if (stats && stats.count >= 3 && stats.min !== null && stats.min === stats.max) flat.push(feature);
+  }
+  return flat;
+}
+
+/** The values without the channels of features stuck in this window: a noisy sensor that read one value all window. */
+export function withoutStuck(baseline: WatchingBaseline, values: Record<string, number>, flat: readonly string[]): { values: Record<string, number>; stuck: string[] } {
+  const stuck = flat.filter((f) => baseline.noisy?.includes(f));
+  if (stuck.length === 0) return { values, stuck };
+  const kept: Record<string, number> = {};
+  for (const [channel, value] of Object.entries(values)) if (!stuck.includes(channel.split('.')[0]!)) kept[channel] = value;
+  return { values: kept, stuck };
+}
 
 /** The channels of `window` the detector reads, with their values (channels with no value are left out). */
 export function channelValues(window: WindowFeatures): Record<string, number> {
@@ -146,8 +172,10 @@ export function isOff(values: Record<string, number>, baseline: MachineBaseline 
 }
 
 /** Learns one window of normal operation (mutates `baseline`); true once the warm-up is complete. */
-export function learnWindow(baseline: LearningBaseline, values: Record<string, number>, policy: BaselinePolicy): boolean {
+export function learnWindow(baseline: LearningBaseline, values: Record<string, number>, policy: BaselinePolicy, flat: readonly string[] = []): boolean {
   const warmup = warmupWindowsFor(policy, baseline.windowMs);
+  const flatCounts = (baseline.flat ??= {});
+  for (const feature of flat) flatCounts[feature] = (flatCounts[feature] ?? 0) + 1;
   for (const [channel, value] of Object.entries(values)) {
     const s = (baseline.stats[channel] ??= { n: 0, mean: 0, m2: 0 });
     s.n += 1;
@@ -250,7 +278,9 @@ export function finishLearning(baseline: LearningBaseline, policy: BaselinePolic
     for (let c = 0; c < C; c++) sq[c]! += (row[c]! - est[c]!) ** 2;
   }
   const residualScale = Array.from(sq, (s) => Math.max(Math.sqrt(s / K), policy.residualFloor));
-  return { phase: 'watching', windowMs: baseline.windowMs, channels, center, scale, residualScale, memory, ewma: new Array<number>(C).fill(0), cleanRun: 0, nextSlot: 0, learnedAtMs: windowEndMs, relearn: baseline.relearn };
+  const features = [...new Set(channels.map((c) => c.split('.')[0]!))];
+  const noisy = features.filter((f) => (baseline.flat?.[f] ?? 0) <= NOISY_FLAT_SHARE * (baseline.stats[`${f}.mean`] ?? baseline.stats[`${f}.max`])!.n).sort();
+  return { phase: 'watching', windowMs: baseline.windowMs, channels, center, scale, residualScale, memory, ewma: new Array<number>(C).fill(0), cleanRun: 0, nextSlot: 0, learnedAtMs: windowEndMs, relearn: baseline.relearn, noisy };
 }
 
 /** One row of the scoring graph's inputs for a watched machine's window. */

@@ -151,3 +151,14 @@ describe('the baseline in the changelog', () => {
     expect(resumed.assessments.map((a) => a.deviation)).toEqual(straight.assessments.slice(100).map((a) => a.deviation));
   });
 });
+
+describe('sensor faults are not machine faults', () => {
+  test('a sensor that always varied and now reads one value is left out, not alerted on', async () => {
+    const machineId = hourly.windows[0]!.machineId;
+    const windows = hourly.windows.filter((w) => w.machineId === machineId).slice(0, 72);
+    const stuck = windows.map((w, i) => (i >= 40 ? { ...w, accX: { ...w.accX, mean: 0.5, min: 0.5, max: 0.5, stddev: 0 } } : w));
+    const { transitions, assessments } = await feed(new InferenceCore(policy), stuck);
+    expect(transitions.filter((t) => t.kind === 'DEVIATION')).toEqual([]);
+    expect(assessments.slice(40).every((a) => a.deviation !== null && a.deviation.drivers.every((d) => !d.channel.startsWith('accX')))).toBe(true);
+  });
+});

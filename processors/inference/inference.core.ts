@@ -4,7 +4,7 @@ import { calendarOneHot } from '../../models/forecaster';
 import type { OnnxModel } from '../../models/runtime';
 import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
 import { assessWindow, emptyMachineAlerts, firstBreach, resolveAll, type AlertDriver, type AlertPolicy, type ForecastBreach, type MachineAlerts, type WindowAssessment } from './alerts';
-import { applyScore, channelValues, driversOf, finishLearning, isOff, learnWindow, scoringRow, startLearning, warmupWindowsFor, type MachineBaseline, type RelearnRequest, type ScoringRow, type WatchingBaseline } from './baseline';
+import { applyScore, channelValues, driversOf, finishLearning, flatFeatures, isOff, learnWindow, scoringRow, startLearning, warmupWindowsFor, withoutStuck, type MachineBaseline, type RelearnRequest, type ScoringRow, type WatchingBaseline } from './baseline';
 import type { BaselineModel } from './baseline.model';
 import { coversChannels, DEFAULT_LIMIT_POLICY, learnLimits, type LearnedLimits, type Limit, type LimitPolicy } from './limits';
 import { emptyHistory, modelInput, remember, reshape, type HistoryLayout, type MachineHistory } from './lookback';
@@ -49,6 +49,13 @@ export interface MachineState {
 
 export type MachineCondition = 'ok' | 'at-risk' | 'warming-up' | 'off';
 
+/** What the per-machine detector made of a window: off, or its score, drivers and each feature's strongest channel score. */
+interface OwnAssessment {
+  off: boolean;
+  scored?: { score: number; threshold: number; drivers: AlertDriver[] };
+  byFeature?: Record<string, number>;
+}
+
 export interface CoreResult {
   transitions: AlertEvent[];
   /** Machines whose newest window could not be assessed yet, with why (warming up, gaps). */
@@ -90,6 +97,9 @@ function observesEveryChannel(mask: Float32Array, channels: number): boolean {
   return true;
 }
 
+/** Half the per-machine detector's limit: chosen on simulated months (seeds 2 and 3), see the README. */
+export const DEFAULT_CORROBORATION = 0.5;
+
 const layouts = new Map<string, HistoryLayout>();
 
 /**
@@ -110,9 +120,14 @@ export function historyLayout(models: DeployedModels): HistoryLayout {
 export class InferenceCore {
   readonly machines = new Map<string, MachineState>();
 
+  /**
+   * `corroboration`: the per-machine detector's channel score (1 at its limit) a feature, or for
+   * the fleet detector any channel, must reach for a fleet model's alarm to count; 0 never asks.
+   */
   constructor(
     private readonly policy: AlertPolicy,
     private readonly limitPolicy: LimitPolicy = DEFAULT_LIMIT_POLICY,
+    private readonly corroboration = DEFAULT_CORROBORATION,
   ) {}
 
   private machine(machineId: string, layout: HistoryLayout): MachineState {
@@ -169,13 +184,18 @@ export class InferenceCore {
       const quiet = state.baseline?.phase === 'learning' && state.baseline.relearn !== null;
       const assessable = !quiet && (anomaly || forecast || deviation?.scored);
       if (assessable) {
+        // A fleet model's alarm counts only where the machine's own normal agrees that something
+        // moved: a forecast breach of a feature whose channels sit well inside the machine's own
+        // limits, or a fleet anomaly on a machine at its own normal, is the fleet model's noise.
+        const own = deviation?.byFeature;
+        const corroborated = (feature: string | null) => !own || this.corroboration <= 0 || (feature === null ? Math.max(0, ...Object.values(own)) : (own[feature] ?? 0)) >= this.corroboration;
         const assessment: WindowAssessment = {
           machineId: window.machineId,
           windowEndMs: window.windowEnd,
           models: { anomaly: models.detector?.manifest, forecast: models.forecaster?.manifest, deviation: models.baseline },
-          anomaly,
+          anomaly: anomaly && { ...anomaly, corroborated: corroborated(null) },
           deviation: deviation?.scored,
-          breaches: forecast?.breaches ?? [],
+          breaches: (forecast?.breaches ?? []).filter((b) => corroborated(b.feature)),
           forecastFeatures: forecast?.features ?? [],
         };
         result.assessed++;
@@ -214,8 +234,8 @@ export class InferenceCore {
     result: CoreResult,
     notReady: Map<string, string>,
     relearns?: (machineId: string) => RelearnRequest | undefined,
-  ): Promise<Map<string, { off: boolean; scored?: { score: number; threshold: number; drivers: AlertDriver[] } }>> {
-    const out = new Map<string, { off: boolean; scored?: { score: number; threshold: number; drivers: AlertDriver[] } }>();
+  ): Promise<Map<string, OwnAssessment>> {
+    const out = new Map<string, OwnAssessment>();
     if (!model) return out;
     const policy = model.policy;
     const rows: Array<{ window: WindowFeatures; baseline: WatchingBaseline; values: Record<string, number>; row: ScoringRow }> = [];
@@ -236,7 +256,8 @@ export class InferenceCore {
         state.baseline = startLearning(windowMs, state.baseline?.relearn ?? null);
         result.baselines.add(id);
       }
-      const values = channelValues(window);
+      const flat = flatFeatures(window);
+      let values = channelValues(window);
       if (isOff(values, state.baseline, policy)) {
         out.set(id, { off: true });
         continue;
@@ -245,7 +266,7 @@ export class InferenceCore {
       const baseline = state.baseline;
       if (baseline.phase === 'learning') {
         result.baselines.add(id);
-        if (learnWindow(baseline, values, policy)) {
+        if (learnWindow(baseline, values, policy, flat)) {
           const watching = finishLearning(baseline, policy, window.windowEnd);
           if (watching) state.baseline = watching;
           else state.baseline = startLearning(windowMs, baseline.relearn);
@@ -258,6 +279,9 @@ export class InferenceCore {
         result.warmingUp.set(id, reason);
         continue;
       }
+      // A sensor that always varied and now reads one value all window is stuck: the machine is
+      // judged on its other channels (a stuck sensor is the sensor's fault, not the machine's).
+      values = withoutStuck(baseline, values, flat).values;
       const row = scoringRow(baseline, values);
       if (row) rows.push({ window, baseline, values, row });
     }
@@ -270,7 +294,12 @@ export class InferenceCore {
       applyScore(baseline, row, s, alerting, policy);
       result.baselines.add(window.machineId);
       const drivers = driversOf(baseline, values, s).map((d) => ({ channel: d.channel, contribution: d.contribution, value: d.value, expected: d.expected }));
-      out.set(window.machineId, { off: false, scored: { score: s.score, threshold: 1, drivers } });
+      const byFeature: Record<string, number> = {};
+      baseline.channels.forEach((channel, j) => {
+        const feature = channel.split('.')[0]!;
+        byFeature[feature] = Math.max(byFeature[feature] ?? 0, s.channelScore[j]!);
+      });
+      out.set(window.machineId, { off: false, scored: { score: s.score, threshold: 1, drivers }, byFeature });
     });
     return out;
   }

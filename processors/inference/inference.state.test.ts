@@ -4,7 +4,7 @@ import { emptyHistory, historyStarts, remember, type HistoryLayout } from './loo
 
 const HOUR = 3_600_000;
 const stats = (mean: number) => ({ count: 10, mean, min: mean - 1, max: mean + 1, stddev: 0.5 });
-const window = (i: number, v: number): WindowFeatures => ({ machineId: 'm', windowStart: i * HOUR, windowEnd: (i + 1) * HOUR, count: 10, current: stats(v), accX: stats(0.1), accY: stats(0.1), accZ: stats(0.1), tempA: stats(40 + v), tempB: stats(30) });
+const window = (i: number, v: number): WindowFeatures => ({ machineId: 'm', windowStart: i * HOUR, windowEnd: (i + 1) * HOUR, count: 10, current: stats(v), accX: stats(0.1), accY: stats(0.1), accZ: stats(0.1), tempA: stats(40 + v), tempB: stats(30), extras: {} });
 
 describe('the inference changelog', () => {
   test('learned limits survive a restore, and a tombstone forgets them', () => {

@@ -19,6 +19,7 @@ const window = (i: number, current: number | null, tempA: number | null = 40): W
   accZ: stats(0.1),
   tempA: stats(tempA),
   tempB: stats(30),
+  extras: {},
 });
 const layout = (keep: number, channels: Channel[] = ['current.mean', 'tempA.max']): HistoryLayout => ({ channels, keep });
 const manifest = { channels: ['current.mean', 'tempA.max'] as Channel[], lookback: 4, windowMs: HOUR, missing: { rule: 'ffill-bfill-mean' as const, description: '', fallback: [7, 35], minObserved: 0.5 } };
