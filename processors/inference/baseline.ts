@@ -23,7 +23,7 @@ import type { RelearnRequest } from '../../lib/control-table';
  * channels that drove it are named with their share.
  *
  * The memory adapts slowly: after every `adaptEvery` clean windows (all channels well inside their
- * limits and no alert open), the newest window replaces the oldest memory slot. Windows the machine
+ * limits and no alert open), the newest window replaces the memory window nearest to it. Windows the machine
  * is alerting on never teach it. A machine that reports `current` and draws (next to) none is off:
  * reported as such, neither scored nor learned from.
  */
@@ -114,7 +114,7 @@ export interface WatchingBaseline {
   memory: Float32Array;
   /** The EWMA of each channel's standardised residual. */
   ewma: number[];
-  /** Clean windows since the last memory refresh, and the slot refreshed next. */
+  /** Clean windows since the last memory refresh, and the slot refreshed last. */
   cleanRun: number;
   nextSlot: number;
   learnedAtMs: number;
@@ -364,11 +364,22 @@ export function applyScore(baseline: WatchingBaseline, row: ScoringRow, scored: 
   }
   baseline.cleanRun += 1;
   if (baseline.cleanRun < policy.adaptEvery) return;
+  // The clean window refreshes the memory window nearest to it: the state it represents stays
+  // represented (replacing the oldest slot instead would let idle nights, which are clean more
+  // often, crowd the working hours out of the memory over weeks).
   const C = baseline.channels.length;
   const K = baseline.memory.length / C;
+  const z = Array.from({ length: C }, (_, j) => (row.x[j]! - baseline.center[j]!) / baseline.scale[j]!);
+  let nearest = 0;
+  let best = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < K; k++) {
+    let d = 0;
+    for (let j = 0; j < C; j++) if (row.present[j] === 1) d += (z[j]! - baseline.memory[k * C + j]!) ** 2;
+    if (d < best) [best, nearest] = [d, k];
+  }
   const memory = Float32Array.from(baseline.memory);
-  for (let j = 0; j < C; j++) if (row.present[j] === 1) memory[baseline.nextSlot * C + j] = (row.x[j]! - baseline.center[j]!) / baseline.scale[j]!;
+  for (let j = 0; j < C; j++) if (row.present[j] === 1) memory[nearest * C + j] = z[j]!;
   baseline.memory = memory;
-  baseline.nextSlot = (baseline.nextSlot + 1) % K;
+  baseline.nextSlot = nearest;
   baseline.cleanRun = 0;
 }
