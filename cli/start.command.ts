@@ -10,7 +10,7 @@ import { terminalReporter } from '../stack/reporter';
 import { writePipelineTargets } from '../stack/servers/prometheus';
 import { loadStackSettings } from '../stack/settings';
 import { stackEnv, stackUp } from '../stack/stack';
-import { serviceDefinitions } from './run.command';
+import { scheduledJobs, serviceDefinitions } from './run.command';
 import { printUpFailures } from './stack.command';
 import { runTopics } from './topics.command';
 import { migrate } from '../sinks/postgres/migrations';
@@ -55,7 +55,9 @@ export function registerStartCommand(program: Command): void {
       console.error('③ Pipeline');
       const children: Child[] = [];
       // The MQTT bridge needs a broker of the user's; it runs when MQTT_URL names one.
-      const services = pipelineServices.filter((s) => serviceDefinitions[s.name] && (s.name !== 'mqtt-bridge' || env.MQTT_URL)).map((s) => s.name);
+      // Scheduled jobs (retraining) run only when switched on (PDM_RETRAIN_EVERY).
+      const off = new Set<string>(scheduledJobs.filter((j) => !j.enabled(env)).map((j) => j.name));
+      const services = pipelineServices.filter((s) => serviceDefinitions[s.name] && !off.has(s.name) && (s.name !== 'mqtt-bridge' || env.MQTT_URL)).map((s) => s.name);
       for (const name of services) children.push(startChild(name, ['run', name], env));
       const simulatePort = pipelineServices.find((s) => s.name === 'simulate')!.metricsPort;
       const apiPort = pipelineServices.find((s) => s.name === 'api')!.metricsPort;
@@ -70,6 +72,7 @@ export function registerStartCommand(program: Command): void {
       writePipelineTargets(settings, children.map((c) => c.name));
       const notBuilt = pipelineServices.filter((s) => !serviceDefinitions[s.name] && s.name !== 'simulate').map((s) => s.name);
       console.error(`   running: ${children.map((c) => c.name).join(', ')}${notBuilt.length ? `; not built yet: ${notBuilt.join(', ')}` : ''}`);
+      if (off.has('retrain')) console.error('   retrain: not started; set PDM_RETRAIN_EVERY (e.g. 24h) to retrain the fleet models on a schedule');
       if (serviceDefinitions['mqtt-bridge'] && !env.MQTT_URL) console.error('   mqtt-bridge: not started; set MQTT_URL (and MQTT_TOPIC) to bridge your MQTT broker');
 
       console.error(`
@@ -81,7 +84,7 @@ Where to look:
   Mail inbox           ${env.PDM_INBOX_URL}
   Prometheus           ${env.PROMETHEUS_URL}/targets
   Simulated machines   http://${settings.PDM_STACK_HOST}:${simulatePort}/metrics
-${services.includes('api') ? `  Read API             http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${apiPort}/machines${env.PDM_API_KEY ? ' (with the key in PDM_API_KEY)' : ''}\n` : ''}${services.map((name) => `  ${name.padEnd(20)} http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${pipelineServices.find((s) => s.name === name)!.metricsPort}/metrics`).join('\n')}
+${services.includes('api') ? `  Read API             http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${apiPort}/machines${env.PDM_API_KEY ? ' (with the key in PDM_API_KEY)' : ''}\n` : ''}${pipelineServices.filter((s) => services.includes(s.name)).map((s) => `  ${s.name.padEnd(20)} http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${s.metricsPort}/metrics`).join('\n')}
 
 Connection settings for another shell:  eval "$(npx pdmctl stack env)"
 Ctrl-C stops the pipeline (the stack keeps running; npx pdmctl stack down stops it).

@@ -3,18 +3,15 @@ import type { Command } from 'commander';
 import { parseDuration } from '../lib/duration';
 import { progressBar } from '../lib/progress';
 import type { WindowFeatures } from '../schemas';
-import { loadModelFolder } from '../models/contract';
-import { kafkaConnectionFromEnv } from '../lib/kafka/client';
-import { TOPICS } from '../lib/topics';
 import { readWindowsFromPostgres } from '../models/data/postgres';
-import { readWindowsFromTopic } from '../models/data/topic';
 import { simulateWindows } from '../models/data/simulated';
 import { readWindowsCsv, windowsCsv } from '../models/data/windows-table';
 import type { TruthFault } from '../models/events';
-import { atLeastAsGood, describeScore as describe, validationScore } from '../models/promotion';
-import { openOnnxModel } from '../models/runtime';
-import { currentVersion, modelsDir, promote, writeVersion } from '../models/store';
-import { DEFAULT_TRAIN_OPTIONS, OPSET, train, type Candidate, type TrainOptions } from '../models/train';
+import { describeScore as describe } from '../models/promotion';
+import type { ModelOutcome } from '../models/retrain.outcome';
+import { modelsDir } from '../models/store';
+import { DEFAULT_TRAIN_OPTIONS, type Candidate, type TrainOptions } from '../models/train';
+import { readTopicWindows, trainAndStore, type TrainingData } from '../models/training.job';
 import { fleetIds, machineSensors } from '../producers/simulate/fleet';
 import { connectionEnv } from './connections';
 import { FLEET_OPTIONS, fleetOptions, type FleetFlags } from './simulate.command';
@@ -92,7 +89,7 @@ export function simulatedData(flags: SimulatedFlags, label: string): { windows: 
   return { windows: result.windows, truth, source, spanMs };
 }
 
-async function loadData(flags: Flags): Promise<{ windows: WindowFeatures[]; truth: TruthFault[] | null; source: string }> {
+async function loadData(flags: Flags): Promise<TrainingData> {
   const chosen = [flags.simulate, flags.fromCsv, flags.fromPostgres, flags.fromTopic].filter((v) => v !== undefined && v !== false).length;
   if (chosen !== 1) throw new Error('choose one source: --simulate, --from-csv FILE, --from-postgres [TABLE] or --from-topic');
   if (flags.simulate) {
@@ -108,10 +105,7 @@ async function loadData(flags: Flags): Promise<{ windows: WindowFeatures[]; trut
     if (!url) throw new Error('DATABASE_FOLLOWER_URL (or DATABASE_URL) is not set');
     return { windows: await readWindowsFromPostgres(url, { table }), truth, source: `postgres ${table}` };
   }
-  const env = connectionEnv();
-  const topic = `${env.PDM_TOPIC_PREFIX ?? ''}${TOPICS.windowFeatures}`;
-  const windows = await readWindowsFromTopic(kafkaConnectionFromEnv('pdmctl-train', env), env.SCHEMA_REGISTRY_URL ?? '', topic);
-  return { windows, truth, source: `topic ${topic}` };
+  return { ...(await readTopicWindows(connectionEnv(), 'pdmctl-train')), truth };
 }
 
 function trainOptions(flags: Flags, source: string): TrainOptions {
@@ -124,34 +118,25 @@ function trainOptions(flags: Flags, source: string): TrainOptions {
   return o;
 }
 
-/** Writes a candidate as a new version; promotes it when it is at least as good as the current one on its validation split. */
-async function store(root: string, candidate: Candidate, windows: WindowFeatures[], truth: TruthFault[] | null, flags: Flags): Promise<void> {
-  const manifest = writeVersion(root, candidate.manifest, candidate.onnx, OPSET, flags.version);
-  const where = `${manifest.name}/${manifest.version}`;
-  console.error(`Wrote ${root}/${where} (model.onnx ${manifest.onnx.bytes.toLocaleString('en')} bytes, sha256 ${manifest.onnx.sha256.slice(0, 16)}...)`);
-  if (!flags.promote) return;
-  const split = { fromMs: manifest.trainingData.split.validationFromMs, toMs: manifest.trainingData.split.testFromMs };
-  const sd = manifest.normalization.channelSd;
-  const candidateModel = await openOnnxModel(manifest, candidate.onnx);
-  const candidateScore = await validationScore(candidateModel, windows, split, truth, sd);
-  await candidateModel.close();
-  const current = currentVersion(root, manifest.name);
-  if (!current) {
-    promote(root, manifest.name, manifest.version, 'first version');
-    console.error(`Promoted ${where}: the first version of ${manifest.name}`);
-    return;
+/** What the CLI says about a stored candidate: where it went, and whether it was promoted and why (the messages of `store` before the job moved to models/). */
+function report(root: string, o: ModelOutcome): string[] {
+  const where = `${o.model}/${o.version}`;
+  const lines = [`Wrote ${root}/${where} (model.onnx ${o.onnxBytes.toLocaleString('en')} bytes, sha256 ${o.sha256.slice(0, 16)}...)`];
+  if (o.outcome === 'written') return lines;
+  if (o.outcome === 'promoted') {
+    if (o.previous === null) lines.push(`Promoted ${where}: the first version of ${o.model}`);
+    else lines.push(`Promoted ${where}: ${describe(o.candidateScore)}; ${o.previous} had ${describe(o.currentScore)}`);
+    return lines;
   }
-  const loaded = loadModelFolder(`${root}/${manifest.name}/${current}`);
-  const currentModel = await openOnnxModel(loaded.manifest, loaded.onnx);
-  const currentScore = loaded.manifest.windowMs === manifest.windowMs ? await validationScore(currentModel, windows, split, truth, sd) : null;
-  await currentModel.close();
-  if (flags.forcePromote || (candidateScore && atLeastAsGood(candidateScore, currentScore))) {
-    promote(root, manifest.name, manifest.version, flags.forcePromote ? 'forced (--force-promote)' : `${describe(candidateScore)} vs ${current} ${describe(currentScore)}`);
-    console.error(`Promoted ${where}: ${describe(candidateScore)}; ${current} had ${describe(currentScore)}`);
-  } else {
-    console.error(`Kept ${manifest.name}/${current} current: ${where} scored ${describe(candidateScore)} against ${describe(currentScore)}${candidateScore ? '' : ' (a detector is compared on the machine faults of labelled data: it needs --truth)'}; promote it by hand with pdmctl models promote ${manifest.name} ${manifest.version}`);
-  }
+  const why = o.candidateScore ? '' : ' (a detector is compared on the machine faults of labelled data: it needs --truth)';
+  lines.push(
+    `Kept ${o.model}/${o.previous} current: ${where} scored ${describe(o.candidateScore)} against ${describe(o.currentScore)}${why}; ` +
+      `promote it by hand with pdmctl models promote ${o.model} ${o.version}`,
+  );
+  return lines;
 }
+
+const KINDS = ['both', 'forecaster', 'anomaly'] as const;
 
 const summary = (c: Candidate): string => {
   const m = c.manifest.metrics as Record<string, unknown>;
@@ -192,16 +177,18 @@ export function registerTrainCommand(program: Command): void {
     .option('--export-csv <file>', 'also write the window features trained on as CSV')
     .action(async (flags: Flags) => {
       const started = Date.now();
+      const kind = KINDS.find((k) => k === flags.kind);
+      if (!kind) throw new Error(`--kind ${flags.kind}: one of ${KINDS.join(', ')}`);
       const { windows, truth, source } = await loadData(flags);
       if (flags.exportCsv) fs.writeFileSync(flags.exportCsv, windowsCsv(windows));
       console.error(`${windows.length.toLocaleString('en')} windows of ${new Set(windows.map((w) => w.machineId)).size} machines from ${source}`);
-      const result = train(windows, truth, trainOptions(flags, source), (step) => console.error(`  ${step}`));
       const root = modelsDir();
-      for (const candidate of [result.forecaster, result.anomaly]) {
-        if (flags.kind !== 'both' && flags.kind !== candidate.kind) continue;
-        console.error(summary(candidate));
-        await store(root, candidate, windows, truth, flags);
-      }
+      const store = { root, kind, promote: flags.promote, force: flags.forcePromote, version: flags.version };
+      await trainAndStore({ windows, truth, source }, trainOptions(flags, source), store, {
+        onStep: (step) => console.error(`  ${step}`),
+        onCandidate: (candidate) => console.error(summary(candidate)),
+        onOutcome: (outcome) => report(root, outcome).forEach((line) => console.error(line)),
+      });
       console.error(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
 }

@@ -11,6 +11,8 @@ export const pipelineServices = [
   { name: 'api', metricsPort: 19405 },
   { name: 'simulate', metricsPort: 19406 },
   { name: 'mqtt-bridge', metricsPort: 19407 },
+  // Scheduled retraining of the fleet models: started only where PDM_RETRAIN_EVERY is set.
+  { name: 'retrain', metricsPort: 19408 },
 ] as const;
 
 export type PipelineServiceName = (typeof pipelineServices)[number]['name'];

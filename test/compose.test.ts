@@ -35,7 +35,7 @@ const compose = readYaml<ComposeFile>('docker-compose.kafka.yml');
 const defaults = loadStackSettings({});
 
 const INFRA = ['kafka', 'schema-registry', 'postgres', 'postgres-replica', 'mailpit', 'prometheus', 'grafana', 'mosquitto'];
-const PIPELINE = ['window', 'inference', 'sink-postgres', 'sink-email', 'api', 'simulate', 'mqtt-bridge'];
+const PIPELINE = ['window', 'inference', 'sink-postgres', 'sink-email', 'api', 'simulate', 'mqtt-bridge', 'retrain'];
 
 function service(name: string): ComposeService {
   const found = compose.services[name];

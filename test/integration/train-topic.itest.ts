@@ -2,15 +2,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connectProducer } from '../../lib/kafka/producer';
 import { repoRoot } from '../../lib/paths';
-import { createRegistry } from '../../lib/registry';
-import { Serde } from '../../lib/serde';
-import { TOPICS, keySubject, valueSubject } from '../../lib/topics';
-import { avroType, SCHEMA_FILES, schemaText, type WindowFeatures } from '../../schemas';
+import { TOPICS } from '../../lib/topics';
+import type { WindowFeatures } from '../../schemas';
 import { loadModelFolder } from '../../models/contract';
-import { simulateWindows } from '../../models/data/simulated';
 import { testEnv, useIsolatedTopics } from './servers';
+import { simulatedHourlyWindows, writeWindowFeatures } from './window-topic';
 
 /**
  * `pdmctl train --from-topic` against the real broker and registry: window features on an
@@ -25,18 +22,10 @@ describe('pdmctl train --from-topic', () => {
   let windows: WindowFeatures[] = [];
 
   beforeAll(async () => {
-    const fromMs = Date.UTC(2026, 0, 5);
-    windows = simulateWindows({ machines: 3, intervalMs: 60_000, fromMs, toMs: fromMs + 10 * 86_400_000, scenario: 'normal', seed: 11, faultyFraction: 0 }, { sizeMs: 3_600_000, graceMs: 300_000 }).windows;
-    const topic = `${prefix}${TOPICS.windowFeatures}`;
-    const serde = new Serde(createRegistry(env.registryUrl).client);
-    const encodeKey = await serde.encoder<{ machineId: string; windowStart: number }>(keySubject(topic), avroType(SCHEMA_FILES.windowKey), schemaText(SCHEMA_FILES.windowKey));
-    const encodeValue = await serde.encoder<WindowFeatures>(valueSubject(topic), avroType(SCHEMA_FILES.windowFeatures), schemaText(SCHEMA_FILES.windowFeatures));
-    const producer = await connectProducer(connection);
+    windows = simulatedHourlyWindows({ machines: 3, days: 10, seed: 11 });
     // A stale first version of ten windows, then every final window: the last record of a key wins.
     const stale = windows.slice(0, 10).map((w) => ({ ...w, count: 1 }));
-    const records = [...stale, ...windows].map((w) => ({ key: encodeKey({ machineId: w.machineId, windowStart: w.windowStart }), value: encodeValue(w) }));
-    await producer.send([{ topic, records }]);
-    await producer.disconnect();
+    await writeWindowFeatures(connection, env.registryUrl, `${prefix}${TOPICS.windowFeatures}`, [...stale, ...windows]);
   });
 
   afterAll(() => fs.rmSync(modelsDir, { recursive: true, force: true }));
