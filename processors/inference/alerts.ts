@@ -164,7 +164,7 @@ function observations(a: WindowAssessment, policy: AlertPolicy): Observation[] {
       score,
       threshold,
       predictedBreachAt: null,
-      message: `${a.machineId}: anomaly score ${fmt(score)} against threshold ${fmt(threshold)}`,
+      message: `${a.machineId}: anomaly score ${fmt(score)} against threshold ${fmt(threshold)}${ownDrivers.length > 0 ? `: ${describeDrivers(ownDrivers)}` : ''}`,
     });
   }
   for (const feature of a.forecastFeatures) {

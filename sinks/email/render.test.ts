@@ -38,6 +38,15 @@ describe('rendered mail', () => {
     expect(r.text).not.toContain('cid:');
   });
 
+  test('says which sensors drove the alert, with what the machine normally reads', () => {
+    const drivers = [{ channel: 'tempA.mean', contribution: 0.62, value: 71.25, expected: 44 }, { channel: 'tempB.max', contribution: 0.3, value: 50, expected: 41.5 }];
+    const r = renderMail(mail([notification({ kind: 'DEVIATION', drivers })]), links);
+    for (const part of [r.text, r.html]) {
+      expect(part).toContain('Driven by');
+      expect(part).toContain('tempA.mean 71.25 (normal 44), 62 %; tempB.max 50 (normal 41.5), 30 %');
+    }
+  });
+
   test('a hostile machine id and message can inject neither a header nor markup', () => {
     const hostile = notification({ machineId: 'lathe-1\r\nBcc: victim@evil.example\r\n', message: '<script>alert(1)</script><img src=x onerror=alert(2)> "quoted" & \'single\'' });
     const r = renderMail(mail([hostile]), links, ['chart-0@pdm-stream']);

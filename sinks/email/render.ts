@@ -73,6 +73,12 @@ function facts(n: Notification): Fact[] {
     { label: 'Kind', value: a.kind },
     { label: 'Feature', value: a.feature ?? '(none)' },
   ];
+  // Where to look: the channels that drove it, with what the machine's own normal expected.
+  const drivers = a.drivers ?? [];
+  if (drivers.length > 0) {
+    const one = (d: (typeof drivers)[number]) => `${d.channel} ${d.value === null ? 'missing' : round(d.value)}${d.expected === null ? '' : ` (normal ${round(d.expected)})`}, ${Math.round(d.contribution * 100)} %`;
+    out.push({ label: 'Driven by', value: drivers.map(one).join('; ') });
+  }
   if (a.predictedBreachAt !== null) out.push({ label: 'Predicted breach', value: isoMinute(a.predictedBreachAt) });
   out.push(
     { label: a.kind === 'FORECAST_BREACH' ? 'Forecast / limit' : 'Score / threshold', value: `${round(a.score)} / ${round(a.threshold)}` },
