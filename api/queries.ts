@@ -11,7 +11,7 @@ import { alertView, anomalyView, assessmentView, forecastView, isoTime, windowVi
  * written meanwhile neither shift nor repeat the pages after it (unlike OFFSET).
  *
  * Indexes used (sinks/postgres/migrations/): the primary keys of window_features
- * (machine_id, window_start) and assessments (machine_id, window_end) for a machine's latest and
+ * (machine_id, window_start) and window_extras (machine_id, window_start, channel), and assessments (machine_id, window_end) for a machine's latest and
  * its ranges, forecasts' (machine_id, made_at, ...) for the latest forecast, and alerts'
  * alerts_created_at, alerts_machine_created_at and alerts_dedup_key.
  */
@@ -48,7 +48,16 @@ const cursorTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'Y
 
 const ALERT_COLUMNS = 'alert_id, dedup_key, machine_id, status, severity, kind, feature, window_end, predicted_breach_at, score, threshold, model_name, model_version, message, created_at, drivers';
 const ASSESSMENT_COLUMNS = 'machine_id, window_start, window_end, warming_up, anomaly_score, anomaly_threshold, detector_model, detector_version, forecaster_model, forecaster_version';
-const WINDOW_SELECT = WINDOW_COLUMNS.join(', ');
+
+/**
+ * The columns of window rows of `alias` (a pdm.window_features), with its extra channels as one
+ * jsonb object `extras` ({} when it has none): one primary-key range of window_extras per window.
+ */
+export const windowSelect = (schema: string, alias: string): string =>
+  `${WINDOW_COLUMNS.map((c) => `${alias}.${c}`).join(', ')}, ` +
+  `(SELECT coalesce(jsonb_object_agg(x.channel, ` +
+  `jsonb_build_object('count', x.count, 'mean', x.mean, 'min', x.min, 'max', x.max, 'stddev', x.stddev)), '{}'::jsonb) ` +
+  `FROM ${schema}.window_extras x WHERE x.machine_id = ${alias}.machine_id AND x.window_start = ${alias}.window_start) AS extras`;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -89,7 +98,7 @@ export class ApiQueries {
   /** Ready when the follower answers and the tables are there (migrations applied); else why not. */
   async problem(): Promise<string | undefined> {
     const { rows } = await this.db.query(
-      `SELECT t AS missing FROM unnest(ARRAY['window_features', 'alerts', 'assessments', 'forecasts']) AS t WHERE to_regclass(format('%I.%I', $1::text, t)) IS NULL`,
+      `SELECT t AS missing FROM unnest(ARRAY['window_features', 'window_extras', 'alerts', 'assessments', 'forecasts']) AS t WHERE to_regclass(format('%I.%I', $1::text, t)) IS NULL`,
       [this.schema],
     );
     if (rows.length > 0) return `the follower has no table ${rows.map((r) => `${this.schema}.${String(r.missing)}`).join(', ')} (migrations not applied or not replayed yet)`;
@@ -107,7 +116,7 @@ export class ApiQueries {
          SELECT (SELECT min(f.machine_id) FROM ${this.s}.window_features f WHERE f.machine_id > ids.machine_id) FROM ids WHERE ids.machine_id IS NOT NULL
        )
        SELECT w.* FROM (SELECT machine_id FROM ids WHERE machine_id IS NOT NULL LIMIT $2) AS machine
-       CROSS JOIN LATERAL (SELECT ${WINDOW_SELECT} FROM ${this.s}.window_features f WHERE f.machine_id = machine.machine_id ORDER BY f.window_start DESC LIMIT 1) AS w
+       CROSS JOIN LATERAL (SELECT ${windowSelect(this.s, 'f')} FROM ${this.s}.window_features f WHERE f.machine_id = machine.machine_id ORDER BY f.window_start DESC LIMIT 1) AS w
        ORDER BY w.machine_id`,
       [query.cursor?.[0] ?? '', query.limit + 1],
     );
@@ -126,7 +135,7 @@ export class ApiQueries {
 
   /** GET /machines/:id, or undefined for a machine with no window. */
   async machine(machineId: string, query: MachineQuery): Promise<MachineDetail | undefined> {
-    const last = await this.db.query(`SELECT ${WINDOW_SELECT} FROM ${this.s}.window_features WHERE machine_id = $1 ORDER BY window_start DESC LIMIT 1`, [machineId]);
+    const last = await this.db.query(`SELECT ${windowSelect(this.s, 'f')} FROM ${this.s}.window_features f WHERE machine_id = $1 ORDER BY window_start DESC LIMIT 1`, [machineId]);
     if (last.rows.length === 0) return undefined;
 
     const values: unknown[] = [machineId];
@@ -136,7 +145,7 @@ export class ApiQueries {
     if (query.to !== undefined) clauses.push(`window_start < ${param(iso(query.to))}::timestamptz`);
     if (query.cursor) clauses.push(`window_start < ${param(query.cursor[0])}::timestamptz`);
     const [windows, assessment, anomaly, forecast, active, history] = await Promise.all([
-      this.db.query(`SELECT ${WINDOW_SELECT}, ${cursorTime('window_start')} AS cursor_time FROM ${this.s}.window_features WHERE ${clauses.join(' AND ')} ORDER BY window_start DESC LIMIT ${param(query.limit + 1)}`, values),
+      this.db.query(`SELECT ${windowSelect(this.s, 'f')}, ${cursorTime('f.window_start')} AS cursor_time FROM ${this.s}.window_features f WHERE ${clauses.join(' AND ')} ORDER BY window_start DESC LIMIT ${param(query.limit + 1)}`, values),
       this.latestAssessments([machineId]),
       this.db.query(`SELECT ${ASSESSMENT_COLUMNS} FROM ${this.s}.assessments WHERE machine_id = $1 AND anomaly_score IS NOT NULL ORDER BY window_end DESC LIMIT 1`, [machineId]),
       this.db.query(

@@ -18,7 +18,17 @@ describe('views: rows as pg hands them over, as JSON', () => {
       accZ: { count: 0, mean: null, min: null, max: null, stddev: null },
       tempA: { count: 1800, mean: 5, min: 4, max: 6, stddev: 0.5 },
       tempB: { count: 1800, mean: 5, min: 4, max: 6, stddev: 0.5 },
+      extras: {},
     });
+  });
+
+  test('a window\'s extra channels, from the jsonb of its window_extras rows, by name', () => {
+    const row: Record<string, unknown> = { machine_id: 'pump-1', window_start: at('2026-01-05T08:00:00Z'), window_end: at('2026-01-05T09:00:00Z'), count: '1800' };
+    for (const f of ['current', 'accx', 'accy', 'accz', 'tempa', 'tempb']) Object.assign(row, { [`${f}_count`]: '0', [`${f}_mean`]: null });
+    row.extras = { pressure: { count: 1790, mean: 4.2, min: 3.5, max: 4.9, stddev: 0.25 }, flow: { count: 0, mean: null, min: null, max: null, stddev: null } };
+    const view = windowView(row);
+    expect(view.extras).toEqual({ flow: { count: 0, mean: null, min: null, max: null, stddev: null }, pressure: { count: 1790, mean: 4.2, min: 3.5, max: 4.9, stddev: 0.25 } });
+    expect(Object.keys(view.extras)).toEqual(['flow', 'pressure']);
   });
 
   test('an alert: the AlertEvent\'s fields, nullable ones null', () => {

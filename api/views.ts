@@ -9,7 +9,10 @@ import type { MachineState } from './machine-state';
 
 export type Row = Record<string, unknown>;
 
-export type WindowView = { machineId: string; windowStart: string; windowEnd: string; count: number } & Record<(typeof FEATURES)[number], FeatureStats>;
+export type WindowView = { machineId: string; windowStart: string; windowEnd: string; count: number } & Record<(typeof FEATURES)[number], FeatureStats> & {
+  /** Each extra channel's statistics, by name (WindowFeatures.extras); {} for a machine with only the six. */
+  extras: Record<string, FeatureStats>;
+};
 
 export interface AlertView {
   alertId: string;
@@ -76,11 +79,21 @@ const isoOrNull = (value: unknown): string | null => (value === null || value ==
 const numberOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 const textOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
-/** A row of pdm.window_features (its count columns are bigint, which pg hands over as text). */
+/**
+ * A row of pdm.window_features (its count columns are bigint, which pg hands over as text), with
+ * `extras`, its rows of pdm.window_extras as one jsonb object by channel (queries.ts windowSelect).
+ */
 export function windowView(row: Row): WindowView {
   const w = rowToWindow(row, 'pdm.window_features');
   const view = { machineId: w.machineId, windowStart: isoTime(w.windowStart), windowEnd: isoTime(w.windowEnd), count: w.count } as WindowView;
   for (const feature of FEATURES) view[feature] = w[feature];
+  view.extras = {};
+  const extras = (row.extras ?? {}) as Record<string, Record<string, unknown>>;
+  for (const channel of Object.keys(extras).sort()) {
+    const s = extras[channel]!;
+    const stat = (name: 'mean' | 'min' | 'max' | 'stddev') => numberOrNull(s[name]);
+    view.extras[channel] = { count: Number(s.count), mean: stat('mean'), min: stat('min'), max: stat('max'), stddev: stat('stddev') };
+  }
   return view;
 }
 

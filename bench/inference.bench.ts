@@ -79,6 +79,7 @@ export function syntheticWindow(m: number, i: number, fromMs: number, faultFromH
     accZ: stats(level(type.acc[2]!, 4, 0.05), type.acc[2]! * 0.1),
     tempA: stats(level(type.tempA, 5, 0.02) + overheat, 0.5),
     tempB: stats(level(type.tempB, 6, 0.02) + overheat / 3, 0.4),
+    extras: {},
   };
 }
 

@@ -37,6 +37,8 @@ export interface WindowBenchOptions {
   restoreMachines: number;
   restoreReadings: number;
   kafkaStreams: boolean;
+  /** Extra channels (SensorReading.extras) every reading carries beyond the six features. */
+  extras: number;
 }
 
 interface RunResult {
@@ -148,6 +150,19 @@ function* openWindowReadings(machines: number, perMachine: number, windowStartMs
   }
 }
 
+/** `extra_01` ... : the names of `n` extra channels. */
+const extraNames = (n: number): string[] => Array.from({ length: n }, (_, i) => `extra_${String(i + 1).padStart(2, '0')}`);
+
+/** The readings with exactly `n` extra channels each, values that vary with the reading (a window's statistics are not all equal). */
+function* withExtras(readings: Iterable<RawReading>, n: number): Generator<RawReading> {
+  const names = extraNames(n);
+  for (const r of readings) {
+    // Exactly these: a simulated pump's own channels (pressure, flow) are left out.
+    const base = (r.current ?? 0) + (r.timestamp % 60_000) / 60_000;
+    yield { ...r, extras: Object.fromEntries(names.map((name, i) => [name, base * (i + 1) + i])) };
+  }
+}
+
 const rate = (r: RunResult) => r.records / r.seconds;
 
 export async function windowBench(options: WindowBenchOptions, env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
@@ -167,12 +182,15 @@ export async function windowBench(options: WindowBenchOptions, env: NodeJS.Proce
     return child;
   };
   const cpus = os.cpus();
-  print(`bench window: ${fmt(options.records)} readings of ${options.machines} simulated machines, ${options.windowMs / 60_000}-minute windows, ${specs[0]!.partitions} partitions, broker ${connection.brokers.join(',')}`);
+  const channels = options.extras > 0 ? `the six features and ${options.extras} extra channels` : 'the six features';
+  print(`bench window: ${fmt(options.records)} readings (${channels}) of ${options.machines} simulated machines, ${options.windowMs / 60_000}-minute windows,` +
+    ` ${specs[0]!.partitions} partitions, broker ${connection.brokers.join(',')}`);
   print(`  machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, Node ${process.version}; logs in ${logDir}`);
   try {
     await ensureTopics(connection, specs);
     await registerTopicSchemas(createRegistry(registryUrl), specs);
-    const produced = await produce(env, prefix, simulatedReadings(options.machines, options.records), options.records, 'producing the input');
+    const readings = withExtras(simulatedReadings(options.machines, options.records), options.extras);
+    const produced = await produce(env, prefix, readings, options.records, 'producing the input');
     const processorEnv = (group: string, guarantee: string): NodeJS.ProcessEnv => ({
       ...env,
       PDM_TOPIC_PREFIX: prefix,
@@ -195,7 +213,9 @@ export async function windowBench(options: WindowBenchOptions, env: NodeJS.Proce
       report(`pdm-stream ${guarantee}`, await measure(`pdm-stream ${guarantee}`, child, watcher, group, input, produced));
     }
 
-    const jar = options.kafkaStreams ? kafkaStreamsJar(print) : undefined;
+    // The Kafka Streams job aggregates the six features only: beside extras it would do less work.
+    if (options.kafkaStreams && options.extras > 0) print('  Kafka Streams: skipped (its job aggregates the six features only, not extra channels)');
+    const jar = options.kafkaStreams && options.extras === 0 ? kafkaStreamsJar(print) : undefined;
     if (jar) {
       const ids = await schemaIds(registryUrl, `${prefix}${TOPICS.windowFeatures}`);
       for (const guarantee of ['exactly_once_v2', 'at_least_once']) {
@@ -222,7 +242,9 @@ export async function windowBench(options: WindowBenchOptions, env: NodeJS.Proce
     const hour = 3_600_000;
     const windowStart = Math.floor((Date.now() - 24 * hour) / hour) * hour;
     const restoreTotal = options.restoreMachines * options.restoreReadings;
-    await produce(env, restorePrefix, openWindowReadings(options.restoreMachines, options.restoreReadings, windowStart, Math.floor(hour / (options.restoreReadings + 1))), restoreTotal, `input of ${fmt(options.restoreMachines)} machines`);
+    const spacingMs = Math.floor(hour / (options.restoreReadings + 1));
+    const restoreInput = withExtras(openWindowReadings(options.restoreMachines, options.restoreReadings, windowStart, spacingMs), options.extras);
+    await produce(env, restorePrefix, restoreInput, restoreTotal, `input of ${fmt(options.restoreMachines)} machines`);
     const restoreGroup = `${restorePrefix}pdm-window`;
     cleanup.push(`${restoreGroup}-window-state-changelog`);
     const restoreEnv = { ...processorEnv(restoreGroup, 'exactly-once'), PDM_TOPIC_PREFIX: restorePrefix, PDM_WINDOW_SIZE: '1h', PDM_WINDOW_GRACE: '5m' };

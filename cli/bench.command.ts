@@ -3,6 +3,7 @@ import { inferenceBench } from '../bench/inference.bench';
 import { produceBench } from '../bench/produce.bench';
 import { windowBench } from '../bench/window.bench';
 import { parseDuration } from '../lib/duration';
+import { MAX_EXTRAS } from '../schemas/channels';
 import type { Compression } from '../lib/kafka/compression';
 import { connectionEnv } from './connections';
 
@@ -19,11 +20,18 @@ interface BenchFlags {
   restoreMachines: string;
   restoreReadings: string;
   kafkaStreams: boolean;
+  extras: string;
 }
 
 const count = (flag: string, value: string): number => {
   const n = Number(value.replace(/_/g, ''));
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} must be a whole number above 0, not ${JSON.stringify(value)}`);
+  return n;
+};
+
+const extraChannels = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_EXTRAS) throw new Error(`--extras must be a whole number from 0 to ${MAX_EXTRAS}, not ${JSON.stringify(value)}`);
   return n;
 };
 
@@ -41,6 +49,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--restore-machines <n>', 'window: machines whose open windows are restored', '10000')
     .option('--restore-readings <n>', 'window: readings per machine in those windows', '60')
     .option('--no-kafka-streams', 'window: skip the Kafka Streams comparison')
+    .option('--extras <n>', 'window: extra channels per reading beyond the six features, 0 to 64 (the Kafka Streams comparison runs only without)', '0')
     .action(async (name: string, flags: BenchFlags) => {
       const print = (line: string) => console.log(line);
       if (name === 'produce') {
@@ -62,6 +71,7 @@ export function registerBenchCommand(program: Command): void {
             restoreMachines: count('--restore-machines', flags.restoreMachines),
             restoreReadings: count('--restore-readings', flags.restoreReadings),
             kafkaStreams: flags.kafkaStreams,
+            extras: extraChannels(flags.extras),
           },
           connectionEnv(),
           print,

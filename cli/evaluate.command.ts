@@ -22,6 +22,7 @@ import { DEFAULT_SIMULATION, readTruth, simulatedData, type SimulatedFlags } fro
 interface Flags extends SimulatedFlags {
   skab?: string | boolean;
   skabWindow: string;
+  skabFolders?: string;
   skabRows?: boolean;
   simulate?: boolean;
   fromCsv?: string;
@@ -86,11 +87,12 @@ async function skabRowsReport(dir: string): Promise<string> {
  * processor's rule at `windowMs` and replayed by the inference step, the alerts scored with SKAB's
  * metrics beside the leaderboard (models/skab-pipeline.ts).
  */
-async function skabReport(dir: string, windowMs: number): Promise<string> {
+async function skabReport(dir: string, windowMs: number, folders?: string[]): Promise<string> {
   const bar = progressBar(1, 'skab');
-  const report = await evaluateSkabPipeline(dir, replaySkab, { ...SKAB_PIPELINE_DEFAULTS, windowMs }, (done, total, file) => bar.update(done / total, file));
+  const five = await evaluateSkabPipeline(dir, replaySkab, { ...SKAB_PIPELINE_DEFAULTS, windowMs, folders }, (done, total, file) => bar.update(done / (2 * total), file));
+  const eight = await evaluateSkabPipeline(dir, replaySkab, { ...SKAB_PIPELINE_DEFAULTS, windowMs, columns: 'all', folders }, (done, total, file) => bar.update(0.5 + done / (2 * total), file));
   bar.stop();
-  return skabPipelineMarkdown(report, dir, 'the inference step as the service runs it (the per-machine detector, its baseline the first 400 rows)');
+  return skabPipelineMarkdown(five, dir, 'the inference step as the service runs it (the per-machine detector, its baseline the first 400 rows)', eight);
 }
 
 /**
@@ -186,6 +188,7 @@ export function registerEvaluateCommand(program: Command): void {
     .description('score the models on a labelled dataset: SKAB, or simulated machines with their ground truth')
     .option('--skab [dir]', 'the SKAB benchmark through the pipeline, read in place', undefined)
     .option('--skab-window <duration>', 'window length SKAB\'s rows are aggregated over', '5s')
+    .option('--skab-folders <list>', 'only these SKAB folders, comma-separated (valve1, valve2, other): a development part apart from the reported one')
     .option('--skab-rows', 'with --skab, also the earlier row-by-row PCA T²+Q check outside the pipeline')
     .option('--simulate', 'simulated machines with ground truth (see --seed; train used seed 1)')
     .option('--from-csv <file>', 'window features from a CSV, with --truth')
@@ -207,7 +210,7 @@ export function registerEvaluateCommand(program: Command): void {
       if (!flags.skab && !flags.simulate && !flags.fromCsv) throw new Error('choose --skab [dir], --simulate or --from-csv FILE --truth FILE');
       const parts: string[] = [];
       const skabDir = typeof flags.skab === 'string' ? flags.skab : path.resolve(repoRoot, '..', 'shared', 'data', 'skab');
-      if (flags.skab) parts.push(await skabReport(skabDir, parseDuration(flags.skabWindow)));
+      if (flags.skab) parts.push(await skabReport(skabDir, parseDuration(flags.skabWindow), flags.skabFolders?.split(',').map((f: string) => f.trim())));
       if (flags.skab && flags.skabRows) parts.push(await skabRowsReport(skabDir));
       if (flags.simulate || flags.fromCsv) parts.push(await simulatedReport(flags));
       const text = parts.join('\n\n');

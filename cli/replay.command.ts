@@ -4,7 +4,7 @@ import { createRegistry, type Registry } from '../lib/metrics';
 import { progressBar } from '../lib/progress';
 import { onShutdown } from '../lib/shutdown';
 import { TOPICS } from '../lib/topics';
-import { PRESETS, ReplayError, describePlan, parseSeparatorFlag, parseSpeed, planColumns, type ReplaySpeed } from '../producers/replay/csv';
+import { PRESETS, ReplayError, describePlan, parseExtrasFlag, parseSeparatorFlag, parseSpeed, planColumns, type ReplaySpeed } from '../producers/replay/csv';
 import { readCsvHead, runReplay } from '../producers/replay/replay.job';
 import { openReadingsOutput, producerRules } from '../producers/runtime';
 import { validateReading, type ValidationRules } from '../producers/validation';
@@ -15,6 +15,7 @@ interface Flags {
   machine?: string;
   machineColumn?: string;
   map?: string;
+  extras: string;
   preset?: string;
   timeColumn?: string;
   timezone: string;
@@ -58,7 +59,15 @@ export function registerReplayCommand(program: Command): void {
     .requiredOption('--csv <file>', 'the CSV file; its first line names the columns')
     .addOption(new Option('--machine <id>', 'machine id of every row').conflicts('machineColumn'))
     .option('--machine-column <name>', 'the column that holds each row\'s machine id (instead of --machine)')
-    .option('--map <column=feature,...>', 'columns onto the features current, accX, accY, accZ, tempA, tempB; unmapped features are null (default: columns named exactly like the features)')
+    .option(
+      '--map <column=feature,...>',
+      'columns onto the features current, accX, accY, accZ, tempA, tempB, or onto extra channels: any other name (a letter, then letters, digits or _, at most 32) is an extra channel; unmapped features are null (default: columns named exactly like the features)',
+    )
+    .option(
+      '--extras <none|all>',
+      'all: every other column holding numbers in the first 100 rows is also an extra channel, named after the column: accents dropped, each run of other characters (spaces, dashes, brackets) an _, none at the ends, c_ before a leading digit, cut to 32 characters; the time, machine and mapped columns and a preset\'s label columns are left out',
+      'none',
+    )
     .addOption(new Option('--preset <name>', `a known file layout, giving the map and time column (--map adds to it): ${Object.entries(PRESETS).map(([name, p]) => `${name}, ${p.description}`).join('; ')}`))
     .option('--time-column <name>', 'the column of event times: ISO-8601, YYYY-MM-DD HH:MM:SS(.fff), or epoch seconds/milliseconds (default: the preset\'s, or a column named timestamp, time or datetime)')
     .option('--timezone <offset>', 'UTC offset of times written without a zone, such as +03:00', 'Z')
@@ -67,7 +76,8 @@ export function registerReplayCommand(program: Command): void {
     .action(async (flags: Flags) => {
       const speed = parseSpeed(flags.speed);
       const head = await readCsvHead(flags.csv, flags.separator === undefined ? undefined : parseSeparatorFlag(flags.separator));
-      const plan = planColumns(head.header, { map: flags.map, preset: flags.preset, timeColumn: flags.timeColumn, machineId: flags.machine, machineColumn: flags.machineColumn, timezone: flags.timezone });
+      const columns = { map: flags.map, extras: parseExtrasFlag(flags.extras), preset: flags.preset, timeColumn: flags.timeColumn, machineId: flags.machine, machineColumn: flags.machineColumn, timezone: flags.timezone };
+      const plan = planColumns(head.header, columns, head.sample);
       const env = connectionEnv();
       const { rules, prefix } = producerRules(env);
       if (flags.machine !== undefined) checkMachineId(flags.machine, rules);

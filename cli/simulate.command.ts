@@ -146,7 +146,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--to <iso>', 'end of event time, exclusive (default: now at max speed, never at realtime)')
     .option('--duration <duration>', 'event time to simulate, such as 30d (default 1d at max speed)')
     .option('--speed <speed>', 'max: as fast as the broker takes it; realtime: wall-clock pace', 'max')
-    .option('--scenario <scenario>', `normal, mixed, or fault kinds separated by commas: ${FAULT_KINDS.join(', ')}`, 'mixed')
+    .option('--scenario <scenario>', `normal, mixed (every kind but cavitation), or fault kinds separated by commas: ${FAULT_KINDS.join(', ')} (cavitation: pumps only)`, 'mixed')
     .option('--faulty-fraction <share>', 'share of machines that develop a machine fault', '0.3')
     .option('--seed <n>', 'random seed: the same seed gives the same readings', '1')
     .addOption(FLEET_OPTIONS.sensors())

@@ -153,7 +153,7 @@ const changepointRow = (label: string, s: SkabScores['changepoints']['edges'], b
  * `pdmctl evaluate --skab`: the pipeline's alerts on SKAB beside the published strict leaderboard,
  * outliers and changepoints, with an alarm on every row for scale. `replayName` says what decided.
  */
-export function skabPipelineMarkdown(r: SkabPipelineReport, dir: string, replayName: string): string {
+export function skabPipelineMarkdown(r: SkabPipelineReport, dir: string, replayName: string, all?: SkabPipelineReport): string {
   const o = r.options;
   const seconds = (ms: number) => `${ms / 1000} s`;
   const windows = r.files.reduce((n, f) => n + f.windows, 0);
@@ -164,6 +164,7 @@ export function skabPipelineMarkdown(r: SkabPipelineReport, dir: string, replayN
   const delay = r.pipeline.changepoints.edges.meanDelayMs;
   const delayText = delay === null ? '' : `; changepoints detected ${(delay / 1000).toFixed(1)} s after they occur, on average`;
   const ours = `pdm-stream pipeline, 5 channels, ${seconds(o.windowMs)} windows`;
+  const allLabel = `pdm-stream pipeline, all 8 columns, ${seconds(o.windowMs)} windows`;
   const described = [
     `SKAB (${dir}) through the pipeline: ${r.files.length} labelled files, each its own machine;`,
     `${r.scoredRows.toLocaleString('en')} scored rows (${r.anomalousRows.toLocaleString('en')} anomalous) after each file's first ${o.fitRows},`,
@@ -178,8 +179,10 @@ export function skabPipelineMarkdown(r: SkabPipelineReport, dir: string, replayN
     `Scored with SKAB's own metrics as its strict leaderboard is (${SKAB_LEADERBOARD.source}):`,
     'point-wise F1, false and missed alarm rates over all scored rows; changepoints by NAB',
     `with detection windows of ${seconds(o.nabWindowMs)} right of each true changepoint, a predicted changepoint at every switch of the alarm`,
-    '(SKAB\'s rule) or only where an episode starts. The leaderboard\'s detectors see all eight SKAB columns; this run sees the pipeline\'s 5',
-    '(Pressure, Voltage and Volume Flow RateRMS are not channels). Nothing is tuned on the scored labels.',
+    '(SKAB\'s rule) or only where an episode starts. The leaderboard\'s detectors see all eight SKAB columns; the first pipeline run sees the five',
+    all
+      ? 'the six named features carry, the second all eight (Pressure, Voltage and Volume Flow RateRMS as the extra channels pressure, voltage and flow). Nothing is tuned on the scored labels.'
+      : 'the six named features carry (Pressure, Voltage and Volume Flow RateRMS are not channels). Nothing is tuned on the scored labels.',
   ];
   const published = (l: (typeof SKAB_LEADERBOARD.changepoints)[number]) => {
     const nab = [l.nab.standard, l.nab.lowFP, l.nab.lowFN].map((v) => v.toFixed(2));
@@ -193,6 +196,7 @@ export function skabPipelineMarkdown(r: SkabPipelineReport, dir: string, replayN
     '| method | F1 | false alarm rate % | missed alarm rate % |',
     '| --- | --- | --- | --- |',
     outlierRow(ours, r.pipeline.points, true),
+    ...(all ? [outlierRow(allLabel, all.pipeline.points, true)] : []),
     ...SKAB_LEADERBOARD.outliers.map((l) => `| ${l.algorithm} (published, 8 columns) | ${l.f1.toFixed(2)} | ${l.farPct.toFixed(2)} | ${l.marPct.toFixed(2)} |`),
     outlierRow('always alarm (for scale)', r.alwaysAlarm.points),
     '',
@@ -200,6 +204,7 @@ export function skabPipelineMarkdown(r: SkabPipelineReport, dir: string, replayN
     '| --- | --- | --- | --- | --- | --- |',
     changepointRow(`${ours}, a changepoint at every alarm switch`, r.pipeline.changepoints.edges, true),
     changepointRow(`${ours}, a changepoint at each episode start`, r.pipeline.changepoints.starts, true),
+    ...(all ? [changepointRow(`${allLabel}, a changepoint at every alarm switch`, all.pipeline.changepoints.edges, true), changepointRow(`${allLabel}, a changepoint at each episode start`, all.pipeline.changepoints.starts, true)] : []),
     ...SKAB_LEADERBOARD.changepoints.map(published),
     changepointRow('always alarm (for scale)', r.alwaysAlarm.changepoints.edges),
   ].join('\n');

@@ -6,7 +6,7 @@ const T0 = Date.UTC(2026, 0, 5);
 const stats = (mean: number | null) => ({ count: mean === null ? 0 : 10, mean, min: mean, max: mean, stddev: mean === null ? null : 0 });
 const win = (machineId: string, i: number, current: number | null, tempA: number | null = 40): WindowFeatures => ({
   machineId, windowStart: T0 + i * HOUR, windowEnd: T0 + (i + 1) * HOUR, count: 10,
-  current: stats(current), accX: stats(0.1), accY: stats(0.2), accZ: stats(0.3), tempA: stats(tempA), tempB: stats(30),
+  current: stats(current), accX: stats(0.1), accY: stats(0.2), accZ: stats(0.3), tempA: stats(tempA), tempB: stats(30), extras: {},
 });
 
 describe('channels', () => {

@@ -55,7 +55,15 @@ describe('rows to windows', () => {
   const readings = skabReadings(file, 'skab-valve1-0');
 
   test('each row becomes a reading of its machine, the five SKAB channels onto the features, accZ null', () => {
-    expect(readings[1]).toEqual({ machineId: 'skab-valve1-0', timestamp: at(1), current: 1, accX: 0.1, accY: 0.2, accZ: null, tempA: 70, tempB: 25 });
+    expect(readings[1]).toEqual({ machineId: 'skab-valve1-0', timestamp: at(1), current: 1, accX: 0.1, accY: 0.2, accZ: null, tempA: 70, tempB: 25, extras: {} });
+  });
+
+  test('read with all eight columns, Pressure, Voltage and Volume Flow RateRMS become the extra channels pressure, voltage and flow', () => {
+    // SKAB_ALL_COLUMNS order: Accelerometer1RMS, Accelerometer2RMS, Current, Pressure, Temperature, Thermocouple, Voltage, Volume Flow RateRMS.
+    const all = { ...file, rows: [[0.1, 0.2, 1, 0.05, 70, 25, 230, 32]] , timesMs: [at(0)], anomaly: [false] };
+    expect(skabReadings(all, 'skab-valve1-0', 'all')[0]).toEqual({
+      machineId: 'skab-valve1-0', timestamp: at(0), current: 1, accX: 0.1, accY: 0.2, accZ: null, tempA: 70, tempB: 25, extras: { pressure: 0.05, voltage: 230, flow: 32 },
+    });
   });
 
   test('windows by the window processor\'s rule: tumbling, aligned to the window size, empty ones absent', () => {
@@ -112,7 +120,7 @@ describe('a SKAB folder end to end with a fake replay', () => {
       }
       return out;
     };
-    const report = await evaluateSkabPipeline(dir, replay, { windowMs: 2 * S, fitRows: 4, nabWindowMs: 3 * S });
+    const report = await evaluateSkabPipeline(dir, replay, { windowMs: 2 * S, fitRows: 4, nabWindowMs: 3 * S, columns: 'pipeline' });
 
     // Windows of 2 s: [0,2) [2,4) [4,6) [6,8) [8,10) [10,12); rows 0..3 are the baseline, in the first two.
     expect(seen).toHaveLength(1);

@@ -4,7 +4,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { FEATURES, type AlertEvent, type SensorReading, type WindowFeatures } from '../schemas';
 import { closeIdle, emptyPartition, processReading, windowStartOf } from '../processors/window/window';
 import { episodesOf } from '../processors/inference/inference.evaluate';
-import { readSkabFile, skabFiles, type SkabFile } from './data/skab';
+import { SKAB_ALL_COLUMNS, SKAB_COLUMNS, readSkabFile, skabFiles, type SkabFile } from './data/skab';
 import { changepointPredictions, changepointScores, pointScores, type ChangepointScores, type PointScores } from './skab-metrics';
 
 /**
@@ -35,18 +35,36 @@ export interface SkabPipelineOptions {
   fitRows: number;
   /** Width of NAB's detection window right of each true changepoint (the strict leaderboard: 30 s). */
   nabWindowMs: number;
+  /** `pipeline`: the five columns the six named features carry; `all`: Pressure, Voltage and Volume Flow RateRMS too, as extra channels. */
+  columns: 'pipeline' | 'all';
+  /** Only the files of these folders (`valve1`, `valve2`, `other`): a development part apart from the part reported. */
+  folders?: readonly string[];
 }
 
-export const SKAB_PIPELINE_DEFAULTS: Readonly<SkabPipelineOptions> = Object.freeze({ windowMs: 5000, fitRows: 400, nabWindowMs: 30_000 });
+export const SKAB_PIPELINE_DEFAULTS: Readonly<SkabPipelineOptions> = Object.freeze({ windowMs: 5000, fitRows: 400, nabWindowMs: 30_000, columns: 'pipeline' as const });
+
+/** SKAB's three columns the six named features do not carry, as the extra channels a replay gives them (`replay --preset skab`). */
+export const SKAB_EXTRA_CHANNELS: Readonly<Record<string, string>> = Object.freeze({ Pressure: 'pressure', Voltage: 'voltage', 'Volume Flow RateRMS': 'flow' });
 
 /** A file's machine id: `skab-valve1-0` for valve1/0.csv. */
 export const skabMachineId = (name: string): string => `skab-${name.replace(/\.csv$/, '').replace(/[\\/]/g, '-')}`;
 
-/** The file's rows as the pipeline's readings, with the rows' own timestamps (accZ null: SKAB has no such column). */
-export function skabReadings(file: SkabFile, machineId: string): SensorReading[] {
+/**
+ * The file's rows as the pipeline's readings, with the rows' own timestamps (accZ null: SKAB has no
+ * such column). A file read with `columns: 'all'` (rows in SKAB_ALL_COLUMNS order) also carries
+ * Pressure, Voltage and Volume Flow RateRMS as the extra channels pressure, voltage and flow.
+ */
+export function skabReadings(file: SkabFile, machineId: string, columns: 'pipeline' | 'all' = 'pipeline'): SensorReading[] {
   return file.rows.map((row, i) => {
-    const reading = { machineId, timestamp: file.timesMs[i]! } as SensorReading;
-    FEATURES.forEach((feature, c) => (reading[feature] = row[c] ?? null));
+    const reading = { machineId, timestamp: file.timesMs[i]!, extras: {} } as SensorReading;
+    if (columns === 'pipeline') FEATURES.forEach((feature, c) => (reading[feature] = row[c] ?? null));
+    else {
+      FEATURES.forEach((feature) => {
+        const column = SKAB_COLUMNS[feature];
+        reading[feature] = column === null ? null : (row[SKAB_ALL_COLUMNS.indexOf(column as (typeof SKAB_ALL_COLUMNS)[number])] ?? null);
+      });
+      for (const [column, channel] of Object.entries(SKAB_EXTRA_CHANNELS)) reading.extras[channel] = row[SKAB_ALL_COLUMNS.indexOf(column as (typeof SKAB_ALL_COLUMNS)[number])] ?? null;
+    }
     return reading;
   });
 }
@@ -128,11 +146,11 @@ export interface SkabPipelineReport {
 
 /** One file through windows and the replay, its rows' alarms. */
 export async function replaySkabFile(dir: string, name: string, replay: SkabReplay, options: SkabPipelineOptions): Promise<SkabFileResult> {
-  const file = readSkabFile(dir, name, 'pipeline');
+  const file = readSkabFile(dir, name, options.columns);
   const changepoint = readSkabChangepoints(dir, name);
   if (changepoint.length !== file.rows.length) throw new Error(`${name}: ${changepoint.length} changepoint labels for ${file.rows.length} rows`);
   const machineId = skabMachineId(name);
-  const windows = windowReadings(skabReadings(file, machineId), options.windowMs);
+  const windows = windowReadings(skabReadings(file, machineId, options.columns), options.windowMs);
   const warmupWindows = warmupWindowCount(windows, file.timesMs, options.fitRows, options.windowMs);
   const transitions = (await replay(windows, { warmupWindows })).filter((t) => t.machineId === machineId);
   const spans = alarmSpans(transitions);
@@ -177,8 +195,8 @@ export async function evaluateSkabPipeline(
   options: SkabPipelineOptions = SKAB_PIPELINE_DEFAULTS,
   onProgress?: (done: number, total: number, file: string) => void,
 ): Promise<SkabPipelineReport> {
-  const names = skabFiles(dir);
-  if (names.length === 0) throw new Error(`no SKAB files under ${dir} (valve1/, valve2/, other/)`);
+  const names = skabFiles(dir).filter((name) => !options.folders || options.folders.some((folder) => name.startsWith(`${folder}/`)));
+  if (names.length === 0) throw new Error(`no SKAB files under ${dir} (valve1/, valve2/, other/)${options.folders ? ` in ${options.folders.join(', ')}` : ''}`);
   const files: SkabFileResult[] = [];
   for (const [index, name] of names.entries()) {
     files.push(await replaySkabFile(dir, name, replay, options));

@@ -65,7 +65,7 @@ describe('ReadingsProducer', () => {
     expect(unframe(first.key!).schemaId).toBe(11);
     expect(avroType('machine-id.avsc').fromBuffer(unframe(first.key!).body)).toBe('m-0');
     expect(unframe(first.value!).schemaId).toBe(12);
-    expect(avroType('sensor-reading.avsc').fromBuffer(unframe(first.value!).body)).toEqual(reading(0));
+    expect(avroType('sensor-reading.avsc').fromBuffer(unframe(first.value!).body)).toEqual({ ...reading(0), extras: {} });
     expect(producer.counts).toEqual({ produced: 10, deadLettered: 0 });
   });
 
@@ -106,6 +106,34 @@ describe('ReadingsProducer', () => {
     expect(text).toContain('pdm_dead_letter_records_total{stage="test",reason="not_finite",service="test"} 1');
     expect(text).toContain('pdm_records_in_total{stage="test",service="test"} 3');
     expect(producer.counts).toEqual({ produced: 1, deadLettered: 2 });
+  });
+
+  test('extra channels: good ones are encoded; a bad name, too many, NaN are dead-lettered, counted by reason, and the stream goes on', async () => {
+    const broker = new ControlledBroker();
+    const { producer, metrics } = await producerWith(broker, 100);
+    const extras = (e: Record<string, number | null>) => ({ ...reading(1), extras: e });
+    const inputs = [
+      extras({ pressure: 2.4, flow: null }),
+      extras({ 'flow rate': 3 }),
+      extras(Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`ch${i}`, i]))),
+      extras({ pressure: Number.NaN }),
+      extras({ pressure: 2.5, flow: 11.75 }),
+    ];
+    const accepted = [];
+    for (const [i, input] of inputs.entries()) accepted.push(await producer.add(input, { description: `t:${i}` }, () => `payload ${i}`));
+    await producer.flush();
+    expect(accepted).toEqual([true, false, false, false, true]);
+    const [request] = broker.sent;
+    const decoded = request!.find((b) => b.topic === 'r')!.records.map((r) => avroType('sensor-reading.avsc').fromBuffer(unframe(r.value!).body) as { extras: unknown });
+    expect(decoded.map((r) => r.extras)).toEqual([{ pressure: 2.4, flow: null }, { pressure: 2.5, flow: 11.75 }]);
+    const letters = request!.find((b) => b.topic === 'dlq')!.records;
+    expect(letters.map((l) => [l.value!.toString(), l.headers![DLQ_HEADERS.code]])).toEqual([
+      ['payload 1', 'bad_channel_name'],
+      ['payload 2', 'too_many_channels'],
+      ['payload 3', 'not_finite'],
+    ]);
+    const text = await metrics.metrics();
+    for (const reason of ['bad_channel_name', 'too_many_channels', 'not_finite']) expect(text).toContain(`pdm_dead_letter_records_total{stage="test",reason="${reason}",service="test"} 1`);
   });
 
   test('a quiet source is not held back: a partial batch leaves after lingerMs', async () => {

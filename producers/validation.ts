@@ -1,4 +1,5 @@
 import { FEATURES, type SensorReading } from '../schemas';
+import { MAX_ABS_READING, channelsProblem } from '../schemas/channels';
 
 /**
  * What a producer accepts as a sensor reading, as a pure function: every source (simulator, CSV,
@@ -12,6 +13,9 @@ export type RejectionCode =
   | 'extra_field'
   | 'not_a_number'
   | 'not_finite'
+  | 'out_of_range'
+  | 'bad_channel_name'
+  | 'too_many_channels'
   | 'bad_machine_id'
   | 'machine_not_allowed'
   | 'bad_timestamp'
@@ -35,7 +39,9 @@ export const DEFAULT_RULES: ValidationRules = {
 };
 
 const MACHINE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const ALLOWED_FIELDS = new Set<string>(['machineId', 'timestamp', ...FEATURES]);
+const REQUIRED_FIELDS = ['machineId', 'timestamp', ...FEATURES] as const;
+/** `extras` may be left out: a machine with only the six features sends none. */
+const ALLOWED_FIELDS = new Set<string>([...REQUIRED_FIELDS, 'extras']);
 /** An ISO-8601 date-time that names its zone (Z or ±hh:mm); without one the time is ambiguous. */
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -60,13 +66,15 @@ function parseTimestamp(value: unknown): number | string {
   return `timestamp is ${value === null ? 'null' : typeof value}, expected epoch milliseconds or an ISO-8601 string`;
 }
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 export function validateReading(input: unknown, rules: ValidationRules, nowMs: number): Validated {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, code: 'malformed', reason: 'a reading must be an object' };
-  const record = input as Record<string, unknown>;
+  if (!isPlainObject(input)) return { ok: false, code: 'malformed', reason: 'a reading must be an object' };
+  const record = input;
   for (const key of Object.keys(record)) {
     if (!ALLOWED_FIELDS.has(key)) return { ok: false, code: 'extra_field', reason: `unknown field ${JSON.stringify(key.slice(0, 40))}` };
   }
-  for (const key of ALLOWED_FIELDS) {
+  for (const key of REQUIRED_FIELDS) {
     if (!(key in record)) return { ok: false, code: 'missing_field', reason: `field ${key} is missing (a missing sensor is sent as null)` };
   }
   const machineId = record.machineId;
@@ -82,16 +90,29 @@ export function validateReading(input: unknown, rules: ValidationRules, nowMs: n
   }
   const reading = { machineId, timestamp } as SensorReading;
   for (const feature of FEATURES) {
-    const value = record[feature];
-    if (value === null) {
-      reading[feature] = null;
-    } else if (typeof value !== 'number') {
-      return { ok: false, code: 'not_a_number', reason: `${feature} is ${JSON.stringify(value)?.slice(0, 40) ?? typeof value}, expected a number or null` };
-    } else if (!Number.isFinite(value)) {
-      return { ok: false, code: 'not_finite', reason: `${feature} is ${value}` };
-    } else {
-      reading[feature] = value;
-    }
+    const problem = valueProblem(feature, record[feature]);
+    if (problem) return { ok: false, ...problem };
+    reading[feature] = record[feature] as number | null;
+  }
+  const extras = record.extras ?? {};
+  if (!isPlainObject(extras)) return { ok: false, code: 'malformed', reason: 'extras must be an object of channel names to numbers or null' };
+  const channels = Object.keys(extras);
+  const channelProblem = channelsProblem(channels);
+  if (channelProblem) return { ok: false, ...channelProblem };
+  reading.extras = {};
+  for (const channel of channels) {
+    const problem = valueProblem(`extras.${channel}`, extras[channel]);
+    if (problem) return { ok: false, ...problem };
+    reading.extras[channel] = extras[channel] as number | null;
   }
   return { ok: true, reading };
+}
+
+/** What is wrong with a sensor value, the six features' and the extra channels' alike: null is a missing sensor. */
+function valueProblem(name: string, value: unknown): { code: RejectionCode; reason: string } | undefined {
+  if (value === null) return undefined;
+  if (typeof value !== 'number') return { code: 'not_a_number', reason: `${name} is ${JSON.stringify(value)?.slice(0, 40) ?? typeof value}, expected a number or null` };
+  if (!Number.isFinite(value)) return { code: 'not_finite', reason: `${name} is ${value}` };
+  if (Math.abs(value) > MAX_ABS_READING) return { code: 'out_of_range', reason: `${name} is ${value}, beyond the ${MAX_ABS_READING} a sensor value may be` };
+  return undefined;
 }

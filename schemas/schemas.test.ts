@@ -15,21 +15,25 @@ describe('schemas/*.avsc, the source of truth of every record', () => {
     for (const spec of topicSpecs()) for (const file of [spec.keySchema, spec.valueSchema].filter(Boolean)) expect(files).toContain(file);
   });
 
-  test('SensorReading has the fields of the contract, every sensor a nullable double defaulting to null', () => {
+  test('SensorReading has the fields of the contract, every sensor a nullable double defaulting to null, then the extras', () => {
     const type = parse('sensor-reading.avsc') as avro.types.RecordType;
-    expect(fieldNames(type)).toEqual(['machineId', 'timestamp', ...FEATURES]);
+    expect(fieldNames(type)).toEqual(['machineId', 'timestamp', ...FEATURES, 'extras']);
+    expect(type.field('extras')!.type.toJSON()).toEqual({ type: 'map', values: ['null', 'double'] });
+    expect(type.field('extras')!.defaultValue()).toEqual({});
     for (const feature of FEATURES) {
       const field = type.field(feature)!;
       expect(field.type.toJSON()).toEqual(['null', 'double']);
       expect(field.defaultValue()).toBeNull();
     }
-    expect(type.isValid({ machineId: 'lathe-1', timestamp: 0, current: 1.5, accX: null, accY: null, accZ: null, tempA: 40, tempB: null })).toBe(true);
+    expect(type.isValid({ machineId: 'lathe-1', timestamp: 0, current: 1.5, accX: null, accY: null, accZ: null, tempA: 40, tempB: null, extras: { pressure: 2.5, flow: null } })).toBe(true);
   });
 
   test('WindowFeatures carries count, mean, min, max and stddev for each of the six features', () => {
     const type = parse('window-features.avsc') as avro.types.RecordType;
-    expect(fieldNames(type)).toEqual(['machineId', 'windowStart', 'windowEnd', 'count', ...FEATURES]);
+    expect(fieldNames(type)).toEqual(['machineId', 'windowStart', 'windowEnd', 'count', ...FEATURES, 'extras']);
     for (const feature of FEATURES) expect(fieldNames(type.field(feature)!.type)).toEqual(['count', 'mean', 'min', 'max', 'stddev']);
+    expect(fieldNames((type.field('extras')!.type as avro.types.MapType).valuesType)).toEqual(['count', 'mean', 'min', 'max', 'stddev']);
+    expect(type.field('extras')!.defaultValue()).toEqual({});
     expect(fieldNames(parse('window-key.avsc'))).toEqual(['machineId', 'windowStart']);
   });
 

@@ -62,6 +62,7 @@ function plan(fromMs: number): { sent: Sent[]; endMs: number } {
       accZ: 0.4 + 0.05 * random(),
       tempA: 40 + 10 * random(),
       tempB: tick % 7 === 0 ? null : 30 + 5 * random(),
+      extras: {},
     };
     // Machine 0 reports no accZ for its whole second window: stats must be null, count 0.
     if (m === 0 && timestamp >= fromMs + WINDOW_SIZE_MS && timestamp < fromMs + 2 * WINDOW_SIZE_MS) r.accZ = null;

@@ -26,6 +26,8 @@ export function simulateWindows(options: SimulatedOptions, window: WindowConfig,
   for (const tick of simulate({ machines, faults, fromMs: options.fromMs, toMs: options.toMs, intervalMs: options.intervalMs, seed: options.seed })) {
     for (const reading of tick.readings) {
       readings++;
+      // A machine without extra channels sends none; on the wire the field defaults to {}.
+      reading.extras ??= {};
       windows.push(...processReading(state, reading as SensorReading, window).closed);
     }
     if (onProgress && ++ticks % 2000 === 0) onProgress(tick.tickMs - options.fromMs, options.toMs - options.fromMs);

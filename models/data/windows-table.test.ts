@@ -5,7 +5,7 @@ import { rowToWindow, WINDOW_COLUMNS, windowsCsv } from './windows-table';
 
 const T0 = Date.UTC(2026, 0, 5, 8);
 const stats = (mean: number | null) => ({ count: mean === null ? 0 : 1800, mean, min: mean === null ? null : mean - 1, max: mean === null ? null : mean + 1, stddev: mean === null ? null : 0.5 });
-const window: WindowFeatures = { machineId: 'lathe-1-spindle', windowStart: T0, windowEnd: T0 + 3_600_000, count: 1800, current: stats(11.5), accX: stats(0.021), accY: stats(0.018), accZ: stats(null), tempA: stats(44.2), tempB: stats(37) };
+const window: WindowFeatures = { machineId: 'lathe-1-spindle', windowStart: T0, windowEnd: T0 + 3_600_000, count: 1800, current: stats(11.5), accX: stats(0.021), accY: stats(0.018), accZ: stats(null), tempA: stats(44.2), tempB: stats(37), extras: {} };
 
 describe('window features as a table (CSV and pdm.window_features)', () => {
   test('the columns are the contract table\'s, <feature>_<stat> lower-cased', () => {

@@ -33,7 +33,7 @@ const toNumber = (value: unknown): number | null => {
 export function rowToWindow(row: Record<string, unknown>, where: string): WindowFeatures {
   const machineId = String(row.machine_id ?? '');
   if (!machineId) throw new ModelError('MODEL_DATA', `${where}: machine_id is empty`);
-  const w = { machineId, windowStart: toMs(row.window_start, where), windowEnd: toMs(row.window_end, where), count: toNumber(row.count) ?? 0 } as WindowFeatures;
+  const w = { machineId, windowStart: toMs(row.window_start, where), windowEnd: toMs(row.window_end, where), count: toNumber(row.count) ?? 0, extras: {} } as WindowFeatures;
   for (const feature of FEATURES) {
     const stats: FeatureStats = { count: toNumber(row[featureColumn(feature, 'count')]) ?? 0, mean: null, min: null, max: null, stddev: null };
     for (const stat of ['mean', 'min', 'max', 'stddev'] as const) stats[stat] = toNumber(row[featureColumn(feature, stat)]);

@@ -133,10 +133,9 @@ const NOISY_FLAT_SHARE = 0.05;
 /** Features of `window` with at least three values, all the same (a stuck sensor reads like this). */
 export function flatFeatures(window: WindowFeatures): string[] {
   const flat: string[] = [];
-  for (const feature of FEATURES) {
-    const stats = window[feature];
-    if (stats && stats.count >= 3 && stats.min !== null && stats.min === stats.max) flat.push(feature);
-  }
+  const isFlat = (stats: WindowFeatures['accX'] | undefined) => !!stats && stats.count >= 3 && stats.min !== null && stats.min === stats.max;
+  for (const feature of FEATURES) if (isFlat(window[feature])) flat.push(feature);
+  for (const [name, stats] of Object.entries(window.extras ?? {})) if (isFlat(stats)) flat.push(name);
   return flat;
 }
 
@@ -149,12 +148,19 @@ export function withoutStuck(baseline: WatchingBaseline, values: Record<string, 
   return { values: kept, stuck };
 }
 
-/** The channels of `window` the detector reads, with their values (channels with no value are left out). */
+/** The channels of `window` the detector reads, with their values (channels with no value are left out): the six features' and every extra channel's. */
 export function channelValues(window: WindowFeatures): Record<string, number> {
   const out: Record<string, number> = {};
   for (const channel of baselineChannels()) {
     const value = channelValue(window, channel);
     if (value !== null) out[channel] = value;
+  }
+  for (const [name, stats] of Object.entries(window.extras ?? {})) {
+    if (!stats || stats.count === 0) continue;
+    for (const stat of BASELINE_STATS) {
+      const value = stats[stat];
+      if (value !== null && value !== undefined && Number.isFinite(value)) out[`${name}.${stat}`] = value;
+    }
   }
   return out;
 }

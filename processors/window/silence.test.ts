@@ -39,7 +39,7 @@ describe('silent machines, in stream time', () => {
   });
 
   test('a restored partition knows the machines of its open windows, at their newest reading', () => {
-    const window = (machineId: string, timestamps: number[]): OpenWindow => ({ machineId, windowStartMs: T0, windowEndMs: T0 + HOUR, count: timestamps.length, features: {} as OpenWindow['features'], timestamps });
+    const window = (machineId: string, timestamps: number[]): OpenWindow => ({ machineId, windowStartMs: T0, windowEndMs: T0 + HOUR, count: timestamps.length, features: {} as OpenWindow['features'], extras: new Map(), timestamps });
     const seen = lastSeenOf([window('a', [T0, T0 + 5000]), window('b', [T0 + 1000]), window('c', [])]);
     expect([...seen]).toEqual([
       ['a', T0 + 5000],

@@ -31,7 +31,7 @@ function setup(overrides: Partial<WindowProcessorConfig> = {}) {
   const feed = (partition: number, readings: Array<[string, number]>) => {
     const records: IncomingRecord[] = readings.map(([machineId, timestamp]) => ({
       key: Buffer.from(machineId),
-      value: Buffer.from(JSON.stringify({ machineId, timestamp, current: 1, accX: 0, accY: 0, accZ: 0, tempA: 40, tempB: 30 })),
+      value: Buffer.from(JSON.stringify({ machineId, timestamp, current: 1, accX: 0, accY: 0, accZ: 0, tempA: 40, tempB: 30, extras: {} })),
       headers: {},
       offset: String(offset++),
       timestampMs: 0,

@@ -19,7 +19,7 @@ const T0 = Date.UTC(2026, 0, 5, 8);
 const topics = { input: 'in', output: 'out', outputPartitions: 2, late: 'late', deadLetter: 'dlq', changelog: 'changelog' };
 const config: WindowProcessorConfig = { sizeMs: 10 * MINUTE, graceMs: MINUTE, idleTimeoutMs: 30_000, earlyUpdates: false };
 
-const reading = (machineId: string, timestamp: number, current: number | null = 1): SensorReading => ({ machineId, timestamp, current, accX: 0.5, accY: null, accZ: 0.25, tempA: 40 + current! / 10, tempB: 30 });
+const reading = (machineId: string, timestamp: number, current: number | null = 1): SensorReading => ({ machineId, timestamp, current, accX: 0.5, accY: null, accZ: 0.25, tempA: 40 + current! / 10, tempB: 30, extras: {} });
 
 function setup(overrides: Partial<WindowProcessorConfig> = {}) {
   let now = 1_000_000;
@@ -160,6 +160,69 @@ describe('WindowProcessor', () => {
     expect(window!.tempA).toEqual({ count: 1, mean: MAX_ABS_READING, min: MAX_ABS_READING, max: MAX_ABS_READING, stddev: 0 });
   });
 
+  test.each([
+    ['a bad name', { 'bad-name': 1 }, 'extra channel "bad-name" is not a channel name (a letter, then letters, digits or underscores)'],
+    ['one of the six', { tempA: 1 }, 'extra channel "tempA" is one of the six features; send it as the field tempA'],
+    ['a name too long', { [`c${'x'.repeat(32)}`]: 1 }, /is 33 characters long, more than 32/],
+    ['more than 64 channels', Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`c${i}`, 1])), '65 extra channels, more than the 64 a reading may carry'],
+    ['a value beyond ±1e15', { pressure: -2e15 }, 'extra channel pressure is -2000000000000000, beyond the 1000000000000000 a sensor value may be'],
+    ['a non-finite value', { pressure: Number.POSITIVE_INFINITY }, 'extra channel pressure is Infinity, not a finite number'],
+  ])('extras: a reading with %s is refused', (_label, extras, reason) => {
+    expect(readingProblem({ ...reading('a', T0), extras })).toEqual(typeof reason === 'string' ? reason : expect.stringMatching(reason));
+  });
+
+  test('extras: 64 well-named finite channels, nulls among them, are a reading', () => {
+    expect(readingProblem({ ...reading('a', T0), extras: Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`c${i}`, i % 2 ? null : i])) })).toBeUndefined();
+  });
+
+  test('a reading with a bad extra channel is dead-lettered and the partition moves on', async () => {
+    const { processor } = setup();
+    processor.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const input = records({ ...reading('a', T0), extras: { pressure: 1 } }, reading('a', T0 + MINUTE));
+    // JSON has no Infinity: build that one by hand.
+    input[0]!.value = Buffer.from(input[0]!.value!.toString().replace('"pressure":1', '"pressure":1e999'));
+    input.push(...records({ ...reading('a', T0 + 2 * MINUTE), extras: { pressure: 5 } }, reading('a', T0 + 12 * MINUTE)));
+    const out = await processor.process(0, input, batchInfo(input));
+    expect(on(out, 'dlq').map((d) => [d.headers!['pdm.errors.code'], d.headers!['pdm.errors.offset'], d.headers!['pdm.errors.message']])).toEqual([['WINDOW_READING_INVALID', input[0]!.offset, 'extra channel pressure is Infinity, not a finite number']]);
+    expect(windowsIn(out).map((w) => [w.count, w.extras])).toEqual([[2, { pressure: { count: 1, mean: 5, min: 5, max: 5, stddev: 0 } }]]);
+  });
+
+  test.each([
+    // [cap, the extras of each reading in order, the codes of what was dead-lettered (by reading index), channels taken]
+    ['under the cap, every name is taken', 3, [{ a: 1 }, { b: 1, c: 1 }, { a: 2 }], [], ['a', 'b', 'c']],
+    ['a reading bringing one name too many is refused whole', 2, [{ a: 1 }, { b: 1, c: 1 }, { b: 2 }], [1], ['a', 'b']],
+    ['names already taken pass at the cap', 1, [{ a: 1 }, { a: 2 }, { b: 1 }, { a: 3 }], [2], ['a']],
+    ['a cap of 0 refuses every extra channel, not readings without', 0, [{}, { a: 1 }, { a: null }], [1, 2], []],
+  ] as const)('the cap on distinct extra channel names per partition: %s', async (_label, cap, extras, refused, taken) => {
+    const { processor, registry } = setup({ maxExtraChannels: cap });
+    processor.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const input = records(...extras.map((e, i) => ({ ...reading('m', T0 + i * 1000), extras: { ...e } })), reading('m', T0 + 12 * MINUTE));
+    const out = await processor.process(0, input, batchInfo(input));
+    const dead = on(out, 'dlq');
+    expect(dead.map((d) => [d.headers!['pdm.errors.code'], Number(d.headers!['pdm.errors.offset'])])).toEqual(refused.map((i) => ['WINDOW_TOO_MANY_CHANNELS', Number(input[i]!.offset)]));
+    if (refused.length > 0) expect(dead[0]!.headers!['pdm.errors.message']).toContain(`more than the ${cap} it takes (PDM_WINDOW_MAX_EXTRA_CHANNELS)`);
+    expect(windowsIn(out)[0]!.count).toBe(extras.length - refused.length);
+    expect(Object.keys(windowsIn(out)[0]!.extras).sort()).toEqual([...taken].sort());
+    // Each name taken is one changelog record, so a restore knows it.
+    expect(on(out, 'changelog').map((r) => r.key!.toString()).filter((k) => k.startsWith('C'))).toEqual(taken.map((n) => `C${n}`));
+    expect(await registry.getSingleMetricAsString('pdm_window_extra_channels')).toContain(`pdm_window_extra_channels{partition="0",service="window"} ${taken.length}`);
+    const counted = /^pdm_dead_letter_records_total\{[^}]*reason="WINDOW_TOO_MANY_CHANNELS"[^}]*\} (\d+)$/m.exec(await registry.getSingleMetricAsString('pdm_dead_letter_records_total'));
+    expect(Number(counted?.[1] ?? 0)).toBe(refused.length);
+  });
+
+  test('the channels a partition has taken survive a restore: the cap still holds after the windows that had them closed', async () => {
+    const first = setup({ maxExtraChannels: 2 }).processor;
+    first.open(0, { windows: emptyPartition(), progress: undefined }, 0n);
+    const input = records({ ...reading('m', T0), extras: { a: 1, b: 1 } }, reading('m', T0 + 12 * MINUTE));
+    const restorer = new StateRestorer();
+    for (const r of on(await first.process(0, input, batchInfo(input)), 'changelog')) restorer.apply(r.key, r.value);
+    const second = setup({ maxExtraChannels: 2 }).processor;
+    second.open(0, restorer.result(), 2n);
+    const more = records({ ...reading('m', T0 + 13 * MINUTE), extras: { c: 1 } }, { ...reading('m', T0 + 14 * MINUTE), extras: { a: 2 } });
+    const out = await second.process(0, more, batchInfo(more));
+    expect(on(out, 'dlq').map((d) => d.headers!['pdm.errors.offset'])).toEqual([more[0]!.offset]);
+  });
+
   test('without a record timestamp (or a tolerance) nothing is compared', () => {
     const far = reading('a', T0 + 10 * 365 * 24 * 60 * MINUTE);
     expect(readingProblem(far, -1, 5 * MINUTE)).toBeUndefined();
@@ -187,7 +250,10 @@ describe('WindowProcessor', () => {
   test('state restored from the changelog carries on exactly where the first instance stopped', async () => {
     // One reading stream, run straight through and run as two instances with a handover.
     const stream: SensorReading[] = [];
-    for (let i = 0; i < 400; i++) stream.push(reading(`m${i % 3}`, T0 + i * 7_000 + (i % 5 === 0 ? -40_000 : 0), (i * 37) % 11));
+    for (let i = 0; i < 400; i++) {
+      const extras = i % 3 === 1 ? { pressure: ((i * 13) % 7) / 3, ...(i % 4 === 0 ? { flow: i } : {}) } : {};
+      stream.push({ ...reading(`m${i % 3}`, T0 + i * 7_000 + (i % 5 === 0 ? -40_000 : 0), (i * 37) % 11), extras });
+    }
     stream.push(reading('m0', T0 + 2 * 60 * MINUTE)); // closes everything before
     const allRecords = records(...stream);
 

@@ -5,9 +5,10 @@ import type { Logger } from '../../lib/logger';
 import { metricOnce, Counter, Gauge, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
 import { SerdeError, type Decoder, type Encoder } from '../../lib/serde';
 import { FEATURES, type SensorReading, type WindowFeatures, type WindowKey } from '../../schemas';
+import { MAX_ABS_READING, channelsProblem } from '../../schemas/channels';
 import { closeIdle, finalize, processReading, windowKey, windowStartOf, type PartitionWindows, type ReadingOutcome, type WindowConfig } from './window';
 import { FORGET_AFTER_MS, lastSeenOf, machineStates, noteReading, type LastSeen } from './silence';
-import { PROGRESS_KEY, encodeProgress, encodeWindow, windowStateKey, type PartitionProgress } from './window.state';
+import { PROGRESS_KEY, channelStateKey, encodeChannel, encodeProgress, encodeWindow, windowStateKey, type PartitionProgress } from './window.state';
 
 /**
  * The window processor around the pure rule (window.ts): per input partition it decodes readings,
@@ -32,6 +33,13 @@ export interface WindowProcessorConfig extends WindowConfig {
    * Undefined: not checked.
    */
   maxAheadMs?: number;
+  /**
+   * Most distinct extra channel names a partition takes, over its whole history (its machines'
+   * channels, fleet-wide): a reading bringing a name beyond it is dead-lettered. It bounds what one
+   * producer inventing names (a serial number as a name) can cost downstream: window state, records,
+   * rows and the detector's channels. Undefined: no cap.
+   */
+  maxExtraChannels?: number;
 }
 
 export interface WindowTopics {
@@ -71,6 +79,8 @@ interface PartitionTask {
   caughtUp: boolean;
   /** Each machine's newest reading, for the silent-machine count. */
   lastSeen: LastSeen;
+  /** Extra channel names the partition has taken (the cap counts them); in the changelog, one record each. */
+  channels: Set<string>;
 }
 
 export const WINDOW_HEADERS = {
@@ -133,6 +143,20 @@ function windowMetrics(registry: Registry, tasks: Map<number, PartitionTask>, co
           },
         }),
     ),
+    channels: metricOnce(registry,
+      'pdm_window_extra_channels',
+      () =>
+        new Gauge({
+          name: 'pdm_window_extra_channels',
+          help: 'Distinct extra channel names each partition this instance owns has taken (PDM_WINDOW_MAX_EXTRA_CHANNELS caps them).',
+          labelNames: ['partition'],
+          registers: [registry],
+          collect() {
+            this.reset();
+            for (const [partition, task] of tasks) this.set({ partition: String(partition) }, task.channels.size);
+          },
+        }),
+    ),
   };
   // Every outcome and trigger from the start: a rate of late readings is 0, not missing, until the first one.
   for (const outcome of ['added', 'duplicate', 'late'] satisfies ReadingOutcome[]) metrics.readings.inc({ outcome }, 0);
@@ -140,12 +164,14 @@ function windowMetrics(registry: Registry, tasks: Map<number, PartitionTask>, co
   return metrics;
 }
 
-/**
- * The largest magnitude a sensor value may have. No sensor reads more, and beyond it a window's
- * statistics stop meaning anything: squares of values past 1e154 overflow a double (the stddev
- * turns Infinity), and means past 3.4e38 overflow the models' float32 inputs.
- */
-export const MAX_ABS_READING = 1e15;
+/** schemas/channels.ts's bound, re-exported where the window processor's checks are. */
+export { MAX_ABS_READING };
+
+const valueProblem = (name: string, value: number): string | undefined => {
+  if (!Number.isFinite(value)) return `${name} is ${value}, not a finite number`;
+  if (Math.abs(value) > MAX_ABS_READING) return `${name} is ${value}, beyond the ${MAX_ABS_READING} a sensor value may be`;
+  return undefined;
+};
 
 /**
  * A reading the window rule can't apply: the reason for its dead-letter record, or undefined.
@@ -156,8 +182,17 @@ export function readingProblem(reading: SensorReading, appendedAtMs?: number, ma
   if (reading.machineId.length === 0) return 'machineId is empty';
   for (const feature of FEATURES) {
     const value = reading[feature];
-    if (value !== null && !Number.isFinite(value)) return `${feature} is ${value}, not a finite number`;
-    if (value !== null && Math.abs(value) > MAX_ABS_READING) return `${feature} is ${value}, beyond the ${MAX_ABS_READING} a sensor value may be`;
+    const problem = value === null ? undefined : valueProblem(feature, value);
+    if (problem) return problem;
+  }
+  // Our producers check the extras too (schemas/channels.ts); another producer on the topic may not.
+  const names = Object.keys(reading.extras);
+  const channels = channelsProblem(names);
+  if (channels) return channels.reason;
+  for (const name of names) {
+    const value = reading.extras[name]!;
+    const problem = value === null ? undefined : valueProblem(`extra channel ${name}`, value);
+    if (problem) return problem;
   }
   // A record without a timestamp (-1 in old formats) has nothing to compare with.
   if (maxAheadMs !== undefined && appendedAtMs !== undefined && appendedAtMs > 0 && reading.timestamp > appendedAtMs + maxAheadMs) {
@@ -181,9 +216,13 @@ export class WindowProcessor {
    * Takes a partition on with its restored state. `endOffset` is where the input partition ends
    * now: a partition restored at its end is caught up, and may go idle with no batch arriving.
    */
-  open(partition: number, restored: { windows: PartitionWindows; progress: PartitionProgress | undefined }, endOffset: bigint): void {
+  open(partition: number, restored: { windows: PartitionWindows; progress: PartitionProgress | undefined; channels?: Set<string> }, endOffset: bigint): void {
     const nextOffset = restored.progress?.nextOffset ?? null;
-    this.tasks.set(partition, { windows: restored.windows, nextOffset, lastInputMs: this.options.clock(), caughtUp: (nextOffset ?? 0n) >= endOffset, lastSeen: lastSeenOf(restored.windows.open.values()) });
+    const channels = new Set(restored.channels);
+    // A state written before channel records existed still knows the channels of its open windows.
+    for (const window of restored.windows.open.values()) for (const name of window.extras.keys()) channels.add(name);
+    const caughtUp = (nextOffset ?? 0n) >= endOffset;
+    this.tasks.set(partition, { windows: restored.windows, nextOffset, lastInputMs: this.options.clock(), caughtUp, lastSeen: lastSeenOf(restored.windows.open.values()), channels });
   }
 
   close(partition: number): void {
@@ -211,7 +250,7 @@ export class WindowProcessor {
       if (task.nextOffset !== null && BigInt(record.offset) < task.nextOffset) continue;
       this.stage.recordsIn.inc({ stage: STAGE });
       const reading = await this.decode(partition, record, out);
-      if (!reading) continue;
+      if (!reading || !this.admitChannels(task, partition, record, reading, out)) continue;
       noteReading(task.lastSeen, reading.machineId, reading.timestamp);
       const { outcome, closed } = processReading(task.windows, reading, config);
       this.metrics.readings.inc({ outcome });
@@ -265,6 +304,29 @@ export class WindowProcessor {
   private emitFinal(out: Outputs, window: WindowFeatures, trigger: CloseTrigger): void {
     out.features(this.options.encodeKey, this.options.encodeFeatures, window, { [WINDOW_HEADERS.final]: 'true', [WINDOW_HEADERS.trigger]: trigger });
     this.metrics.closed.inc({ trigger });
+  }
+
+  /**
+   * Whether the reading's extra channel names fit the partition's cap; takes the new ones (a
+   * changelog record each, so a restore knows them). Else dead-letters the reading.
+   */
+  private admitChannels(task: PartitionTask, partition: number, record: IncomingRecord, reading: SensorReading, out: Outputs): boolean {
+    const cap = this.options.config.maxExtraChannels;
+    const fresh = Object.keys(reading.extras).filter((name) => !task.channels.has(name));
+    if (fresh.length === 0) return true;
+    if (cap !== undefined && task.channels.size + fresh.length > cap) {
+      const message =
+        `extra channel(s) ${fresh.slice(0, 5).join(', ')} would make ${task.channels.size + fresh.length} distinct extra channel names on this partition, ` +
+        `more than the ${cap} it takes (PDM_WINDOW_MAX_EXTRA_CHANNELS)`;
+      const { topics, clock, logger } = this.options;
+      out.deadLetters.push(refuseRecord({ record, topic: topics.input, partition, stage: STAGE, code: 'WINDOW_TOO_MANY_CHANNELS', message, failedAtMs: clock(), metrics: this.stage, logger, what: 'reading' }));
+      return false;
+    }
+    for (const name of fresh) {
+      task.channels.add(name);
+      out.changelog.push({ key: channelStateKey(name), value: encodeChannel(), partition });
+    }
+    return true;
   }
 
   /** The reading in `record`, or undefined after dead-lettering it. Registry outages throw (the batch is retried). */

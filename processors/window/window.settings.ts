@@ -18,6 +18,8 @@ const schema = z.object({
   PDM_WINDOW_EARLY_UPDATES: z.enum(['true', 'false']).default('false'),
   /** A reading dated more than this after the broker appended its record is refused (dead-lettered): the producers' clock-skew tolerance. */
   PDM_MAX_CLOCK_SKEW: duration('5m'),
+  /** Most distinct extra channel names (SensorReading.extras) a partition takes over its history; a reading bringing one more is dead-lettered. */
+  PDM_WINDOW_MAX_EXTRA_CHANNELS: z.coerce.number().int().min(0).default(256),
   /** Consumer group and transactional-id prefix; its state changelog is `<group>-window-state-changelog`. Default: `<PDM_TOPIC_PREFIX>pdm-window`. */
   PDM_WINDOW_GROUP_ID: z.string().optional(),
 });
@@ -43,7 +45,15 @@ export function windowSettings(env: NodeJS.ProcessEnv = process.env): Readonly<W
   const groupId = raw.PDM_WINDOW_GROUP_ID ?? `${shared.prefix}pdm-window`;
   return Object.freeze({
     ...shared,
-    window: Object.freeze({ sizeMs: raw.PDM_WINDOW_SIZE, graceMs: raw.PDM_WINDOW_GRACE, idleTimeoutMs: idle, silentAfterMs: silentAfter, earlyUpdates: raw.PDM_WINDOW_EARLY_UPDATES === 'true', maxAheadMs: raw.PDM_MAX_CLOCK_SKEW }),
+    window: Object.freeze({
+      sizeMs: raw.PDM_WINDOW_SIZE,
+      graceMs: raw.PDM_WINDOW_GRACE,
+      idleTimeoutMs: idle,
+      silentAfterMs: silentAfter,
+      earlyUpdates: raw.PDM_WINDOW_EARLY_UPDATES === 'true',
+      maxAheadMs: raw.PDM_MAX_CLOCK_SKEW,
+      maxExtraChannels: raw.PDM_WINDOW_MAX_EXTRA_CHANNELS,
+    }),
     groupId,
     changelogTopic: `${groupId}-window-state-changelog`,
   });

@@ -6,7 +6,7 @@ const T0 = Date.UTC(2026, 0, 5, 8); // an hour boundary
 const config: WindowConfig = { sizeMs: HOUR, graceMs: 5 * 60_000 };
 
 const reading = (machineId: string, timestamp: number, current: number | null = 1, rest: Partial<SensorReading> = {}): SensorReading => ({
-  machineId, timestamp, current, accX: 0.1, accY: 0.2, accZ: 0.3, tempA: 40, tempB: 30, ...rest,
+  machineId, timestamp, current, accX: 0.1, accY: 0.2, accZ: 0.3, tempA: 40, tempB: 30, extras: {}, ...rest,
 });
 
 /** Feeds readings in order; returns each one's outcome and every window emitted, in order. */
@@ -68,6 +68,21 @@ describe('processReading', () => {
   test('missing features are skipped and counted: the feature count falls short of the window count', () => {
     const { emitted } = run([reading('m', T0, null, { accZ: null }), reading('m', T0 + 1000, 5, { accZ: null }), reading('m', T0 + 2 * HOUR)]);
     expect(emitted[0]).toMatchObject({ count: 2, current: { count: 1, mean: 5, min: 5, max: 5, stddev: 0 }, accZ: { count: 0, mean: null, min: null, max: null, stddev: null } });
+  });
+
+  test.each([
+    ['each extra channel gets count, mean, min, max and stddev as the six do', [{ pressure: 2, flow: 10 }, { pressure: 4, flow: null }], { pressure: { count: 2, mean: 3, min: 2, max: 4, stddev: 1 }, flow: { count: 1, mean: 10, min: 10, max: 10, stddev: 0 } }],
+    ['a channel named only with nulls is in the window with count 0', [{ speed: null }, {}], { speed: { count: 0, mean: null, min: null, max: null, stddev: null } }],
+    ['a channel some readings lack counts only the readings that have it', [{}, { rpm: 1500 }], { rpm: { count: 1, mean: 1500, min: 1500, max: 1500, stddev: 0 } }],
+    ['no extras: an empty map', [{}, {}], {}],
+  ] as const)('extras: %s', (_label, extras, expected) => {
+    const { emitted } = run([...extras.map((e, i) => reading('m', T0 + i * 1000, 1, { extras: { ...e } })), reading('m', T0 + 2 * HOUR)]);
+    expect(emitted[0]!.extras).toEqual(expected);
+  });
+
+  test('extras of a duplicate reading do not count, as its features do not', () => {
+    const { emitted } = run([reading('m', T0, 1, { extras: { pressure: 2 } }), reading('m', T0, 1, { extras: { pressure: 99, flow: 1 } }), reading('m', T0 + 2 * HOUR)]);
+    expect(emitted[0]!.extras).toEqual({ pressure: { count: 1, mean: 2, min: 2, max: 2, stddev: 0 } });
   });
 
   test('gaps: empty windows are not invented, and one reading far ahead closes everything before it', () => {

@@ -11,6 +11,8 @@ import { FEATURES, type Feature, type FeatureStats, type SensorReading, type Win
  * - A reading whose window has closed is late: it is returned as such, never silently dropped.
  * - A second reading of the same machine and timestamp is a duplicate and counts once.
  * - Null features are skipped and counted (count of the window minus count of the feature).
+ * - Extra channels (`extras`) get the same statistics, by name; a channel named only with nulls
+ *   is in the window with count 0.
  */
 
 export interface WindowConfig {
@@ -33,6 +35,8 @@ export interface OpenWindow {
   windowEndMs: number;
   count: number;
   features: Record<Feature, FeatureAggregate>;
+  /** Extra channels by name, in the order they first appeared. */
+  extras: Map<string, FeatureAggregate>;
   /** Event times already counted, ascending: duplicates are found by binary search. */
   timestamps: number[];
 }
@@ -90,6 +94,8 @@ export function featureStats(agg: FeatureAggregate): FeatureStats {
 export function finalize(window: OpenWindow): WindowFeatures {
   const result = { machineId: window.machineId, windowStart: window.windowStartMs, windowEnd: window.windowEndMs, count: window.count } as WindowFeatures;
   for (const feature of FEATURES) result[feature] = featureStats(window.features[feature]);
+  result.extras = {};
+  for (const [name, agg] of window.extras) result.extras[name] = featureStats(agg);
   return result;
 }
 
@@ -119,7 +125,7 @@ export function processReading(state: PartitionWindows, reading: SensorReading, 
   if (!window) {
     const features = {} as Record<Feature, FeatureAggregate>;
     for (const feature of FEATURES) features[feature] = emptyAggregate();
-    window = { machineId: reading.machineId, windowStartMs, windowEndMs, count: 0, features, timestamps: [] };
+    window = { machineId: reading.machineId, windowStartMs, windowEndMs, count: 0, features, extras: new Map(), timestamps: [] };
     state.open.set(key, window);
   }
   let outcome: ReadingOutcome = 'duplicate';
@@ -129,6 +135,11 @@ export function processReading(state: PartitionWindows, reading: SensorReading, 
     for (const feature of FEATURES) {
       const value = reading[feature];
       if (value !== null) addValue(window.features[feature], value);
+    }
+    for (const [name, value] of Object.entries(reading.extras)) {
+      let agg = window.extras.get(name);
+      if (!agg) window.extras.set(name, (agg = emptyAggregate()));
+      if (value !== null) addValue(agg, value);
     }
   }
   if (reading.timestamp > state.streamTimeMs) state.streamTimeMs = reading.timestamp;

@@ -71,7 +71,11 @@ describe('readingInput', () => {
     ['takes the machine id from the topic when the payload has none', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features }, { machineId: 'lathe-1', timestamp: NOW, ...features }],
     ['keeps a payload machine id that agrees with the topic', 'sensors/lathe-1/telemetry', { machineId: 'lathe-1', timestamp: NOW, ...features }, { machineId: 'lathe-1', timestamp: NOW, ...features }],
     ['leaves an ISO timestamp for validation to read', 'sensors/lathe-1/telemetry', { timestamp: '2026-11-22T12:00:00Z', ...features }, { machineId: 'lathe-1', timestamp: '2026-11-22T12:00:00Z', ...features }],
-    ['keeps extra fields, so validation refuses them', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, pressure: 1 }, { machineId: 'lathe-1', timestamp: NOW, ...features, pressure: 1 }],
+    ['moves numeric and null extra fields into extras', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, pressure: 1, flow: null }, { machineId: 'lathe-1', timestamp: NOW, ...features, extras: { pressure: 1, flow: null } }],
+    ['adds them to extras the payload nests', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, extras: { rpm: 1450 }, pressure: 1 }, { machineId: 'lathe-1', timestamp: NOW, ...features, extras: { rpm: 1450, pressure: 1 } }],
+    ['leaves nested extras as they are', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, extras: { rpm: 1450 } }, { machineId: 'lathe-1', timestamp: NOW, ...features, extras: { rpm: 1450 } }],
+    ['leaves extra fields that are not numbers, so validation refuses them', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, status: 'ok' }, { machineId: 'lathe-1', timestamp: NOW, ...features, status: 'ok' }],
+    ['moves bad channel names too, for validation to refuse', 'sensors/lathe-1/telemetry', { timestamp: NOW, 'flow rate': 3 }, { machineId: 'lathe-1', timestamp: NOW, extras: { 'flow rate': 3 } }],
     ['keeps strings where numbers belong', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, current: 'NaN' }, { machineId: 'lathe-1', timestamp: NOW, ...features, current: 'NaN' }],
     ['passes a non-object on unchanged, for validation to refuse', 'sensors/lathe-1/telemetry', [1, 2], [1, 2]],
     ['passes a non-string machine id on, for validation to refuse', 'sensors/lathe-1/telemetry', { machineId: 7, timestamp: NOW }, { machineId: 7, timestamp: NOW }],
@@ -93,6 +97,7 @@ describe('readingInput', () => {
     ['a payload naming another machine than its topic', 'sensors/lathe-1/telemetry', bytes({ machineId: 'lathe-2', timestamp: NOW }), 'machine_id_mismatch', /"lathe-2" differs from "lathe-1"/],
     ['a payload above the size limit', 'sensors/lathe-1/telemetry', Buffer.alloc(4097, 0x20), 'payload_too_large', /4097 bytes exceeds 4096/],
     ['a topic outside the subscription', 'plant/lathe-1/telemetry', bytes({ timestamp: NOW }), 'unexpected_topic', /does not match the subscription sensors\/\+\/telemetry/],
+    ['a channel both flat and in extras', 'sensors/lathe-1/telemetry', bytes({ timestamp: NOW, pressure: 1, extras: { pressure: 2 } }), 'bad_channel_name', /"pressure" is given both as a field and in extras/],
   ])('refuses %s', (_label, topic, payload, code, reason) => {
     const decoded = readingInput(topic, payload, layout);
     expect(decoded).toEqual({ ok: false, code, reason: expect.stringMatching(reason) });
@@ -114,13 +119,21 @@ describe('an MQTT message through validation', () => {
   };
 
   test('a good reading becomes a SensorReading of the topic machine, an ISO time in epoch ms', () => {
-    expect(judge('sensors/lathe-1/telemetry', { timestamp: '2026-11-22T11:59:58.000Z', ...features })).toEqual({ machineId: 'lathe-1', timestamp: NOW - 2000, ...features });
+    expect(judge('sensors/lathe-1/telemetry', { timestamp: '2026-11-22T11:59:58.000Z', ...features })).toEqual({ machineId: 'lathe-1', timestamp: NOW - 2000, ...features, extras: {} });
+  });
+
+  test('a pump\'s extra numeric fields become its extras', () => {
+    expect(judge('sensors/pump-7/telemetry', { timestamp: NOW, ...features, pressure: 2.41, flow: 11.8 })).toEqual({ machineId: 'pump-7', timestamp: NOW, ...features, extras: { pressure: 2.41, flow: 11.8 } });
   });
 
   const { tempB: _dropped, ...withoutTempB } = features;
   test.each([
     ['a missing field', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...withoutTempB }, 'missing_field'],
-    ['an extra field', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, pressure: 1.2 }, 'extra_field'],
+    ['an extra field that is not a number', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, status: 'ok' }, 'extra_field'],
+    ['an extra channel named like no channel', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, 'flow-rate': 1.2 }, 'bad_channel_name'],
+    ['an extra channel beyond 1e15', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, counter: 2e15 }, 'out_of_range'],
+    ['65 extra channels', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, ...Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`ch${i}`, i])) }, 'too_many_channels'],
+    ['a "__proto__" field', 'sensors/lathe-1/telemetry', JSON.parse(`{"timestamp": ${NOW}, "current": 1, "accX": 1, "accY": 1, "accZ": 1, "tempA": 1, "tempB": 1, "__proto__": 5}`), 'bad_channel_name'],
     ['a non-numeric value', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, tempA: 'hot' }, 'not_a_number'],
     ['NaN as a JSON string', 'sensors/lathe-1/telemetry', { timestamp: NOW, ...features, current: 'NaN' }, 'not_a_number'],
     ['a timestamp an hour ahead', 'sensors/lathe-1/telemetry', { timestamp: NOW + 3_600_000, ...features }, 'timestamp_in_future'],

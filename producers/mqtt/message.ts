@@ -1,12 +1,16 @@
+import { FEATURES } from '../../schemas';
+
 /**
  * What an MQTT message means as a sensor reading, as pure functions: which topics the bridge
  * takes, where the machine id sits in a topic, and how a payload becomes the plain object that
- * producers/validation.ts judges. Nothing here normalises a reading: extra fields, strings for
- * numbers and the like pass through, so validation refuses them with its own reason code.
+ * producers/validation.ts judges. Devices send flat JSON, so a numeric (or null) field beyond the
+ * reading's own is taken as an extra channel (`"pressure": 2.4` is `extras.pressure`); nothing
+ * else is normalised: strings for numbers, other fields and bad channel names pass through, so
+ * validation refuses them with its own reason code.
  */
 
 /** Refusals decided here, before validation; each is also a dead-letter reason code. */
-export type MessageRefusalCode = 'malformed_json' | 'machine_id_mismatch' | 'payload_too_large' | 'unexpected_topic';
+export type MessageRefusalCode = 'malformed_json' | 'machine_id_mismatch' | 'payload_too_large' | 'unexpected_topic' | 'bad_channel_name';
 
 export type DecodedMessage = { ok: true; input: unknown } | { ok: false; code: MessageRefusalCode; reason: string };
 
@@ -112,12 +116,35 @@ export function readingInput(topic: string, payload: Uint8Array, layout: TopicLa
   } catch (err) {
     return { ok: false, code: 'malformed_json', reason: `payload is not JSON: ${(err as Error).message}` };
   }
+  if (!isPlainObject(parsed)) return { ok: true, input: parsed };
   const topicMachineId = machineIdFromTopic(topic, layout.machineIdSegment);
-  if (!isPlainObject(parsed) || topicMachineId === undefined) return { ok: true, input: parsed };
-  if (!Object.hasOwn(parsed, 'machineId')) return { ok: true, input: { machineId: topicMachineId, ...parsed } };
+  if (topicMachineId === undefined) return gatherExtras(parsed);
+  if (!Object.hasOwn(parsed, 'machineId')) return gatherExtras({ machineId: topicMachineId, ...parsed });
   // A machineId that is not a string is validation's to refuse (bad_machine_id), with its own reason.
   if (typeof parsed.machineId === 'string' && parsed.machineId !== topicMachineId) {
     return { ok: false, code: 'machine_id_mismatch', reason: `payload machineId ${JSON.stringify(parsed.machineId.slice(0, 128))} differs from ${JSON.stringify(topicMachineId)} in topic ${topic}` };
   }
-  return { ok: true, input: parsed };
+  return gatherExtras(parsed);
+}
+
+const READING_FIELDS = new Set<string>(['machineId', 'timestamp', ...FEATURES, 'extras']);
+
+/**
+ * A flat payload's numeric (or null) fields beyond the reading's own, moved into `extras`, after
+ * any the payload already nests there (the Avro record's own shape). A channel given both ways is
+ * refused: the two values may differ, and keeping either would hide the other.
+ */
+export function gatherExtras(payload: Record<string, unknown>): DecodedMessage {
+  const flat = Object.entries(payload).filter(([name, value]) => !READING_FIELDS.has(name) && (typeof value === 'number' || value === null));
+  if (flat.length === 0) return { ok: true, input: payload };
+  const nested = payload.extras ?? {};
+  // Extras that are not an object are validation's to refuse (malformed), with its own reason.
+  if (!isPlainObject(nested)) return { ok: true, input: payload };
+  const twice = flat.find(([name]) => Object.hasOwn(nested, name));
+  if (twice) return { ok: false, code: 'bad_channel_name', reason: `channel ${JSON.stringify(twice[0].slice(0, 40))} is given both as a field and in extras` };
+  const moved = new Set(flat.map(([name]) => name));
+  // fromEntries, not assignment: a "__proto__" field must stay a field (for validation to refuse), not become a prototype.
+  const input = Object.fromEntries(Object.entries(payload).filter(([name]) => !moved.has(name)));
+  input.extras = Object.fromEntries([...Object.entries(nested), ...flat]);
+  return { ok: true, input };
 }

@@ -5,6 +5,7 @@ import {
   detectSeparator,
   lineToReading,
   parseHeader,
+  parseExtrasFlag,
   parseMapSpec,
   parseSeparatorFlag,
   parseSpeed,
@@ -166,13 +167,23 @@ describe('--map', () => {
     ]);
   });
 
+  test('a name that is not a feature is an extra channel of that name', () => {
+    expect(parseMapSpec('Pressure=pressure,Volume Flow RateRMS=flow_m3h, Voltage = Volts')).toEqual([
+      { column: 'Pressure', extra: 'pressure' },
+      { column: 'Volume Flow RateRMS', extra: 'flow_m3h' },
+      { column: 'Voltage', extra: 'Volts' },
+    ]);
+  });
+
   test.each([
     ['empty', '', /--map is empty/],
     ['no =', 'Current', /"Current" is not column=feature/],
     ['no column', '=current', /not column=feature/],
-    ['an unknown feature, naming the features', 'Voltage=volts', /"volts" is not a feature \(the features are current, accX, accY, accZ, tempA, tempB\)/],
+    ['a name that is no channel name, naming the features', 'Voltage=volts (V)', /"volts \(V\)" is neither a feature \(current, accX, accY, accZ, tempA, tempB\) nor an extra channel name: .* not a channel name/],
+    ['a channel name of 33 characters', `Voltage=v${'x'.repeat(32)}`, /more than 32/],
     ['feature=column written the wrong way round', 'accX=Accelerometer1RMS', /perhaps Accelerometer1RMS=accX/],
     ['a feature twice', 'Accelerometer1RMS=accX,Accelerometer2RMS=accX', /gives accX twice, from "Accelerometer1RMS" and "Accelerometer2RMS"/],
+    ['a channel twice', 'Pressure=p,Voltage=p', /gives p twice, from "Pressure" and "Voltage"/],
   ])('%s', (_name, spec, message) => {
     const error = replayErrorOf(() => parseMapSpec(spec));
     expect(error.code).toBe('REPLAY_BAD_MAP');
@@ -183,17 +194,57 @@ describe('--map', () => {
 describe('planning columns against the header', () => {
   const skab: ColumnOptions = { preset: 'skab', machineId: 'skab-valve1' };
 
-  test('the SKAB preset: five features, accZ missing, time from datetime in UTC', () => {
+  test('the SKAB preset: five features, accZ missing, three extras, time from datetime in UTC', () => {
     const plan = planColumns(SKAB_COLUMNS, skab);
-    expect(describePlan(plan)).toBe('current=Current, accX=Accelerometer1RMS, accY=Accelerometer2RMS, accZ=null, tempA=Temperature, tempB=Thermocouple');
+    expect(describePlan(plan)).toBe(
+      'current=Current, accX=Accelerometer1RMS, accY=Accelerometer2RMS, accZ=null, tempA=Temperature, tempB=Thermocouple, pressure=Pressure, voltage=Voltage, flow=Volume Flow RateRMS',
+    );
     expect(plan.time).toEqual({ index: 0, column: 'datetime', offsetMinutes: 0 });
     expect(plan.machine).toEqual({ id: 'skab-valve1' });
     expect(Object.isFrozen(plan)).toBe(true);
   });
 
-  test('--map adds to the preset and replaces its pairs per feature', () => {
-    const plan = planColumns(SKAB_COLUMNS, { ...skab, map: 'Pressure=accZ,Voltage=current' });
-    expect(describePlan(plan)).toBe('current=Voltage, accX=Accelerometer1RMS, accY=Accelerometer2RMS, accZ=Pressure, tempA=Temperature, tempB=Thermocouple');
+  test('--map adds to the preset and replaces its pairs per feature or channel, and per column', () => {
+    const plan = planColumns(SKAB_COLUMNS, { ...skab, map: 'Pressure=accZ,Voltage=current,anomaly=flow' });
+    expect(describePlan(plan)).toBe('current=Voltage, accX=Accelerometer1RMS, accY=Accelerometer2RMS, accZ=Pressure, tempA=Temperature, tempB=Thermocouple, flow=anomaly');
+  });
+
+  test('--extras all takes every other numeric column, named after it; the preset\'s labels are not sensors', () => {
+    const header = ['ts', 'machine', 'amps', 'Pressure (bar)', 'Flow-rate', 'état', '2nd stage', 'note', 'empty', '%'];
+    const sample = [
+      ['2024-01-01 00:00:00', 'p-1', '1.5', '2.25', '3', '1', '7', 'ok', '', '50'],
+      ['2024-01-01 00:00:01', 'p-1', '1.6', '', '3.1', '0', '7.5', 'ok', '', '51'],
+      ['cut short'],
+    ];
+    const plan = planColumns(header, { map: 'amps=current', machineColumn: 'machine', extras: 'all' }, sample);
+    expect(plan.extras.map((e) => [e.name, e.column])).toEqual([
+      ['Pressure_bar', 'Pressure (bar)'],
+      ['Flow_rate', 'Flow-rate'],
+      ['etat', 'état'],
+      ['c_2nd_stage', '2nd stage'],
+    ]);
+    expect(describePlan(plan)).toMatch(/; not taken: "note" \(not numeric in the first rows\), "empty" \(not numeric in the first rows\), "%" \(no letter or digit to name a channel after\)$/);
+    const skabAll = planColumns(SKAB_COLUMNS, { ...skab, extras: 'all' }, [SKAB_ROW.split(';')]);
+    expect(skabAll.extras.map((e) => e.name)).toEqual(['pressure', 'voltage', 'flow']);
+    expect(planColumns(header, { map: 'amps=current', machineColumn: 'machine' }, sample).extras).toEqual([]);
+  });
+
+  test('--extras all refuses names that clash, and more channels than a reading carries', () => {
+    const sample = (header: string[]) => [header.map((_h, i) => (i === 0 ? '2024-01-01 00:00:00' : '1'))];
+    const clash = ['ts', 'amps', 'Flow rate', 'Flow-rate'];
+    expect(replayErrorOf(() => planColumns(clash, { map: 'amps=current', machineId: 'm', extras: 'all' }, sample(clash))).message).toMatch(/column "Flow-rate" would be named Flow_rate, the name of column "Flow rate"'s channel; name it with --map "Flow-rate"=<name>/);
+    const feature = ['ts', 'amps', 'tempA'];
+    expect(replayErrorOf(() => planColumns(feature, { map: 'amps=current', machineId: 'm', extras: 'all' }, sample(feature))).message).toMatch(/would be named tempA, the name of a feature/);
+    const wide = ['ts', 'amps', ...Array.from({ length: 65 }, (_, i) => `ch${i}`)];
+    expect(replayErrorOf(() => planColumns(wide, { map: 'amps=current', machineId: 'm', extras: 'all' }, sample(wide)))).toEqual({ code: 'REPLAY_BAD_MAP', message: expect.stringMatching(/65 extra channels, more than the 64/) });
+  });
+
+  test.each([['all', 'all'], [' None ', 'none']])('--extras %j is %s', (flag, mode) => {
+    expect(parseExtrasFlag(flag)).toBe(mode);
+  });
+
+  test('--extras takes nothing else', () => {
+    expect(replayErrorOf(() => parseExtrasFlag('numeric')).message).toMatch(/--extras is none or all, not "numeric"/);
   });
 
   test('without a map, columns named exactly like the features map onto them; the time column is found by name', () => {
@@ -229,7 +280,17 @@ describe('rows into readings', () => {
   test('a SKAB row: numbers, accZ null, the datetime as UTC epoch milliseconds', () => {
     expect(lineToReading(SKAB_ROW, ';', plan)).toEqual({
       ok: true,
-      reading: { machineId: 'skab-valve1', timestamp: Date.UTC(2020, 2, 9, 10, 14, 33), current: 1.3302, accX: 0.0265878, accY: 0.0401113, accZ: null, tempA: 79.3366, tempB: 26.0199 },
+      reading: {
+        machineId: 'skab-valve1',
+        timestamp: Date.UTC(2020, 2, 9, 10, 14, 33),
+        current: 1.3302,
+        accX: 0.0265878,
+        accY: 0.0401113,
+        accZ: null,
+        tempA: 79.3366,
+        tempB: 26.0199,
+        extras: { pressure: 0.054711, voltage: 233.062, flow: 32 },
+      },
     });
   });
 

@@ -2,6 +2,7 @@
 import { CsvError, parse as parseCsv } from 'csv-parse/sync';
 import { PdmError } from '../../lib/errors';
 import { FEATURES, type Feature } from '../../schemas';
+import { MAX_EXTRAS, channelNameProblem, toChannelName } from '../../schemas/channels';
 
 /**
  * How the lines of a CSV file become sensor readings, as pure functions: the replay's flags
@@ -165,56 +166,71 @@ export function parseSpeed(text: string): ReplaySpeed {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Columns onto features
+// Columns onto features and extra channels
 
-export interface ColumnMapEntry {
-  column: string;
-  feature: Feature;
-}
+/** A column onto one of the six features, or onto an extra channel (`SensorReading.extras`) by name. */
+export type ColumnMapEntry = { column: string; feature: Feature } | { column: string; extra: string };
+
+const targetOf = (entry: ColumnMapEntry): string => ('feature' in entry ? entry.feature : entry.extra);
 
 export interface Preset {
   description: string;
   map: readonly ColumnMapEntry[];
   timeColumn: string;
+  /** Numeric columns that are not sensors (labels): `--extras all` leaves them out. */
+  notSensors?: readonly string[];
 }
 
 /** Known files' layouts, so their replay needs no --map. */
 export const PRESETS: Readonly<Record<string, Preset>> = {
   skab: {
-    description: 'Skoltech Anomaly Benchmark (waico/SKAB): no accZ channel',
+    description: 'Skoltech Anomaly Benchmark (waico/SKAB): no accZ channel; Pressure, Voltage and Volume Flow RateRMS as extras pressure, voltage, flow',
     map: [
       { column: 'Current', feature: 'current' },
       { column: 'Accelerometer1RMS', feature: 'accX' },
       { column: 'Accelerometer2RMS', feature: 'accY' },
       { column: 'Temperature', feature: 'tempA' },
       { column: 'Thermocouple', feature: 'tempB' },
+      { column: 'Pressure', extra: 'pressure' },
+      { column: 'Voltage', extra: 'voltage' },
+      { column: 'Volume Flow RateRMS', extra: 'flow' },
     ],
     timeColumn: 'datetime',
+    notSensors: ['anomaly', 'changepoint'],
   },
 };
 
 const FEATURES_TEXT = FEATURES.join(', ');
 const featureNamed = (name: string): Feature | undefined => FEATURES.find((f) => f.toLowerCase() === name.trim().toLowerCase());
 
-/** `--map Current=current,Accelerometer1RMS=accX`: column=feature entries; features in any case. */
+/**
+ * `--map Current=current,Pressure=pressure`: column=name entries. A name that is a feature (in any
+ * case) maps onto it; any other name is an extra channel of that name, which must be a channel
+ * name (a letter, then letters, digits or underscores, at most 32).
+ */
 export function parseMapSpec(spec: string): ColumnMapEntry[] {
   const entries = spec.split(',').map((e) => e.trim()).filter(Boolean);
   if (entries.length === 0) throw new ReplayError('REPLAY_BAD_MAP', '--map is empty: give column=feature pairs such as Current=current,Accelerometer1RMS=accX');
   const map: ColumnMapEntry[] = [];
   for (const entry of entries) {
-    // The last "=" splits: a column name may hold one, a feature name never does.
+    // The last "=" splits: a column name may hold one, a feature or channel name never does.
     const at = entry.lastIndexOf('=');
     const column = entry.slice(0, at).trim();
-    const featureText = entry.slice(at + 1).trim();
-    if (at < 0 || !column || !featureText) throw new ReplayError('REPLAY_BAD_MAP', `--map entry ${JSON.stringify(entry)} is not column=feature (example: Current=current,Accelerometer1RMS=accX)`);
-    const feature = featureNamed(featureText);
-    if (!feature) {
-      const reversed = featureNamed(column) ? `; the map is column=feature, so perhaps ${featureText}=${column}` : '';
-      throw new ReplayError('REPLAY_BAD_MAP', `--map entry ${JSON.stringify(entry)}: ${JSON.stringify(featureText)} is not a feature (the features are ${FEATURES_TEXT})${reversed}`);
+    const name = entry.slice(at + 1).trim();
+    if (at < 0 || !column || !name) throw new ReplayError('REPLAY_BAD_MAP', `--map entry ${JSON.stringify(entry)} is not column=feature (example: Current=current,Accelerometer1RMS=accX)`);
+    const feature = featureNamed(name);
+    // A column named like a feature goes onto that feature: mapping it elsewhere is the map written backwards.
+    if (!feature && featureNamed(column)) {
+      throw new ReplayError('REPLAY_BAD_MAP', `--map entry ${JSON.stringify(entry)}: the map is column=feature, so perhaps ${name}=${column} (the features are ${FEATURES_TEXT})`);
     }
-    const twice = map.find((m) => m.feature === feature);
-    if (twice) throw new ReplayError('REPLAY_BAD_MAP', `--map gives ${feature} twice, from ${JSON.stringify(twice.column)} and ${JSON.stringify(column)}`);
-    map.push({ column, feature });
+    const problem = feature ? undefined : channelNameProblem(name);
+    if (problem) {
+      throw new ReplayError('REPLAY_BAD_MAP', `--map entry ${JSON.stringify(entry)}: ${JSON.stringify(name)} is neither a feature (${FEATURES_TEXT}) nor an extra channel name: ${problem}`);
+    }
+    const target = feature ?? name;
+    const twice = map.find((m) => targetOf(m) === target);
+    if (twice) throw new ReplayError('REPLAY_BAD_MAP', `--map gives ${target} twice, from ${JSON.stringify(twice.column)} and ${JSON.stringify(column)}`);
+    map.push(feature ? { column, feature } : { column, extra: name });
   }
   return map;
 }
@@ -227,10 +243,13 @@ export function presetNamed(name: string): Preset {
 
 export interface ColumnOptions {
   /**
-   * `--map`: column=feature pairs; with a preset they add to or replace its pairs, per feature.
-   * Without either, columns named exactly like a feature map onto it.
+   * `--map`: column=feature (or column=channel) pairs; with a preset they add to or replace its
+   * pairs, per feature or channel and per column. Without either, columns named exactly like a
+   * feature map onto it.
    */
   map?: string;
+  /** `--extras all`: every other numeric column is an extra channel named after it (toChannelName). Default none. */
+  extras?: ExtrasMode;
   preset?: string;
   /** Default: the preset's, else the one column named timestamp, time, datetime or ts. */
   timeColumn?: string;
@@ -241,6 +260,16 @@ export interface ColumnOptions {
   timezone?: string;
 }
 
+export const EXTRAS_MODES = ['none', 'all'] as const;
+export type ExtrasMode = (typeof EXTRAS_MODES)[number];
+
+/** `--extras`: none (only what --map or the preset names) or all. */
+export function parseExtrasFlag(text: string): ExtrasMode {
+  const mode = text.trim().toLowerCase();
+  if (!(EXTRAS_MODES as readonly string[]).includes(mode)) throw new ReplayError('REPLAY_BAD_FLAG', `--extras is ${EXTRAS_MODES.join(' or ')}, not ${JSON.stringify(text)}`);
+  return mode as ExtrasMode;
+}
+
 /** Where each part of a reading comes from in a row, checked against the header once. */
 export interface RowPlan {
   readonly fieldCount: number;
@@ -248,6 +277,10 @@ export interface RowPlan {
   readonly machine: { readonly id: string } | { readonly index: number; readonly column: string };
   /** Every feature, in schema order; `index` null where no column maps onto it (always null). */
   readonly features: ReadonlyArray<{ readonly feature: Feature; readonly index: number | null; readonly column: string | null }>;
+  /** Extra channels, from --map, the preset or --extras all, in header order. */
+  readonly extras: ReadonlyArray<{ readonly name: string; readonly index: number; readonly column: string }>;
+  /** Columns --extras all left out, with why (not numeric in the sample, no name to give). */
+  readonly skipped: ReadonlyArray<{ readonly column: string; readonly why: string }>;
 }
 
 const TIME_COLUMN_NAMES = /^(timestamp|time|datetime|date_?time|ts)$/i;
@@ -262,15 +295,20 @@ function columnIndex(header: readonly string[], name: string): number | undefine
 
 const columnsText = (header: readonly string[]): string => header.map((h) => JSON.stringify(h)).join(', ');
 
-/** Checks the flags against the header and fixes where every part of a reading comes from. */
-export function planColumns(header: readonly string[], options: ColumnOptions): RowPlan {
+/**
+ * Checks the flags against the header and fixes where every part of a reading comes from.
+ * `sample` is the first data rows, split: `--extras all` takes the columns that hold numbers there.
+ */
+export function planColumns(header: readonly string[], options: ColumnOptions, sample: ReadonlyArray<readonly string[]> = []): RowPlan {
   const preset = options.preset === undefined ? undefined : presetNamed(options.preset);
   const offsetMinutes = parseUtcOffset(options.timezone ?? 'Z');
 
   let map: ColumnMapEntry[];
   if (options.map !== undefined) {
     const given = parseMapSpec(options.map);
-    map = [...(preset?.map ?? []).filter((p) => !given.some((g) => g.feature === p.feature)), ...given];
+    // A preset's pair gives way to one for the same feature or channel, or from the same column.
+    const replaced = (p: ColumnMapEntry) => given.some((g) => targetOf(g) === targetOf(p) || columnIndex(header, g.column) === columnIndex(header, p.column));
+    map = [...(preset?.map ?? []).filter((p) => !replaced(p)), ...given];
   } else if (preset) {
     map = [...preset.map];
   } else {
@@ -312,28 +350,72 @@ export function planColumns(header: readonly string[], options: ColumnOptions): 
   }
 
   const features = FEATURES.map((feature) => {
-    const entry = map.find((m) => m.feature === feature);
+    const entry = map.find((m) => 'feature' in m && m.feature === feature);
     const index = entry ? columnIndex(header, entry.column)! : null;
     return Object.freeze({ feature, index, column: index === null ? null : header[index]! });
   });
+  const mapped = map.flatMap((m) => ('extra' in m ? [{ name: m.extra, index: columnIndex(header, m.column)! }] : []));
+  const taken = new Set([timeIndex, ...('index' in machine ? [machine.index] : []), ...map.map((m) => columnIndex(header, m.column)!)]);
+  const all = options.extras === 'all' ? allExtras(header, sample, taken, [...mapped.map((m) => m.name)], preset?.notSensors ?? []) : { extras: [], skipped: [] };
+  const extras = [...mapped, ...all.extras].sort((a, b) => a.index - b.index).map((e) => Object.freeze({ ...e, column: header[e.index]! }));
+  if (extras.length > MAX_EXTRAS) {
+    throw new ReplayError('REPLAY_BAD_MAP', `${extras.length} extra channels, more than the ${MAX_EXTRAS} a reading may carry: map the ones wanted with --map instead of --extras all`);
+  }
   return Object.freeze({
     fieldCount: header.length,
     time: Object.freeze({ index: timeIndex, column: header[timeIndex]!, offsetMinutes }),
     machine,
     features: Object.freeze(features),
+    extras: Object.freeze(extras),
+    skipped: Object.freeze(all.skipped.map((s) => Object.freeze(s))),
   });
 }
 
-/** The plan in a person's words: `current=Current, ..., accZ=null`. */
+/**
+ * `--extras all`: every column not yet taken that holds a number in the sample rows (and nothing
+ * but numbers or blanks), as a channel named after it. Two columns that would get the same name,
+ * or a name that is a feature's or a mapped channel's, stop the replay: --map names one of them.
+ */
+function allExtras(header: readonly string[], sample: ReadonlyArray<readonly string[]>, taken: ReadonlySet<number>, names: string[], notSensors: readonly string[]) {
+  const extras: Array<{ name: string; index: number }> = [];
+  const skipped: Array<{ column: string; why: string }> = [];
+  const ignored = new Set(notSensors.map((c) => columnIndex(header, c)));
+  const usedBy = new Map<string, string>(names.map((n) => [n, 'a channel of --map or the preset']));
+  for (const feature of FEATURES) usedBy.set(feature, 'a feature');
+  header.forEach((column, index) => {
+    if (taken.has(index) || ignored.has(index)) return;
+    const cells = sample.filter((row) => row.length === header.length).map((row) => cellValue(row[index]!));
+    if (!cells.some((c) => typeof c === 'number') || cells.some((c) => typeof c === 'string')) {
+      skipped.push({ column, why: 'not numeric in the first rows' });
+      return;
+    }
+    const name = toChannelName(column);
+    if (name === undefined) {
+      skipped.push({ column, why: 'no letter or digit to name a channel after' });
+      return;
+    }
+    const owner = usedBy.get(name);
+    if (owner) {
+      throw new ReplayError('REPLAY_BAD_MAP', `--extras all: column ${JSON.stringify(column)} would be named ${name}, the name of ${owner}; name it with --map ${JSON.stringify(column)}=<name>`);
+    }
+    usedBy.set(name, `column ${JSON.stringify(column)}'s channel`);
+    extras.push({ name, index });
+  });
+  return { extras, skipped };
+}
+
+/** The plan in a person's words: `current=Current, ..., accZ=null, pressure=Pressure`, and what --extras all skipped. */
 export function describePlan(plan: RowPlan): string {
-  return plan.features.map((f) => `${f.feature}=${f.column ?? 'null'}`).join(', ');
+  const pairs = [...plan.features.map((f) => `${f.feature}=${f.column ?? 'null'}`), ...plan.extras.map((e) => `${e.name}=${e.column}`)].join(', ');
+  const skipped = plan.skipped.map((s) => `${JSON.stringify(s.column)} (${s.why})`).join(', ');
+  return skipped === '' ? pairs : `${pairs}; not taken: ${skipped}`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Rows onto readings
 
-/** What a row becomes before validation: a feature cell that isn't a number stays its text. */
-export type RawReading = { machineId: string; timestamp: number } & Record<Feature, number | string | null>;
+/** What a row becomes before validation: a cell that isn't a number stays its text. Extras only when the plan has some. */
+export type RawReading = { machineId: string; timestamp: number } & Record<Feature, number | string | null> & { extras?: Record<string, number | string | null> };
 
 export type RowRejectionCode = 'bad_csv_row' | 'bad_timestamp';
 
@@ -357,6 +439,7 @@ export function rowToReading(fields: readonly string[], plan: RowPlan): RowResul
   const machineId = 'id' in plan.machine ? plan.machine.id : fields[plan.machine.index]!.trim();
   const reading = { machineId, timestamp: time.ms } as RawReading;
   for (const { feature, index } of plan.features) reading[feature] = index === null ? null : cellValue(fields[index]!);
+  if (plan.extras.length > 0) reading.extras = Object.fromEntries(plan.extras.map(({ name, index }) => [name, cellValue(fields[index]!)]));
   return { ok: true, reading };
 }
 

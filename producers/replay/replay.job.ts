@@ -5,7 +5,7 @@ import { setTimeout as timersSleep } from 'node:timers/promises';
 import type { Logger } from '../../lib/logger';
 import type { Progress } from '../../lib/progress';
 import type { ReadingsProducer } from '../readings.producer';
-import { ReplayError, detectSeparator, lineToReading, parseHeader, type ReplaySpeed, type RowPlan } from './csv';
+import { ReplayError, detectSeparator, lineToReading, parseHeader, splitLine, type ReplaySpeed, type RowPlan } from './csv';
 
 /** What the replay needs of the readings producer; tests may pass their own. */
 export type ReadingsSink = Pick<ReadingsProducer, 'add' | 'reject' | 'flush'>;
@@ -14,7 +14,11 @@ export interface CsvHead {
   header: string[];
   separator: string;
   sizeBytes: number;
+  /** The first data rows (up to SAMPLE_ROWS), split: where `--extras all` looks for numeric columns. */
+  sample: string[][];
 }
+
+export const SAMPLE_ROWS = 100;
 
 /** The first line (and the next, to choose a separator) without reading a large file whole. */
 const HEAD_LIMIT_BYTES = 1 << 20;
@@ -40,7 +44,15 @@ export async function readCsvHead(file: string, separator?: string): Promise<Csv
     const headerLine = complete[0]?.replace(/^\uFEFF/, '');
     if (headerLine === undefined || headerLine.trim() === '') throw new ReplayError('REPLAY_FILE', `--csv ${file}: the first line must be the header, and it is ${stat.size === 0 ? 'an empty file' : 'empty'}`);
     const chosen = separator ?? detectSeparator(headerLine, complete.slice(1).find((l) => l.trim() !== ''));
-    return { header: parseHeader(headerLine, chosen), separator: chosen, sizeBytes: stat.size };
+    const sample = complete
+      .slice(1)
+      .filter((l) => l.trim() !== '')
+      .slice(0, SAMPLE_ROWS)
+      .flatMap((l) => {
+        const split = splitLine(l, chosen);
+        return split.ok ? [split.fields] : [];
+      });
+    return { header: parseHeader(headerLine, chosen), separator: chosen, sizeBytes: stat.size, sample };
   } finally {
     await handle.close();
   }

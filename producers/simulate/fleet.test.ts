@@ -190,8 +190,9 @@ describe('planFaults on machines with some sensors', () => {
       const fleet = buildFleet(24, new Random(seed), { fleet: 'heterogeneous' });
       const faults = planFaults(fleet, options, new Random(seed));
       const sensorsOf = new Map(fleet.map((m) => [m.id, m.sensors]));
+      const channelsOf = new Map(fleet.map((m): [string, readonly string[]] => [m.id, [...m.sensors, ...m.extras]]));
       expect(machineFaults(faults)).toHaveLength(24);
-      const blind = machineFaults(faults).filter((f) => !FAULT_SIGNS[f.kind as MachineFaultKind].some((x) => sensorsOf.get(f.machineId)!.includes(x)));
+      const blind = machineFaults(faults).filter((f) => !FAULT_SIGNS[f.kind as MachineFaultKind].some((x) => channelsOf.get(f.machineId)!.includes(x)));
       const offSensor = faults.filter((f) => f.category === 'sensor' && !sensorsOf.get(f.machineId)!.includes(f.feature!));
       expect([blind, offSensor]).toEqual([[], []]);
     }

@@ -30,7 +30,18 @@ export interface Machine {
   profile: MachineProfile;
   /** The features this machine reports, in FEATURES order; the others are null in every reading. */
   sensors: readonly Feature[];
+  /** Extra channels it reports beyond the six (SensorReading.extras), by its type: EXTRA_CHANNELS. */
+  extras: readonly string[];
 }
+
+/**
+ * Extra channels by machine type: a pump's discharge pressure (bar) and flow (m³/h), which follow
+ * its load. Every pump has them, whatever --sensors or --fleet choose among the six.
+ */
+export const EXTRA_CHANNELS: Record<MachineType, readonly string[]> = { lathe: [], 'cnc-mill': [], 'robot-arm': [], pump: ['pressure', 'flow'] };
+
+/** A pump's hydraulics at idle and at full load (each pump differs from these by up to 7 %). */
+export const PUMP_HYDRAULICS = { pressureIdleBar: 0.4, pressureFullBar: 4.5, flowIdleM3h: 0.9, flowFullM3h: 18 } as const;
 
 const BASE: Record<MachineType, Omit<MachineProfile, 'utilisation'>> = {
   lathe: { currentIdleA: 2.2, currentFullA: 11.5, vibrationG: [0.021, 0.018, 0.012], ambientC: 23, riseAC: 24, riseBC: 15, thermalTauMin: 25 },
@@ -116,13 +127,14 @@ export function buildFleet(count: number, random: Random, options: FleetOptions 
         utilisation: random.between(0.65, 0.95),
       },
       sensors: machineSensors(i, options),
+      extras: EXTRA_CHANNELS[type],
     });
   }
   return machines;
 }
 
 /** Faults that break the machine (they end in a failure, then downtime and repair). */
-export const MACHINE_FAULTS = ['bearing-wear', 'overheating', 'electrical'] as const;
+export const MACHINE_FAULTS = ['bearing-wear', 'overheating', 'electrical', 'cavitation'] as const;
 /** Faults of a sensor: the machine is fine, its data is not. */
 export const SENSOR_FAULTS = ['sensor-stuck', 'sensor-dropout', 'sensor-spikes'] as const;
 /** Faults between machine and broker. */
@@ -130,6 +142,18 @@ export const TRANSPORT_FAULTS = ['duplicates', 'out-of-order', 'late', 'clock-sk
 export const FAULT_KINDS = [...MACHINE_FAULTS, ...SENSOR_FAULTS, ...TRANSPORT_FAULTS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type MachineFaultKind = (typeof MACHINE_FAULTS)[number];
+
+/**
+ * The kinds of the `mixed` scenario: every kind but cavitation, which came later and is asked for
+ * by name (`--scenario cavitation` or `--fault`), so that a seed's mixed runs stay what they were.
+ */
+export const MIXED_KINDS: readonly FaultKind[] = FAULT_KINDS.filter((k) => k !== 'cavitation');
+
+/** Machine faults only some machine types can have (the others can have any type). */
+export const FAULT_MACHINE_TYPES: Partial<Record<MachineFaultKind, readonly MachineType[]>> = { cavitation: ['pump'] };
+
+/** Whether a machine of `type` can have a fault of `kind`. */
+export const faultFits = (kind: MachineFaultKind, type: MachineType): boolean => FAULT_MACHINE_TYPES[kind]?.includes(type) ?? true;
 
 export interface Fault {
   machineId: string;
@@ -154,16 +178,20 @@ export const DEVELOPMENT_HOURS: Record<MachineFaultKind, [number, number]> = {
   'bearing-wear': [72, 240],
   overheating: [12, 72],
   electrical: [24, 96],
+  cavitation: [48, 168],
 };
 
 /**
- * The features where each machine fault shows clearly (see the simulator's physics). Bearing wear
- * also lifts the current by 4 % and overheating by 12 %, too little against load swings to count.
+ * The features and extra channels where each machine fault shows clearly (see the simulator's
+ * physics). Bearing wear also lifts the current by 4 %, overheating by 12 %, and cavitation
+ * lowers it by 6 %: too little against load swings to count. Cavitation shows in a pump's extras
+ * alone: its pressure pulsates and sags, its flow drops.
  */
-export const FAULT_SIGNS: Record<MachineFaultKind, readonly Feature[]> = {
+export const FAULT_SIGNS: Record<MachineFaultKind, readonly string[]> = {
   'bearing-wear': ['accX', 'accY', 'accZ', 'tempB'],
   overheating: ['tempA', 'tempB'],
   electrical: ['current'],
+  cavitation: ['pressure', 'flow'],
 };
 
 /** Hours from failure to repair of a requested fault (planned faults draw 4 to 12). */
@@ -180,12 +208,17 @@ export interface FaultRequest {
 
 const describeRequest = (r: FaultRequest) => `fault ${r.machineId}:${r.kind} at ${new Date(r.onsetMs).toISOString()}`;
 
-/** Requested faults as planned ones, checked against the fleet and the run's end. */
-export function requestedFaults(machineIds: readonly string[], requests: readonly FaultRequest[], toMs: number): Fault[] {
+/** Requested faults as planned ones, checked against the fleet (ids, or machines to check the kind fits) and the run's end. */
+export function requestedFaults(fleet: ReadonlyArray<string | Pick<Machine, 'id' | 'type'>>, requests: readonly FaultRequest[], toMs: number): Fault[] {
+  const machineIds = fleet.map((m) => (typeof m === 'string' ? m : m.id));
   return requests.map((r) => {
     if (!machineIds.includes(r.machineId)) {
       const listed = machineIds.length <= 6 ? machineIds.join(', ') : `${machineIds.slice(0, 5).join(', ')}, ..., ${machineIds.at(-1)}`;
       throw new Error(`${describeRequest(r)}: no machine ${r.machineId} in this fleet of ${machineIds.length} (${listed})`);
+    }
+    const machine = fleet.find((m): m is Pick<Machine, 'id' | 'type'> => typeof m !== 'string' && m.id === r.machineId);
+    if (machine && !faultFits(r.kind, machine.type)) {
+      throw new Error(`${describeRequest(r)}: ${r.machineId} is a ${machine.type}; ${r.kind} is a fault of ${FAULT_MACHINE_TYPES[r.kind]!.join(', ')} machines`);
     }
     if (!(r.onsetMs < toMs)) throw new Error(`${describeRequest(r)}: the onset is not before the end of the run (${new Date(toMs).toISOString()})`);
     const [minH, maxH] = DEVELOPMENT_HOURS[r.kind];
@@ -214,20 +247,24 @@ export function planFaults(machines: readonly Machine[], options: FaultPlanOptio
   const span = options.toMs - options.fromMs;
   const machineKinds = MACHINE_FAULTS.filter((k) => options.kinds.includes(k));
   const sensorKinds = SENSOR_FAULTS.filter((k) => options.kinds.includes(k));
+  // The machines a kind of the run fits (all of them, unless the run asks only for pump faults, say).
+  const eligible = machines.filter((m) => machineKinds.some((k) => faultFits(k, m.type)));
   // At least one when any are asked for (3 machines x 0.1 still gets its fault); none at 0.
-  const faultyCount = machineKinds.length === 0 || options.faultyFraction <= 0 ? 0 : Math.max(1, Math.round(machines.length * options.faultyFraction));
-  // Spread faulty machines over the fleet deterministically (every k-th, starting from a random one).
-  const stride = machines.length / Math.max(1, faultyCount);
+  const faultyCount = eligible.length === 0 || options.faultyFraction <= 0 ? 0 : Math.max(1, Math.round(eligible.length * options.faultyFraction));
+  // Spread faulty machines over the eligible ones deterministically (every k-th, starting from a random one).
+  const stride = eligible.length / Math.max(1, faultyCount);
   const start = random.int(0, Math.max(0, Math.floor(stride) - 1));
-  const faulty = new Set<number>();
-  for (let i = 0; i < faultyCount; i++) faulty.add(Math.floor(start + i * stride) % machines.length);
+  const faulty = new Set<string>();
+  for (let i = 0; i < faultyCount; i++) faulty.add(eligible[Math.floor(start + i * stride) % eligible.length]!.id);
 
-  machines.forEach((machine, index) => {
+  machines.forEach((machine) => {
     const rand = random.fork();
-    if (faulty.has(index)) {
-      // A kind the machine's sensors can see, when the run allows one (a full machine sees them all).
-      const visible = machineKinds.filter((k) => FAULT_SIGNS[k].some((f) => machine.sensors.includes(f)));
-      const kind = rand.pick(visible.length > 0 ? visible : machineKinds);
+    if (faulty.has(machine.id)) {
+      // A kind that fits the machine and that its sensors can see, when the run allows one (a full machine sees them all).
+      const fitting = machineKinds.filter((k) => faultFits(k, machine.type));
+      const channels: readonly string[] = [...machine.sensors, ...machine.extras];
+      const visible = fitting.filter((k) => FAULT_SIGNS[k].some((f) => channels.includes(f)));
+      const kind = rand.pick(visible.length > 0 ? visible : fitting);
       const [minH, maxH] = DEVELOPMENT_HOURS[kind];
       const developMs = Math.min(rand.between(minH, maxH) * HOUR, span * 0.6);
       const latestOnset = options.toMs - developMs - 0.1 * span;

@@ -46,6 +46,16 @@ export class Random {
     return radius * Math.cos(2 * Math.PI * v);
   }
 
+  /**
+   * A stream of its own for `key` under `seed` (FNV-1a of the key): what draws on it takes nothing
+   * from any other stream, and it is the same whatever else the run holds.
+   */
+  static keyed(seed: number, key: string): Random {
+    let hash = (0x811c9dc5 ^ seed) | 0;
+    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+    return new Random(hash);
+  }
+
   /** An independent stream derived from this one (one per machine, so machines don't interfere). */
   fork(): Random {
     return new Random(Math.floor(this.next() * 0x7fffffff));

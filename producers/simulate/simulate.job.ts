@@ -7,6 +7,7 @@ import { FEATURES, type Feature } from '../../schemas';
 import {
   FAULT_KINDS,
   FLEET_KINDS,
+  MIXED_KINDS,
   buildFleet,
   planFaults,
   requestedFaults,
@@ -41,7 +42,7 @@ export interface SimulateOptions {
 
 export function scenarioKinds(scenario: string): FaultKind[] {
   if (scenario === 'normal') return [];
-  if (scenario === 'mixed') return [...FAULT_KINDS];
+  if (scenario === 'mixed') return [...MIXED_KINDS];
   const kinds = scenario.split(',').map((k) => k.trim()).filter(Boolean);
   const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
   if (unknown.length > 0 || kinds.length === 0) {
@@ -77,7 +78,7 @@ export function planSimulation(options: SimulateOptions): { machines: Machine[];
   const planTo = Number.isFinite(options.toMs) ? options.toMs : options.fromMs + 30 * 86_400_000;
   const plan = { fromMs: options.fromMs, toMs: planTo, kinds: scenarioKinds(options.scenario), faultyFraction: options.faultyFraction };
   const planned = planFaults(machines, plan, random.fork());
-  const requested = requestedFaults(machines.map((m) => m.id), options.faults ?? [], options.toMs);
+  const requested = requestedFaults(machines, options.faults ?? [], options.toMs);
   return { machines, faults: [...planned, ...requested] };
 }
 

@@ -383,4 +383,70 @@ describe('simulate', () => {
       expect(run.faults.filter((f) => f.machineId === 'lathe-05').map((f) => f.kind)).toEqual(['bearing-wear']);
     });
   });
+
+  describe('pumps: extra channels', () => {
+    const PUMP = buildFleet(4, new Random(11))[3]!;
+    const extraValues = (readings: readonly RawReading[], channel: string) => readings.map((r) => r.extras?.[channel]).filter((v): v is number => typeof v === 'number');
+    const spread = (xs: readonly number[]) => {
+      const m = mean(xs);
+      return Math.sqrt(mean(xs.map((x) => (x - m) ** 2))) / m;
+    };
+
+    test('a pump reports pressure (bar) and flow (m³/h) that follow its load; other machines report no extras', () => {
+      expect([PUMP.type, PUMP.extras]).toEqual(['pump', ['pressure', 'flow']]);
+      const readings = readingsOf(ticks({ machines: [LATHE, PUMP], fromMs: MONDAY, toMs: MONDAY + 7 * DAY }));
+      const pump = readings.filter((r) => r.machineId === PUMP.id);
+      expect(readings.filter((r) => r.machineId === LATHE.id && 'extras' in r)).toEqual([]);
+      expect(pump.filter((r) => Object.keys(r.extras ?? {}).join() !== 'pressure,flow')).toEqual([]);
+      const shift = pump.filter((r) => new Date(r.timestamp).getUTCDay() !== 6 && onShift(r));
+      const sunday = pump.filter((r) => new Date(r.timestamp).getUTCDay() === 0);
+      expect(mean(extraValues(shift, 'flow'))).toBeGreaterThan(5 * mean(extraValues(sunday, 'flow')));
+      expect(mean(extraValues(shift, 'pressure'))).toBeGreaterThan(3 * mean(extraValues(sunday, 'pressure')));
+      expect(mean(extraValues(shift, 'pressure'))).toBeGreaterThan(2);
+      expect(mean(extraValues(shift, 'pressure'))).toBeLessThan(5);
+    });
+
+    test('extra channels take nothing from the six features\' random streams', () => {
+      const withExtras = readingsOf(ticks({ machines: [LATHE, PUMP], fromMs: MONDAY, toMs: MONDAY + DAY }));
+      const without = readingsOf(ticks({ machines: [LATHE, { ...PUMP, extras: [] }], fromMs: MONDAY, toMs: MONDAY + DAY }));
+      expect(without.some((r) => 'extras' in r)).toBe(false);
+      expect(withExtras.map(({ extras: _extras, ...six }) => six)).toEqual(without);
+    });
+
+    describe('cavitation', () => {
+      const onsetMs = MONDAY + DAY; // Tuesday 00:00
+      const failureMs = onsetMs + 72 * HOUR; // Friday 00:00
+      const cavitation = fault('cavitation', onsetMs, failureMs + 8 * HOUR, { failureMs, machineId: PUMP.id });
+      const sick = readingsOf(ticks({ machines: [PUMP], faults: [cavitation], fromMs: MONDAY, toMs: failureMs }));
+      const healthy = readingsOf(ticks({ machines: [PUMP], fromMs: MONDAY, toMs: failureMs }));
+      // The last tenth before failure (Thursday evening, on shift) against the healthy Monday shift.
+      const before = between(sick, MONDAY, onsetMs).filter(onShift);
+      const lastTenth = between(sick, failureMs - 0.1 * (failureMs - onsetMs), failureMs).filter(onShift);
+
+      test.each<[string, string, (xs: readonly number[]) => number, number, number]>([
+        ['flow drops by about a third', 'flow', mean, 0.55, 0.75],
+        ['pressure sags', 'pressure', mean, 0.7, 0.92],
+        ['pressure pulsates: its relative spread grows threefold', 'pressure', spread, 2.5, Infinity],
+        ['flow barely scatters more', 'flow', spread, 0.5, 2],
+      ])('%s', (_label, channel, statistic, low, high) => {
+        const ratio = statistic(extraValues(lastTenth, channel)) / statistic(extraValues(before, channel));
+        expect(ratio).toBeGreaterThan(low);
+        expect(ratio).toBeLessThan(high);
+      });
+
+      test('the six features barely notice: only the current dips a little, the rest are the healthy run\'s', () => {
+        const six = (readings: readonly RawReading[]) => readings.map(({ extras: _extras, current: _current, ...rest }) => rest);
+        expect(six(sick)).toEqual(six(healthy));
+        const currentRatio = mean(values(lastTenth, 'current')) / mean(values(between(healthy, failureMs - 0.1 * (failureMs - onsetMs), failureMs).filter(onShift), 'current'));
+        expect(currentRatio).toBeGreaterThan(0.93);
+        expect(currentRatio).toBeLessThan(0.96);
+      });
+
+      test('planned by --scenario cavitation on pumps only; asked for on a lathe, refused', () => {
+        const run = runPlanned({ scenario: 'cavitation', faultyFraction: 1, machines: 8, toMs: MONDAY + 10 * DAY, intervalMs: 10 * MINUTE });
+        expect(run.faults.map((f) => `${f.machineId}:${f.kind}`)).toEqual(['pump-04:cavitation', 'pump-08:cavitation']);
+        expect(() => planSimulation(options({ machines: 8, faults: [{ machineId: 'lathe-05', kind: 'cavitation', onsetMs }] }))).toThrow(/lathe-05 is a lathe; cavitation is a fault of pump machines/);
+      });
+    });
+  });
 });

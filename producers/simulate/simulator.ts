@@ -1,5 +1,5 @@
 import { FEATURES, type Feature } from '../../schemas';
-import type { Fault, Machine } from './fleet';
+import { PUMP_HYDRAULICS, type Fault, type Machine } from './fleet';
 import { Random } from './random';
 
 /**
@@ -18,6 +18,8 @@ export interface RawReading {
   accZ: number | null;
   tempA: number | null;
   tempB: number | null;
+  /** Only on machines with extra channels (pumps: pressure, flow). */
+  extras?: Record<string, number | null>;
 }
 
 export interface Tick {
@@ -56,6 +58,40 @@ const round = (value: number, digits: number) => {
   return Math.round(value * f) / f;
 };
 
+/**
+ * A pump's extra channels. Flow follows the pump's speed and pressure its square (the affinity
+ * laws); cavitation starves the impeller: flow drops, pressure sags, pulsates and dips. They draw
+ * on a random stream of their own, so adding them changed no draw of the six features.
+ */
+class Hydraulics {
+  private readonly pressureIdleBar: number;
+  private readonly pressureFullBar: number;
+  private readonly flowIdleM3h: number;
+  private readonly flowFullM3h: number;
+
+  constructor(
+    private readonly channels: readonly string[],
+    private readonly random: Random,
+  ) {
+    const jitter = () => random.between(0.93, 1.07);
+    this.pressureIdleBar = PUMP_HYDRAULICS.pressureIdleBar * jitter();
+    this.pressureFullBar = PUMP_HYDRAULICS.pressureFullBar * jitter();
+    this.flowIdleM3h = PUMP_HYDRAULICS.flowIdleM3h * jitter();
+    this.flowFullM3h = PUMP_HYDRAULICS.flowFullM3h * jitter();
+  }
+
+  /** The channels at `load`, with cavitation developed to `cavitation` (0 none, 1 at failure). */
+  read(load: number, cavitation: number): Record<string, number | null> {
+    const r = this.random;
+    const flow = (this.flowIdleM3h + (this.flowFullM3h - this.flowIdleM3h) * load) * (1 - 0.35 * cavitation) * (1 + 0.02 * r.gaussian());
+    const head = this.pressureIdleBar + (this.pressureFullBar - this.pressureIdleBar) * load * load;
+    let pressure = head * (1 - 0.15 * cavitation) * (1 + (0.015 + 0.2 * cavitation) * r.gaussian());
+    if (r.chance(0.03 * cavitation)) pressure *= r.between(0.3, 0.6); // vapour bubbles collapsing
+    const values: Record<string, number> = { pressure: round(Math.max(0, pressure), 3), flow: round(Math.max(0, flow), 2) };
+    return Object.fromEntries(this.channels.map((c) => [c, values[c] ?? null]));
+  }
+}
+
 interface Delayed {
   releaseTick: number;
   reading: RawReading;
@@ -68,6 +104,7 @@ class MachineState {
   private readonly stuck = new Map<Feature, number | null>();
   /** Features the machine has no sensor for. */
   private readonly absent: readonly Feature[];
+  private readonly hydraulics: Hydraulics | undefined;
   readonly delayed: Delayed[] = [];
 
   constructor(
@@ -75,8 +112,10 @@ class MachineState {
     readonly faults: readonly Fault[],
     readonly random: Random,
     fromMs: number,
+    extrasRandom: Random,
   ) {
     this.absent = FEATURES.filter((f) => !machine.sensors.includes(f));
+    this.hydraulics = machine.extras.length > 0 ? new Hydraulics(machine.extras, extrasRandom) : undefined;
     const load = shiftLoad(fromMs, machine.profile.utilisation);
     this.tempA = machine.profile.ambientC + machine.profile.riseAC * load;
     this.tempB = machine.profile.ambientC + machine.profile.riseBC * load;
@@ -101,6 +140,7 @@ class MachineState {
     let heatA = 0;
     let heatB = 0;
     let spike = 1;
+    let cavitation = 0;
     let down = false;
     for (const fault of this.faults) {
       if (fault.category !== 'machine' || tMs < fault.onsetMs || tMs >= fault.endMs || fault.failureMs === null) continue;
@@ -123,6 +163,10 @@ class MachineState {
         current *= 1 + 0.18 * p;
         if (r.chance(0.01 + 0.05 * p)) spike = r.between(1.4, 2.2);
         vibration *= 1 + 0.1 * p;
+      } else if (fault.kind === 'cavitation') {
+        // No draw from r: the six features' random stream stays what it is without the fault.
+        cavitation = Math.max(cavitation, p);
+        current *= 1 - 0.06 * p;
       }
     }
     if (down) load = 0;
@@ -169,13 +213,17 @@ class MachineState {
     }
 
     const skew = this.active('clock-skew', tMs)?.magnitude ?? 0;
-    return { machineId: this.machine.id, timestamp: tMs + skew, ...values };
+    const reading: RawReading = { machineId: this.machine.id, timestamp: tMs + skew, ...values };
+    if (this.hydraulics) reading.extras = this.hydraulics.read(load, cavitation);
+    return reading;
   }
 }
 
 export function* simulate(config: SimulationConfig): Generator<Tick> {
   const root = new Random(config.seed);
-  const states = config.machines.map((machine) => new MachineState(machine, config.faults.filter((f) => f.machineId === machine.id), root.fork(), config.fromMs));
+  const states = config.machines.map(
+    (machine) => new MachineState(machine, config.faults.filter((f) => f.machineId === machine.id), root.fork(), config.fromMs, Random.keyed(config.seed, `extras:${machine.id}`)),
+  );
   let tick = 0;
   for (let tMs = config.fromMs; tMs < config.toMs; tMs += config.intervalMs, tick++) {
     const readings: RawReading[] = [];

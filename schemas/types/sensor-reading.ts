@@ -4,10 +4,10 @@
 export type SensorReading = IoPdmstreamV1.SensorReading;
 
 export namespace IoPdmstreamV1 {
-    export const SensorReadingSchema = "{\"type\":\"record\",\"name\":\"SensorReading\",\"namespace\":\"io.pdmstream.v1\",\"doc\":\"One reading of a machine's six sensors. A missing sensor is null, never 0.\",\"fields\":[{\"name\":\"machineId\",\"type\":\"string\",\"doc\":\"Machine id, also the record key.\"},{\"name\":\"timestamp\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"},\"doc\":\"Event time: when the machine took the reading (UTC).\"},{\"name\":\"current\",\"type\":[\"null\",\"double\"],\"default\":null,\"doc\":\"Motor current, A.\"},{\"name\":\"accX\",\"type\":[\"null\",\"double\"],\"default\":null,\"doc\":\"Vibration, X axis, g (RMS).\"},{\"name\":\"accY\",\"type\":[\"null\",\"double\"],\"default\":null,\"doc\":\"Vibration, Y axis, g (RMS).\"},{\"name\":\"accZ\",\"type\":[\"null\",\"double\"],\"default\":null,\"doc\":\"Vibration, Z axis, g (RMS).\"},{\"name\":\"tempA\",\"type\":[\"null\",\"double\"],\"default\":null,\"doc\":\"Temperature A (motor body), degrees Celsius.\"},{\"name\":\"tempB\",\"type\":[\"null\",\"double\"],\"default\":null,\"doc\":\"Temperature B (fluid or bearing), degrees Celsius.\"}]}";
+    export const SensorReadingSchema = "{\"type\":\"record\",\"name\":\"SensorReading\",\"namespace\":\"io.pdmstream.v1\",\"doc\":\"One reading of a machine's sensors: the six named ones and any others in extras. A missing sensor is null, never 0.\",\"fields\":[{\"name\":\"machineId\",\"type\":\"string\",\"doc\":\"Machine id, also the record key.\"},{\"name\":\"timestamp\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"},\"doc\":\"Event time: when the machine took the reading (UTC).\"},{\"name\":\"current\",\"type\":[\"null\",\"double\"],\"default\":null,\"doc\":\"Motor current, A.\"},{\"name\":\"accX\",\"type\":[\"null\",\"double\"],\"default\":null,\"doc\":\"Vibration, X axis, g (RMS).\"},{\"name\":\"accY\",\"type\":[\"null\",\"double\"],\"default\":null,\"doc\":\"Vibration, Y axis, g (RMS).\"},{\"name\":\"accZ\",\"type\":[\"null\",\"double\"],\"default\":null,\"doc\":\"Vibration, Z axis, g (RMS).\"},{\"name\":\"tempA\",\"type\":[\"null\",\"double\"],\"default\":null,\"doc\":\"Temperature A (motor body), degrees Celsius.\"},{\"name\":\"tempB\",\"type\":[\"null\",\"double\"],\"default\":null,\"doc\":\"Temperature B (fluid or bearing), degrees Celsius.\"},{\"name\":\"extras\",\"type\":{\"type\":\"map\",\"values\":[\"null\",\"double\"]},\"default\":{},\"doc\":\"Any other channel the machine has (pressure, flow, speed, ...), by name: a letter, then letters, digits or underscores, at most 32 characters, not one of the six above; at most 64 a reading. Null (or absent) when the sensor reported nothing.\"}]}";
     export const SensorReadingName = "io.pdmstream.v1.SensorReading";
     /**
-     * One reading of a machine's six sensors. A missing sensor is null, never 0.
+     * One reading of a machine's sensors: the six named ones and any others in extras. A missing sensor is null, never 0.
      */
     export interface SensorReading {
         /**
@@ -54,5 +54,13 @@ export namespace IoPdmstreamV1 {
          * Default: null
          */
         tempB: null | number;
+        /**
+         * Any other channel the machine has (pressure, flow, speed, ...), by name: a letter, then letters, digits or underscores, at most 32 characters, not one of the six above; at most 64 a reading. Null (or absent) when the sensor reported nothing.
+         *
+         * Default: {}
+         */
+        extras: {
+            [index: string]: null | number;
+        };
     }
 }

@@ -1,10 +1,10 @@
 import { FEATURES, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
-import { alertsTable, assessmentRows, assessmentsRecord, assessmentsTable, chunks, flatten, forecastsTable, lastPerKey, MAX_PARAMETERS, oneTable, rowsPerStatement, upsertStatement, windowFeaturesTable } from './postgres.rows';
+import { alertsTable, assessmentRows, assessmentsRecord, assessmentsTable, chunks, flatten, forecastsTable, lastPerKey, MAX_PARAMETERS, oneTable, rowsPerStatement, upsertStatement, windowExtrasTable, windowFeaturesRecord, windowFeaturesTable } from './postgres.rows';
 
 const t0 = Date.UTC(2026, 0, 5, 8);
 
 const window = (machineId: string, windowStart: number, mean: number | null = 5): WindowFeatures => {
-  const w = { machineId, windowStart, windowEnd: windowStart + 3_600_000, count: 3 } as WindowFeatures;
+  const w = { machineId, windowStart, windowEnd: windowStart + 3_600_000, count: 3, extras: {} } as unknown as WindowFeatures;
   for (const f of FEATURES) w[f] = mean === null ? { count: 0, mean: null, min: null, max: null, stddev: null } : { count: 3, mean, min: mean - 1, max: mean + 1, stddev: 0.5 };
   return w;
 };
@@ -36,6 +36,20 @@ describe('row mapping', () => {
     const byColumn = Object.fromEntries(windowFeaturesTable.columns.map((c, i) => [c, row[i]]));
     expect(byColumn).toMatchObject({ machine_id: 'pump-1', window_start: '2026-01-05T08:00:00.000Z', window_end: '2026-01-05T09:00:00.000Z', count: 3, current_count: 0, current_mean: null, tempb_stddev: null });
     expect(windowFeaturesTable.columns.slice(0, 5)).toEqual(['machine_id', 'window_start', 'window_end', 'count', 'current_count']);
+  });
+
+  test('a window\'s extra channels are rows of pdm.window_extras, by channel, written with its window_features row', () => {
+    const w = { ...window('pump-1', t0), extras: { pressure: { count: 3, mean: 4.2, min: 4, max: 4.5, stddev: 0.2 }, flow: { count: 0, mean: null, min: null, max: null, stddev: null } } };
+    expect(windowFeaturesRecord.tables.map((t) => t.table)).toEqual(['window_features', 'window_extras']);
+    const [features, extras] = windowFeaturesRecord.toRows(w);
+    expect(features).toEqual([windowFeaturesTable.toRow(w)]);
+    expect(windowExtrasTable.columns).toEqual(['machine_id', 'window_start', 'channel', 'count', 'mean', 'min', 'max', 'stddev']);
+    expect(extras).toEqual([
+      ['pump-1', '2026-01-05T08:00:00.000Z', 'flow', 0, null, null, null, null],
+      ['pump-1', '2026-01-05T08:00:00.000Z', 'pressure', 3, 4.2, 4, 4.5, 0.2],
+    ]);
+    expect(windowFeaturesRecord.toRows(window('lathe-1', t0))[1]).toEqual([]);
+    expect(windowFeaturesRecord.keyOf(w)).toBe(windowFeaturesTable.keyOf(w));
   });
 
   test.each([

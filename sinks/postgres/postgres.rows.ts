@@ -53,6 +53,29 @@ export const windowFeaturesTable: TableSpec<WindowFeatures> = {
   keyOf: (w) => `${w.machineId}\u0000${w.windowStart}`,
 };
 
+export const WINDOW_EXTRA_COLUMNS = ['machine_id', 'window_start', 'channel', 'count', 'mean', 'min', 'max', 'stddev'] as const;
+
+/** pdm.window_extras (migration 007): one row per extra channel of a window. */
+export const windowExtrasTable: TableShape = { table: 'window_extras', columns: WINDOW_EXTRA_COLUMNS, key: ['machine_id', 'window_start', 'channel'] };
+
+/** The rows of pdm.window_extras of a window, by channel name. */
+export function windowExtrasRows(w: WindowFeatures): SqlValue[][] {
+  const windowStart = iso(w.windowStart);
+  return Object.keys(w.extras)
+    .sort()
+    .map((channel) => {
+      const s = w.extras[channel]!;
+      return [w.machineId, windowStart, channel, s.count, s.mean ?? null, s.min ?? null, s.max ?? null, s.stddev ?? null];
+    });
+}
+
+/** pdm.window-features.v1: a window is a row of pdm.window_features and a row of pdm.window_extras per extra channel, written together. */
+export const windowFeaturesRecord: RecordSpec<WindowFeatures> = {
+  tables: [windowFeaturesTable, windowExtrasTable],
+  toRows: (w) => [[windowFeaturesTable.toRow(w)], windowExtrasRows(w)],
+  keyOf: (w) => windowFeaturesTable.keyOf(w),
+};
+
 export const ALERT_COLUMNS = [
   'alert_id',
   'dedup_key',

@@ -14,7 +14,7 @@ import { migrate } from './migrations';
 import { backoffDelayMs } from '../../lib/backoff';
 import { STAGE, TopicProcessor, isNotFinalWindow } from './postgres.processor';
 import { machineControlTable } from './machine-control.rows';
-import { alertsTable, assessmentsRecord, oneTable, windowFeaturesTable, type RecordSpec } from './postgres.rows';
+import { alertsTable, assessmentsRecord, oneTable, windowFeaturesRecord, type RecordSpec } from './postgres.rows';
 import { postgresSinkSettings } from './postgres.settings';
 import { PostgresSink } from './postgres.sink';
 
@@ -107,7 +107,7 @@ export const postgresSinkService: ServiceDefinition = {
     const probe = setInterval(() => void sink.probe(), settings.probeIntervalMs);
     probe.unref();
     try {
-      await startRunner(topics.windowFeatures, `${settings.groupId}-window-features`, oneTable(windowFeaturesTable), serde.decoder<WindowFeatures>(avroType(SCHEMA_FILES.windowFeatures)), isNotFinalWindow);
+      await startRunner(topics.windowFeatures, `${settings.groupId}-window-features`, windowFeaturesRecord, serde.decoder<WindowFeatures>(avroType(SCHEMA_FILES.windowFeatures)), isNotFinalWindow);
       await startRunner(topics.alerts, `${settings.groupId}-alerts`, oneTable(alertsTable), serde.decoder<AlertEvent>(avroType(SCHEMA_FILES.alertEvent)));
       await startRunner(topics.assessments, `${settings.groupId}-assessments`, assessmentsRecord, serde.decoder<MachineAssessment>(avroType(SCHEMA_FILES.machineAssessment)));
       await startRunner(topics.machineControl, `${settings.groupId}-machine-control`, oneTable(machineControlTable), serde.decoder<MachineControl>(avroType(SCHEMA_FILES.machineControl)));

@@ -43,7 +43,7 @@ export function badRecord(kind: BadKind, random: Random, ctx: BadInputContext): 
   const keyType = avroType(SCHEMA_FILES.machineId);
   const readingType = avroType(SCHEMA_FILES.sensorReading);
   const key = frame(ctx.keySchemaId, keyType.toBuffer(ctx.machineId));
-  const base: SensorReading = { machineId: ctx.machineId, timestamp: ctx.timestampMs, current: 10, accX: 0.02, accY: 0.02, accZ: 0.02, tempA: 40, tempB: 35 };
+  const base: SensorReading = { machineId: ctx.machineId, timestamp: ctx.timestampMs, current: 10, accX: 0.02, accY: 0.02, accZ: 0.02, tempA: 40, tempB: 35, extras: {} };
   const reading = (over: Partial<SensorReading>) => frame(ctx.readingSchemaId, readingType.toBuffer({ ...base, ...over }));
   const feature = random.pick(FEATURES);
   let value: Buffer | null;

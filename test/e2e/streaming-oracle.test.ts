@@ -18,7 +18,7 @@ function streams(seed: number): SensorReading[][] {
         let t = T0 + tick * 15_000;
         if (random.chance(0.05)) t -= random.int(1, 40) * MINUTE; // late or out of order, by up to 40 min
         const value = () => (random.chance(0.05) ? null : random.between(-5, 5));
-        const reading: SensorReading = { machineId, timestamp: t, current: value(), accX: value(), accY: value(), accZ: value(), tempA: value(), tempB: value() };
+        const reading: SensorReading = { machineId, timestamp: t, current: value(), accX: value(), accY: value(), accZ: value(), tempA: value(), tempB: value(), extras: machineId.endsWith('a') ? { pressure: value(), flow: value() } : {} };
         out.push(reading);
         if (random.chance(0.03)) out.push({ ...reading, current: 99 }); // a duplicate: the first one's values stand
       }
@@ -60,7 +60,7 @@ describe('the streaming window oracle', () => {
   });
 
   test('a window closes once stream time passes its end plus grace, not before', () => {
-    const reading = (t: number, current: number): SensorReading => ({ machineId: 'm', timestamp: t, current, accX: null, accY: null, accZ: null, tempA: null, tempB: null });
+    const reading = (t: number, current: number): SensorReading => ({ machineId: 'm', timestamp: t, current, accX: null, accY: null, accZ: null, tempA: null, tempB: null, extras: {} });
     const streaming = new StreamingWindowOracle(CONFIG);
     streaming.add(0, reading(T0, 1));
     streaming.add(0, reading(T0 + 11 * MINUTE, 2)); // stream time at end + 1 min: the first window is still open

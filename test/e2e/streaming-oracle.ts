@@ -1,5 +1,5 @@
-import { FEATURES, type SensorReading, type WindowFeatures } from '../../schemas';
-import { oracleKey, stats } from '../window-oracle';
+import type { SensorReading, WindowFeatures } from '../../schemas';
+import { oracleKey, windowOf } from '../window-oracle';
 
 /**
  * test/window-oracle.ts's `windowOracle`, fed one reading at a time so that 52 million readings
@@ -75,10 +75,7 @@ export class StreamingWindowOracle {
         continue;
       }
       state.open.delete(key);
-      const rows = [...group.values()];
-      const window = { machineId: first.machineId, windowStart: start, windowEnd: start + sizeMs, count: rows.length } as WindowFeatures;
-      for (const feature of FEATURES) window[feature] = stats(rows.map((r) => r[feature]).filter((v): v is number => v !== null));
-      this.windows.set(key, window);
+      this.windows.set(key, windowOf([...group.values()], start, sizeMs));
     }
     state.nextCloseMs = next;
   }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { FEATURES, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
 import { migrate } from '../../sinks/postgres/migrations';
-import { alertsTable, assessmentRows, assessmentsTable, forecastsTable, upsertStatement, windowFeaturesTable, type SqlValue, type TableShape } from '../../sinks/postgres/postgres.rows';
+import { alertsTable, assessmentRows, assessmentsTable, forecastsTable, upsertStatement, windowExtrasRows, windowExtrasTable, windowFeaturesTable, type SqlValue, type TableShape } from '../../sinks/postgres/postgres.rows';
 import { killServices, startService, testEnv, uniqueName, waitFor, type RunningService } from './servers';
 
 /**
@@ -34,8 +34,10 @@ const MACHINES = ['m-a', 'm-b', 'm-c', 'm-d', 'm-e', 'm-f', 'm-g'];
 const hoursOf = (m: string) => (m === 'm-a' ? 30 : m === 'm-g' ? 1 : 3);
 
 const window = (machineId: string, h: number): WindowFeatures => {
-  const w = { machineId, windowStart: at(h), windowEnd: at(h + 1), count: 1800 } as WindowFeatures;
+  const w = { machineId, windowStart: at(h), windowEnd: at(h + 1), count: 1800, extras: {} } as unknown as WindowFeatures;
   for (const f of FEATURES) w[f] = f === 'accZ' ? { count: 0, mean: null, min: null, max: null, stddev: null } : { count: 1800, mean: 40 + h, min: 39 + h, max: 42 + h, stddev: 0.5 };
+  // m-a has two extra channels; its flow meter reports every other hour.
+  if (machineId === 'm-a') w.extras = { pressure: { count: 1790, mean: 4 + h / 10, min: 3 + h / 10, max: 5.5 + h / 10, stddev: 0.1 + h / 1000 }, flow: h % 2 ? { count: 1800, mean: 30.25, min: 28, max: 33, stddev: 1.5 } : { count: 0, mean: null, min: null, max: null, stddev: null } };
   return w;
 };
 
@@ -177,12 +179,13 @@ beforeAll(async () => {
   await follower.connect();
   await migrate({ url: env.databaseUrl, schema, writerPassword: process.env.PDM_WRITER_PASSWORD, analystPassword: process.env.PDM_ANALYST_PASSWORD });
   await insert(windowFeaturesTable, MACHINES.flatMap((m) => Array.from({ length: hoursOf(m) }, (_, h) => windowFeaturesTable.toRow(window(m, h)))));
+  await insert(windowExtrasTable, MACHINES.flatMap((m) => Array.from({ length: hoursOf(m) }, (_, h) => windowExtrasRows(window(m, h)))).flat());
   await insert(alertsTable, ALERTS.map((a) => alertsTable.toRow(a)));
   const rows = ASSESSMENTS.map(assessmentRows);
   await insert(assessmentsTable, rows.map((r) => r.assessment));
   await insert(forecastsTable, rows.flatMap((r) => r.forecasts));
   // The follower replays the primary's WAL: the API sees the rows once it has.
-  await waitFor('the follower to replay the rows', async () => (await followerCount('forecasts').catch(() => -1)) === FORECAST_ROWS && (await followerCount('alerts')) === ALERTS.length && (await followerCount('window_features')) === 30 + 5 * 3 + 1, 60_000);
+  await waitFor('the follower to replay the rows', async () => (await followerCount('forecasts').catch(() => -1)) === FORECAST_ROWS && (await followerCount('alerts')) === ALERTS.length && (await followerCount('window_features')) === 30 + 5 * 3 + 1 && (await followerCount('window_extras')) === 60, 60_000);
 });
 
 afterAll(async () => {
@@ -248,6 +251,9 @@ describe('pdmctl run api', () => {
     expect(body).toMatchObject({ machineId: 'm-a', state: 'at-risk' });
     expect((body.windows as Array<{ windowStart: string }>).map((w) => w.windowStart)).toEqual([29, 28, 27, 26, 25].map((h) => iso(at(h))));
     expect(body.lastWindow).toMatchObject({ windowStart: iso(at(29)), count: 1800, accZ: { count: 0, mean: null } });
+    // Every window with its extra channels, exact through the jsonb they travel in.
+    for (const w of body.windows as Array<{ windowStart: string; extras: unknown }>) expect(w.extras).toEqual(window('m-a', (Date.parse(w.windowStart) - at(0)) / 3_600_000).extras);
+    expect(Object.keys((body.windows as Array<{ extras: object }>)[0]!.extras)).toEqual(['flow', 'pressure']);
     expect(body.latestAnomaly).toEqual({ windowEnd: iso(at(30)), score: 9.5, threshold: 7, anomalous: true, modelName: 'pdm-anomaly', modelVersion: 'v2' });
     // The forecast made last (at the end of the last window), not the one before.
     expect(body.latestForecast).toEqual({

@@ -157,7 +157,11 @@ describe('pdmctl run mqtt-bridge, from a real Mosquitto into a real broker', () 
     const bad = [
       { code: 'malformed_json', topic: topicOf('lathe-1'), payload: '{"timestamp": 1, "current":' },
       { code: 'missing_field', topic: topicOf('lathe-1'), payload: JSON.stringify(withoutTempB) },
-      { code: 'extra_field', topic: topicOf('lathe-1'), payload: JSON.stringify({ ...fromTopic, pressure: 1.2 }) },
+      { code: 'extra_field', topic: topicOf('lathe-1'), payload: JSON.stringify({ ...fromTopic, status: 'running' }) },
+      { code: 'bad_channel_name', topic: topicOf('lathe-1'), payload: JSON.stringify({ ...fromTopic, 'flow rate': 1.2 }) },
+      { code: 'too_many_channels', topic: topicOf('lathe-1'), payload: JSON.stringify({ ...fromTopic, ...Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`ch${i}`, i])) }) },
+      { code: 'not_a_number', topic: topicOf('lathe-1'), payload: JSON.stringify({ ...fromTopic, extras: { pressure: 'NaN' } }) },
+      { code: 'out_of_range', topic: topicOf('lathe-1'), payload: JSON.stringify({ ...fromTopic, pressure: 1e16 }) },
       { code: 'not_a_number', topic: topicOf('lathe-1'), payload: JSON.stringify({ ...fromTopic, tempA: 'hot' }) },
       { code: 'not_a_number', topic: topicOf('lathe-1'), payload: JSON.stringify({ ...fromTopic, current: 'NaN' }) },
       { code: 'timestamp_in_future', topic: topicOf('lathe-1'), payload: JSON.stringify({ ...fromTopic, timestamp: now + 3_600_000 }) },
@@ -169,12 +173,12 @@ describe('pdmctl run mqtt-bridge, from a real Mosquitto into a real broker', () 
 
     await publish(topicOf('lathe-1'), JSON.stringify(fromTopic));
     for (const { topic, payload } of bad) await publish(topic, payload);
-    await publish(topicOf('pump-7'), JSON.stringify(named));
+    await publish(topicOf('pump-7'), JSON.stringify({ ...named, pressure: 2.41, flow: 11.8 }));
 
     const landed = await readings(2);
     expect(landed.sort((a, b) => a.key.localeCompare(b.key))).toEqual([
-      { key: 'lathe-1', value: { machineId: 'lathe-1', ...fromTopic } },
-      { key: 'pump-7', value: { ...named, timestamp: now - 1000 } },
+      { key: 'lathe-1', value: { machineId: 'lathe-1', ...fromTopic, extras: {} } },
+      { key: 'pump-7', value: { ...named, timestamp: now - 1000, extras: { pressure: 2.41, flow: 11.8 } } },
     ]);
 
     const letters = await consumeAll(env.kafkaBrokers, deadLetterTopic, { expected: bad.length, timeoutMs: 60_000 });

@@ -81,42 +81,44 @@ describe('pdmctl replay into a real broker', () => {
     expect(readings.map((r) => r.timestamp)).toEqual(expected.map((e) => e.timestampMs));
     expect(readings[0]!.timestamp).toBe(Date.UTC(2020, 2, 9, 10, 14, 33)); // 2020-03-09 10:14:33, as UTC
     expect(readings.every((r) => r.machineId === 'skab-valve1' && r.accZ === null)).toBe(true);
+    expect(readings.filter((r) => Object.keys(r.extras).join() !== 'pressure,voltage,flow')).toEqual([]);
     for (let i = 0; i < expected.length; i += 97) {
       expect(readings[i]).toMatchObject({ current: expected[i]!.current, tempA: expected[i]!.temperature });
     }
     expect(await decodeKey(records[0]!.key!)).toBe('skab-valve1');
   });
 
-  test('a malformed row, a non-numeric value and an unreadable time go to the dead-letter topic with file and line; the good rows land', async () => {
+  test('a malformed row, a non-numeric value, an unreadable time and an extra channel out of range go to the dead-letter topic with file and line; the good rows land', async () => {
     const prefix = await isolatedTopics('replay-bad');
     const file = writeCsv('bad.csv', [
-      'timestamp,amps,vib,temp', // 1
-      '2024-05-01T10:00:00Z,1.5,0.02,40.1', // 2
-      '2024-05-01T10:00:01Z,1.6,0.02', // 3: a field short
-      '2024-05-01T10:00:02Z,abc,0.02,40.3', // 4: not a number
-      '2024-05-01T10:00:03Z,"1.7,0.03,40.4', // 5: a quote never closed
-      '2024-05-01T10:00:04Z,1.8,,40.5', // 6: vibration missing
+      'timestamp,amps,vib,temp,press', // 1
+      '2024-05-01T10:00:00Z,1.5,0.02,40.1,2.5', // 2
+      '2024-05-01T10:00:01Z,1.6,0.02', // 3: fields short
+      '2024-05-01T10:00:02Z,abc,0.02,40.3,2.5', // 4: not a number
+      '2024-05-01T10:00:03Z,"1.7,0.03,40.4,2.5', // 5: a quote never closed
+      '2024-05-01T10:00:04Z,1.8,,40.5,', // 6: vibration and pressure missing
       '', // 7
-      'yesterday,1.9,0.02,40.6', // 8: not a time
-      '2024-05-01T10:00:06Z,2.0,0.02,40.7', // 9
+      'yesterday,1.9,0.02,40.6,2.5', // 8: not a time
+      '2024-05-01T10:00:06Z,2.0,0.02,40.7,2.6', // 9
+      '2024-05-01T10:00:07Z,2.0,0.02,40.7,1e16', // 10: pressure beyond 1e15
     ]);
     const head = await readCsvHead(file);
-    const plan = planColumns(head.header, { map: 'amps=current,vib=accX,temp=tempA', machineId: 'csv-test-1' });
+    const plan = planColumns(head.header, { map: 'amps=current,vib=accX,temp=tempA,press=pressure', machineId: 'csv-test-1' });
     const output = await openReadingsOutput({ stage: 'replay', env: { ...process.env, PDM_TOPIC_PREFIX: prefix }, logger: silent, metrics: createMetrics('test', false) });
     const summary = await runReplay({ file, separator: head.separator, plan, speed: parseSpeed('max') }, { readings: output.readings, logger: silent });
     await output.close();
-    expect(summary).toMatchObject({ rows: 7, produced: 3, refused: 4, stoppedEarly: false, firstEventMs: Date.UTC(2024, 4, 1, 10, 0, 0), lastEventMs: Date.UTC(2024, 4, 1, 10, 0, 6) });
+    expect(summary).toMatchObject({ rows: 8, produced: 3, refused: 5, stoppedEarly: false, firstEventMs: Date.UTC(2024, 4, 1, 10, 0, 0), lastEventMs: Date.UTC(2024, 4, 1, 10, 0, 6) });
 
     const records = await consumeAll(env.kafkaBrokers, `${prefix}${TOPICS.readings}`, { expected: 3 });
     const decode = new Serde(createRegistry(env.registryUrl).client).decoder<SensorReading>(avroType('sensor-reading.avsc'));
     const readings = await Promise.all(records.map((r) => decode(r.value!)));
     expect(readings).toEqual([
-      { machineId: 'csv-test-1', timestamp: Date.UTC(2024, 4, 1, 10, 0, 0), current: 1.5, accX: 0.02, accY: null, accZ: null, tempA: 40.1, tempB: null },
-      { machineId: 'csv-test-1', timestamp: Date.UTC(2024, 4, 1, 10, 0, 4), current: 1.8, accX: null, accY: null, accZ: null, tempA: 40.5, tempB: null },
-      { machineId: 'csv-test-1', timestamp: Date.UTC(2024, 4, 1, 10, 0, 6), current: 2.0, accX: 0.02, accY: null, accZ: null, tempA: 40.7, tempB: null },
+      { machineId: 'csv-test-1', timestamp: Date.UTC(2024, 4, 1, 10, 0, 0), current: 1.5, accX: 0.02, accY: null, accZ: null, tempA: 40.1, tempB: null, extras: { pressure: 2.5 } },
+      { machineId: 'csv-test-1', timestamp: Date.UTC(2024, 4, 1, 10, 0, 4), current: 1.8, accX: null, accY: null, accZ: null, tempA: 40.5, tempB: null, extras: { pressure: null } },
+      { machineId: 'csv-test-1', timestamp: Date.UTC(2024, 4, 1, 10, 0, 6), current: 2.0, accX: 0.02, accY: null, accZ: null, tempA: 40.7, tempB: null, extras: { pressure: 2.6 } },
     ]);
 
-    const letters = await consumeAll(env.kafkaBrokers, `${prefix}${TOPICS.deadLetter}`, { expected: 4 });
+    const letters = await consumeAll(env.kafkaBrokers, `${prefix}${TOPICS.deadLetter}`, { expected: 5 });
     const lineOf = (source: string) => Number(source.slice(source.lastIndexOf(':') + 1));
     const byLine = letters.map((l) => ({ line: lineOf(l.headers[DLQ_HEADERS.source]!), value: l.value!.toString('utf8'), headers: l.headers })).sort((a, b) => a.line - b.line);
     expect(byLine.map((l) => [l.line, l.headers[DLQ_HEADERS.code]])).toEqual([
@@ -124,6 +126,7 @@ describe('pdmctl replay into a real broker', () => {
       [4, 'not_a_number'],
       [5, 'bad_csv_row'],
       [8, 'bad_timestamp'],
+      [10, 'out_of_range'],
     ]);
     const lines = fs.readFileSync(file, 'utf8').split('\n');
     for (const letter of byLine) {
@@ -132,10 +135,11 @@ describe('pdmctl replay into a real broker', () => {
       expect(letter.headers[DLQ_HEADERS.stage]).toBe('replay');
     }
     expect(byLine.map((l) => l.headers[DLQ_HEADERS.message])).toEqual([
-      'the row has 3 fields, the header 4',
+      'the row has 3 fields, the header 5',
       expect.stringContaining('current is "abc"'),
       expect.stringContaining('CSV_QUOTE_NOT_CLOSED'),
       expect.stringContaining('timestamp: time "yesterday" is not ISO-8601'),
+      'extras.pressure is 10000000000000000, beyond the 1000000000000000 a sensor value may be',
     ]);
   });
 

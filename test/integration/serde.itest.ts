@@ -1,13 +1,15 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import avro from 'avsc';
 import { createRegistry, registerSchema } from '../../lib/registry';
 import { Serde, SerdeError, frame } from '../../lib/serde';
-import { avroType, schemaText, type SensorReading } from '../../schemas';
+import { avroType, schemaText, type SensorReading, type WindowFeatures } from '../../schemas';
 import { testEnv, uniqueName } from './servers';
 
 describe('the serde against a real schema registry', () => {
   const env = testEnv();
   const registry = createRegistry(env.registryUrl);
-  const reading: SensorReading = { machineId: 'lathe-1-spindle', timestamp: Date.UTC(2026, 0, 5, 8), current: 11.2, accX: 0.021, accY: null, accZ: 0.013, tempA: 44.1, tempB: 37.9 };
+  const reading: SensorReading = { machineId: 'lathe-1-spindle', timestamp: Date.UTC(2026, 0, 5, 8), current: 11.2, accX: 0.021, accY: null, accZ: 0.013, tempA: 44.1, tempB: 37.9, extras: {} };
 
   test('what we encode, the Confluent client decodes (and the reverse), with the registered id in the header', async () => {
     const subject = `${uniqueName('serde')}-value`;
@@ -37,6 +39,41 @@ describe('the serde against a real schema registry', () => {
 
     const oldConsumer = new Serde(createRegistry(env.registryUrl).client).decoder<SensorReading>(avroType('sensor-reading.avsc'));
     expect(await oldConsumer(bytes)).toEqual(reading);
+  });
+
+  describe('extras, against the schemas before them (test/fixtures/schemas-before-extras)', () => {
+    const before = (file: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'schemas-before-extras', file), 'utf8');
+    const stats = (mean: number) => ({ count: 10, mean, min: mean - 1, max: mean + 1, stddev: 0.5 });
+    const window: WindowFeatures = {
+      machineId: 'pump-04', windowStart: Date.UTC(2026, 0, 5, 8), windowEnd: Date.UTC(2026, 0, 5, 9), count: 10,
+      current: stats(2), accX: stats(0.02), accY: stats(0.02), accZ: stats(0.01), tempA: stats(60), tempB: stats(30), extras: { pressure: stats(2.4), flow: stats(11.5) },
+    };
+    const { extras: _windowExtras, ...oldWindow } = window;
+    const { extras: _readingExtras, ...oldReading } = reading;
+
+    test.each<[string, string, object, object]>([
+      ['sensor-reading.avsc', 'SensorReading', { ...reading, extras: { pressure: 2.41, flow: null } }, oldReading],
+      ['window-features.avsc', 'WindowFeatures', window, oldWindow],
+    ])('%s: BACKWARD both ways in the registry; a consumer pinned to the old %s decodes new records, a new one old records', async (file, _name, withExtras, old) => {
+      // BACKWARD after the old schema: the new one reads what the old wrote. Registered the other
+      // way round, the registry checks that the old schema reads what the new one writes.
+      const forward = `${uniqueName('extras-new')}-value`;
+      const oldId = await registerSchema(registry, forward, before(file));
+      const newId = await registerSchema(registry, forward, schemaText(file));
+      const backward = `${uniqueName('extras-old')}-value`;
+      await registerSchema(registry, backward, schemaText(file));
+      await expect(registerSchema(registry, backward, before(file))).resolves.toBe(oldId);
+
+      const serde = new Serde(createRegistry(env.registryUrl).client);
+      const oldType = avro.Type.forSchema(JSON.parse(before(file)) as avro.Schema);
+      const newBytes = (await serde.encoder<object>(forward, avroType(file), schemaText(file)))(withExtras);
+      expect(newBytes.readInt32BE(1)).toBe(newId);
+      expect({ ...(await serde.decoder<object>(oldType)(newBytes)) }).toEqual(old);
+      const oldBytes = frame(oldId, oldType.toBuffer(old));
+      expect({ ...(await serde.decoder<object>(avroType(file))(oldBytes)) }).toEqual({ ...old, extras: {} });
+      // And Confluent's own JavaScript client, resolving by the writer's id, reads the extras.
+      expect(await registry.client.decode(newBytes)).toEqual(withExtras);
+    });
   });
 
   test.each([

@@ -49,8 +49,10 @@ const metricValue = async (port: string, name: string, labels: Record<string, st
 };
 
 const window = (machineId: string, windowStart: number, mean: number): WindowFeatures => {
-  const w = { machineId, windowStart, windowEnd: windowStart + HOUR, count: 1800 } as WindowFeatures;
+  const w = { machineId, windowStart, windowEnd: windowStart + HOUR, count: 1800, extras: {} } as unknown as WindowFeatures;
   for (const f of FEATURES) w[f] = f === 'accZ' ? { count: 0, mean: null, min: null, max: null, stddev: null } : { count: 1800, mean, min: mean - 1, max: mean + 2, stddev: 0.25 };
+  // A pump has two extra channels; its flow meter reported nothing in the first hour.
+  if (machineId.endsWith('pump-c')) w.extras = { pressure: { count: 1790, mean: mean / 10, min: mean / 10 - 0.5, max: mean / 10 + 0.5, stddev: 0.125 }, flow: windowStart === t0 ? { count: 0, mean: null, min: null, max: null, stddev: null } : { count: 1800, mean: 30, min: 29, max: 31, stddev: 1 } };
   return w;
 };
 
@@ -141,6 +143,7 @@ describe('pdmctl run sink-postgres', () => {
   const goodAssessments = machines.flatMap((m, i) =>
     Array.from({ length: 4 }, (_, h) => (i === 0 && h < 2 ? assessment(m, t0 + (h + 1) * HOUR, 0, { warmingUp: 'pdm-forecaster: too little history', anomaly: null, forecast: null }) : assessment(m, t0 + (h + 1) * HOUR, 6))),
   );
+  const goodExtraRows = goodWindows.reduce((n, w) => n + Object.keys(w.extras).length, 0);
   const goodForecastRows = goodAssessments.reduce((n, a) => n + (a.forecast?.points.length ?? 0), 0);
   const firstTotal = goodWindows.length + 3 + goodAlerts.length + goodAssessments.length + 2;
 
@@ -163,6 +166,7 @@ describe('pdmctl run sink-postgres', () => {
       'the good records to land as rows',
       async () =>
         (await count('window_features').catch(() => 0)) === goodWindows.length &&
+        (await count('window_extras').catch(() => 0)) === goodExtraRows &&
         (await count('alerts').catch(() => 0)) === goodAlerts.length &&
         (await count('assessments').catch(() => 0)) === goodAssessments.length &&
         (await count('forecasts').catch(() => 0)) === goodForecastRows,
@@ -174,6 +178,12 @@ describe('pdmctl run sink-postgres', () => {
     expect(first.output()).toContain('"role":"pdm_writer"');
     const row = (await owner.query(`SELECT * FROM ${schema}.window_features WHERE machine_id = $1 AND window_start = $2`, [machines[2], new Date(t0 + 3 * HOUR)])).rows[0];
     expect(row).toMatchObject({ window_end: new Date(t0 + 4 * HOUR), count: '1800', current_mean: 42.3, current_min: 41.3, accz_count: '0', accz_mean: null, tempb_stddev: 0.25 });
+    const extras = (await owner.query(`SELECT channel, count, mean, min, max, stddev FROM ${schema}.window_extras WHERE machine_id = $1 AND window_start = $2 ORDER BY channel`, [machines[2], new Date(t0)])).rows;
+    expect(extras).toEqual([
+      { channel: 'flow', count: '0', mean: null, min: null, max: null, stddev: null },
+      { channel: 'pressure', count: '1790', mean: 4.2, min: 3.7, max: 4.7, stddev: 0.125 },
+    ]);
+    expect(goodExtraRows).toBe(16);
     const resolved = (await owner.query(`SELECT * FROM ${schema}.alerts WHERE alert_id = $1`, [`${machines[2]}-resolve`])).rows[0];
     expect(resolved).toMatchObject({ status: 'RESOLVED', severity: 'CRITICAL', kind: 'ANOMALY', feature: null, predicted_breach_at: null, created_at: new Date(t0 + 7 * HOUR), model_version: 'v3' });
     expect(await count('window_features', `window_start >= '${new Date(t0 + 50 * HOUR).toISOString()}'`)).toBe(0);
@@ -207,6 +217,7 @@ describe('pdmctl run sink-postgres', () => {
 
     await waitFor('the sink to count every record in', async () => (await metricValue(port, 'pdm_records_in_total')) === firstTotal, 30_000);
     expect(await metricValue(port, 'pdm_sink_postgres_rows_written_total', { table: 'window_features' })).toBe(goodWindows.length);
+    expect(await metricValue(port, 'pdm_sink_postgres_rows_written_total', { table: 'window_extras' })).toBe(goodExtraRows);
     expect(await metricValue(port, 'pdm_sink_postgres_write_duration_seconds_count', { table: 'alerts' })).toBeGreaterThan(0);
     expect(await metricValue(port, 'pdm_sink_postgres_rows_written_total', { table: 'assessments' })).toBe(goodAssessments.length);
     expect(await metricValue(port, 'pdm_sink_postgres_rows_written_total', { table: 'forecasts' })).toBe(goodForecastRows);
@@ -214,6 +225,7 @@ describe('pdmctl run sink-postgres', () => {
     expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
     const before = {
       windows: await snapshot('window_features', 'machine_id, window_start'),
+      extras: await snapshot('window_extras', 'machine_id, window_start, channel'),
       alerts: await snapshot('alerts', 'alert_id'),
       assessments: await snapshot('assessments', 'machine_id, window_end'),
       forecasts: await snapshot('forecasts', 'machine_id, made_at, target_start, feature'),
@@ -228,10 +240,13 @@ describe('pdmctl run sink-postgres', () => {
     await waitFor('the replay to find every window row unchanged', async () => (await metricValue(replayPort, 'pdm_sink_postgres_rows_unchanged_total', { table: 'window_features' })) === goodWindows.length, 30_000);
     await waitFor('the replay to find every forecast row unchanged', async () => (await metricValue(replayPort, 'pdm_sink_postgres_rows_unchanged_total', { table: 'forecasts' })) === goodForecastRows, 30_000);
     expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_written_total', { table: 'window_features' })).toBe(0);
+    expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_written_total', { table: 'window_extras' })).toBe(0);
+    expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_unchanged_total', { table: 'window_extras' })).toBe(goodExtraRows);
     expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_written_total', { table: 'assessments' })).toBe(0);
     expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_written_total', { table: 'forecasts' })).toBe(0);
     expect(await metricValue(replayPort, 'pdm_sink_postgres_rows_unchanged_total', { table: 'assessments' })).toBe(goodAssessments.length);
     expect(await snapshot('window_features', 'machine_id, window_start')).toEqual(before.windows);
+    expect(await snapshot('window_extras', 'machine_id, window_start, channel')).toEqual(before.extras);
     expect(await snapshot('alerts', 'alert_id')).toEqual(before.alerts);
     expect(await snapshot('assessments', 'machine_id, window_end')).toEqual(before.assessments);
     expect(await snapshot('forecasts', 'machine_id, made_at, target_start, feature')).toEqual(before.forecasts);
@@ -256,6 +271,11 @@ describe('pdmctl run sink-postgres', () => {
       const onFollower = (await follower.query(`SELECT machine_id, status, severity FROM ${schema}.alerts WHERE alert_id = $1`, [id])).rows[0];
       expect(onFollower).toEqual({ machine_id: machines[0], status: 'FIRING', severity: 'WARNING' });
       expect((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.window_features`)).rows[0].n).toBe(goodWindows.length);
+      expect((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.window_extras`)).rows[0].n).toBe(goodExtraRows);
+      // Every channel in one shape: the six of each window and the extras.
+      const pressure = await follower.query(`SELECT window_end, mean FROM ${schema}.window_channels WHERE machine_id = $1 AND channel = 'pressure' ORDER BY window_start`, [machines[2]]);
+      expect(pressure.rows.map((r) => [r.window_end.getTime(), r.mean])).toEqual(Array.from({ length: 8 }, (_, h) => [t0 + (h + 1) * HOUR, (42 + h / 10) / 10]));
+      expect((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.window_channels`)).rows[0].n).toBe(goodWindows.length * 6 + goodExtraRows);
       expect((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.assessments`)).rows[0].n).toBe(goodAssessments.length);
       expect((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.forecasts`)).rows[0].n).toBe(goodForecastRows);
       expect((await follower.query('SELECT current_user AS u')).rows[0].u).toBe('pdm_analyst');
@@ -264,6 +284,7 @@ describe('pdmctl run sink-postgres', () => {
         `INSERT INTO ${schema}.alerts SELECT * FROM ${schema}.alerts LIMIT 0`,
         `INSERT INTO ${schema}.window_features (machine_id, window_start, window_end, count, current_count, accx_count, accy_count, accz_count, tempa_count, tempb_count) VALUES ('x', now(), now() + interval '1 hour', 0, 0, 0, 0, 0, 0, 0)`,
         `UPDATE ${schema}.alerts SET message = 'changed' WHERE alert_id = '${id}'`,
+        `UPDATE ${schema}.window_extras SET mean = 0`,
         `DELETE FROM ${schema}.alerts WHERE alert_id = '${id}'`,
         `DELETE FROM ${schema}.forecasts`,
         `UPDATE ${schema}.assessments SET warming_up = 'x'`,

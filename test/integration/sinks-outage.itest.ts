@@ -94,7 +94,7 @@ const HOUR = 3_600_000;
     const stats = (mean: number) => ({ count: 100, mean, min: mean - 1, max: mean + 1, stddev: 0.5 });
     const sendWindows = async (from: number, count: number) => {
       const messages = Array.from({ length: count }, (_, i) => {
-        const w: WindowFeatures = { machineId: `pump-${i % 4}`, windowStart: t0 + (from + i) * HOUR, windowEnd: t0 + (from + i + 1) * HOUR, count: 100, current: stats(10), accX: stats(0.1), accY: stats(0.1), accZ: stats(0.1), tempA: stats(40), tempB: stats(30) };
+        const w: WindowFeatures = { machineId: `pump-${i % 4}`, windowStart: t0 + (from + i) * HOUR, windowEnd: t0 + (from + i + 1) * HOUR, count: 100, current: stats(10), accX: stats(0.1), accY: stats(0.1), accZ: stats(0.1), tempA: stats(40), tempB: stats(30), extras: {} };
         return { key: encodeWindowKey({ machineId: w.machineId, windowStart: w.windowStart }), value: encodeWindow(w) };
       });
       await producer.send({ topic: features, acks: -1, messages });

@@ -12,6 +12,7 @@ import { repoRoot } from '../../lib/paths';
 import { createRegistry } from '../../lib/registry';
 import { Serde, frame } from '../../lib/serde';
 import { TOPICS, keySubject, valueSubject } from '../../lib/topics';
+import type { ReadingsProducer } from '../../producers/readings.producer';
 import { openReadingsOutput } from '../../producers/runtime';
 import { runSimulation } from '../../producers/simulate/simulate.job';
 import { SCHEMA_FILES, avroType, schemaText, type SensorReading, type WindowFeatures, type WindowKey } from '../../schemas';
@@ -24,14 +25,33 @@ import { testEnv, uniqueName, useIsolatedTopics } from './servers';
  * (with duplicates, disorder, late arrivals and undecodable records) while it is killed with
  * SIGKILL at random points and restarted, alone or as one of two instances in a group. The final
  * read_committed window features must equal an offline computation over the same readings
- * (test/window-oracle.ts): no window lost, none twice, every statistic within 1e-9 relative;
- * the late and dead-letter topics must hold exactly the late and undecodable records.
+ * (test/window-oracle.ts): no window lost, none twice, every statistic within 1e-9 relative,
+ * extra channels' too (a third of the machines send two); the late and dead-letter topics must
+ * hold exactly the late and undecodable records.
  */
 
 const MINUTE = 60_000;
 const WINDOW = { sizeMs: 10 * MINUTE, graceMs: 2 * MINUTE };
 /** The dead-letter codes the injected bad records must come back with, one each. */
-const GARBAGE_CODES = ['SERDE_INCOMPATIBLE_SCHEMA', 'SERDE_UNKNOWN_SCHEMA', 'SERDE_MAGIC_BYTE', 'SERDE_TOO_SHORT', 'SERDE_DECODE', 'WINDOW_NO_VALUE', 'WINDOW_READING_INVALID'];
+const GARBAGE_CODES = ['SERDE_INCOMPATIBLE_SCHEMA', 'SERDE_UNKNOWN_SCHEMA', 'SERDE_MAGIC_BYTE', 'SERDE_TOO_SHORT', 'SERDE_DECODE', 'WINDOW_NO_VALUE', 'WINDOW_READING_INVALID', 'WINDOW_READING_INVALID'];
+const CHANNEL_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+
+/**
+ * The simulation's readings, and for a third of the machines two extra channels derived from
+ * them: oil pressure (null now and then) and coolant flow. Whatever extras the simulator gives
+ * stay.
+ */
+function withExtras(output: ReadingsProducer): ReadingsProducer {
+  const add: ReadingsProducer['add'] = (input, source, raw, onDelivered) => {
+    const r = input as SensorReading;
+    const machine = [...r.machineId].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1009, 0);
+    if (machine % 3 !== 0) return output.add(input, source, raw, onDelivered);
+    const oilPressure = r.timestamp % 13_000 === 0 || r.current === null ? null : 2 + r.current / 10 + (r.timestamp % 7_000) / 7_000;
+    const coolantFlow = 40 + (r.tempA ?? 0) / 3 - (r.timestamp % 5_000) / 1_000;
+    return output.add({ ...r, extras: { ...r.extras, oil_pressure: oilPressure, coolant_flow: coolantFlow } }, source, raw, onDelivered);
+  };
+  return { add, flush: () => output.flush() } as ReadingsProducer;
+}
 
 function crashSuite(label: string, scenario: (ctx: CrashContext) => Promise<number[]>) {
   describe(`window processor under kill -9: ${label}`, () => {
@@ -100,11 +120,12 @@ function crashSuite(label: string, scenario: (ctx: CrashContext) => Promise<numb
       const fromMs = Date.UTC(2026, 2, 2, 0);
       const half = 12 * 60 * MINUTE;
       const options = { machines: 12, intervalMs: 5000, speed: 'max' as const, scenario: 'mixed', faultyFraction: 0.5 };
-      await runSimulation({ ...options, fromMs, toMs: fromMs + half, seed: 11 }, { output: output.readings, logger: createLogger({ level: 'silent' }) });
+      const readings = withExtras(output.readings);
+      await runSimulation({ ...options, fromMs, toMs: fromMs + half, seed: 11 }, { output: readings, logger: createLogger({ level: 'silent' }) });
       // One record of every kind a consumer can be handed that is not a reading it can window.
       const encodeKey = await serde.encoder<string>(keySubject(input), avroType(SCHEMA_FILES.machineId), schemaText(SCHEMA_FILES.machineId));
       const encodeReading = await serde.encoder<SensorReading>(valueSubject(input), avroType(SCHEMA_FILES.sensorReading), schemaText(SCHEMA_FILES.sensorReading));
-      const good: SensorReading = { machineId: 'lathe-x', timestamp: fromMs + half, current: 1, accX: 1, accY: 1, accZ: 1, tempA: 1, tempB: 1 };
+      const good: SensorReading = { machineId: 'lathe-x', timestamp: fromMs + half, current: 1, accX: 1, accY: 1, accZ: 1, tempA: 1, tempB: 1, extras: {} };
       const bytes = encodeReading(good);
       const garbage = [
         encodeKey('lathe-x'), // a key's schema where a reading belongs
@@ -114,12 +135,14 @@ function crashSuite(label: string, scenario: (ctx: CrashContext) => Promise<numb
         bytes.subarray(0, 12),
         null,
         frame(bytes.readInt32BE(1), avroType(SCHEMA_FILES.sensorReading).toBuffer({ ...good, current: Number.NaN })),
+        // From a producer that does not check extras (ours do): a name no channel may have.
+        frame(bytes.readInt32BE(1), avroType(SCHEMA_FILES.sensorReading).toBuffer({ ...good, extras: { 'oil pressure': 2 } })),
       ];
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
       await producer.send({ topic: input, acks: -1, messages: garbage.map((value, i) => ({ partition: i % 3, key: encodeKey('lathe-x'), value })) });
       await producer.disconnect();
-      await runSimulation({ ...options, fromMs: fromMs + half, toMs: fromMs + 2 * half, seed: 12 }, { output: output.readings, logger: createLogger({ level: 'silent' }) });
+      await runSimulation({ ...options, fromMs: fromMs + half, toMs: fromMs + 2 * half, seed: 12 }, { output: readings, logger: createLogger({ level: 'silent' }) });
       await output.close();
 
       // The oracle reads what the broker holds, partition by partition in offset order.
@@ -130,11 +153,13 @@ function crashSuite(label: string, scenario: (ctx: CrashContext) => Promise<numb
       records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
       for (const r of records) {
         const reading = r.value ? await decode(r.value).catch(() => undefined) : undefined;
-        // A reading with a value that is not a finite number is refused too (dead-lettered).
-        if (reading && [reading.current, reading.accX, reading.accY, reading.accZ, reading.tempA, reading.tempB].every((v) => v === null || Number.isFinite(v))) partitions[r.partition]!.push(reading);
+        // A reading with a value that is not a finite number, or an extra channel no channel may be, is refused too (dead-lettered).
+        const finite = reading && [reading.current, reading.accX, reading.accY, reading.accZ, reading.tempA, reading.tempB].every((v) => v === null || Number.isFinite(v));
+        if (reading && finite && Object.keys(reading.extras).every((name) => CHANNEL_NAME.test(name))) partitions[r.partition]!.push(reading);
       }
       expected = windowOracle(partitions, WINDOW);
-      process.stderr.write(`window crash test: PDM_CRASH_SEED=${seed}; ${total} input records, ${expected.windows.size} windows, ${expected.late.length} late, ${expected.duplicates} duplicates; logs in ${logDir}\n`);
+      const withChannels = [...expected.windows.values()].filter((w) => w.extras.oil_pressure && w.extras.coolant_flow).length;
+      process.stderr.write(`window crash test: PDM_CRASH_SEED=${seed}; ${total} input records, ${expected.windows.size} windows (${withChannels} with extra channels), ${expected.late.length} late, ${expected.duplicates} duplicates; logs in ${logDir}\n`);
     }, 300_000);
 
     afterAll(async () => {
@@ -172,6 +197,7 @@ function crashSuite(label: string, scenario: (ctx: CrashContext) => Promise<numb
     test(`${label}: the final windows equal the offline computation`, async () => {
       expect(expected.late.length).toBeGreaterThan(0);
       expect(expected.duplicates).toBeGreaterThan(0);
+      expect([...expected.windows.values()].filter((w) => w.extras.oil_pressure && w.extras.coolant_flow).length).toBeGreaterThan(expected.windows.size / 10);
       const group = uniqueName('window-crash');
       const targets = Array.from({ length: 5 }, () => Math.floor(total * (0.1 + 0.8 * random()))).sort((a, b) => a - b);
       const survivors = await scenario({ group, targets, start: (name) => start(group, name), kill, waitForCommitted: (target) => waitForCommitted(group, target), committed: () => committed(group), random });

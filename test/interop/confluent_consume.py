@@ -1,5 +1,6 @@
 """Reads a topic as another team would: Confluent's Python client with its own Avro deserializer
-and schema-registry client, nothing of ours. Prints one JSON summary line.
+and schema-registry client, nothing of ours. Prints one JSON summary line: the count, the
+machines, the first reading, and the first reading with extra channels (`withExtras`, or null).
 
 usage: confluent_consume.py BROKERS REGISTRY_URL TOPIC EXPECTED_COUNT
 """
@@ -26,7 +27,7 @@ def main() -> None:
         "enable.auto.commit": False,
     })
     consumer.subscribe([topic])
-    count, machines, first, errors = 0, set(), None, []
+    count, machines, first, with_extras, errors = 0, set(), None, None, []
     deadline = time.time() + 120
     while count < expected and time.time() < deadline:
         message = consumer.poll(1.0)
@@ -42,11 +43,14 @@ def main() -> None:
             errors.append(f"key {key} differs from machineId {value['machineId']}")
         machines.add(key)
         first = first or value
+        if with_extras is None and value.get("extras"):
+            with_extras = value
         count += 1
     consumer.close()
     # timestamp-millis decodes to datetime; print it back as epoch milliseconds.
     as_millis = lambda o: round(o.timestamp() * 1000) if isinstance(o, datetime) else str(o)
-    print(json.dumps({"count": count, "machines": sorted(machines), "first": first, "errors": errors[:5]}, default=as_millis))
+    summary = {"count": count, "machines": sorted(machines), "first": first, "withExtras": with_extras, "errors": errors[:5]}
+    print(json.dumps(summary, default=as_millis))
 
 
 if __name__ == "__main__":
