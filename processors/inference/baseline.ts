@@ -43,6 +43,8 @@ export interface BaselinePolicy {
   limit: number;
   /** Smallest residual spread, in baseline standard deviations (a memory that fits itself perfectly would alarm on noise). */
   residualFloor: number;
+  /** Smallest scale of a channel, as a share of its level: a change smaller than a sensor's accuracy (about 1 % of reading) is not news. */
+  relativeFloor: number;
   /** Clean windows between two memory refreshes; 0 never adapts. */
   adaptEvery: number;
   /** A window is clean when every channel scores below this. */
@@ -60,6 +62,7 @@ export const DEFAULT_BASELINE_POLICY: BaselinePolicy = {
   lambda: 0.3,
   limit: 5,
   residualFloor: 0.1,
+  relativeFloor: 1e-3,
   adaptEvery: 24,
   cleanBelow: 0.5,
   offCurrent: 0.05,
@@ -271,7 +274,7 @@ export function finishLearning(baseline: LearningBaseline, policy: BaselinePolic
   const center = channels.map((c) => baseline.stats[c]!.mean);
   const scale = channels.map((c, i) => {
     const s = baseline.stats[c]!;
-    return Math.max(Math.sqrt(s.m2 / Math.max(1, s.n - 1)), 1e-3 * Math.abs(center[i]!), 1e-9);
+    return Math.max(Math.sqrt(s.m2 / Math.max(1, s.n - 1)), policy.relativeFloor * Math.abs(center[i]!), 1e-9);
   });
   const K = baseline.samples.length;
   const memory = new Float32Array(K * C);

@@ -162,3 +162,22 @@ describe('sensor faults are not machine faults', () => {
     expect(assessments.slice(40).every((a) => a.deviation !== null && a.deviation.drivers.every((d) => !d.channel.startsWith('accX')))).toBe(true);
   });
 });
+
+describe('any channel a machine has', () => {
+  test("a pump's cavitation shows only in its extra channels, and the alert names flow or pressure", async () => {
+    const fromMs = Date.UTC(2026, 3, 6);
+    const sim = simulateWindows(
+      { machines: 4, intervalMs: 20_000, fromMs, toMs: fromMs + 6 * 24 * HOUR, scenario: 'normal', seed: 9, faultyFraction: 0, faults: [{ machineId: 'pump-04', kind: 'cavitation', onsetMs: fromMs + 2 * 24 * HOUR, failureMs: fromMs + 5 * 24 * HOUR }] },
+      { sizeMs: HOUR, graceMs: 0 },
+    );
+    const fault = faultOf(sim.faults, 'cavitation');
+    const windows = sim.windows.filter((w) => w.machineId === 'pump-04' && w.windowStart < fault.failureMs!);
+    expect(Object.keys(windows[0]!.extras).sort()).toEqual(['flow', 'pressure']);
+    const { transitions } = await feed(new InferenceCore(policy), windows);
+    const firing = firstFiring(transitions, 'pump-04');
+    expect(firing).toBeDefined();
+    expect(firing!.windowEnd).toBeGreaterThan(fault.onsetMs);
+    expect(['flow', 'pressure']).toContain(firing!.feature);
+    expect(transitions.filter((t) => t.status === 'FIRING' && t.windowEnd <= fault.onsetMs)).toEqual([]);
+  });
+});
