@@ -40,17 +40,22 @@ describe('views: rows as pg hands them over, as JSON', () => {
     [
       'scored and forecast',
       { window_start: at('2026-01-05T08:00:00Z'), window_end: at('2026-01-05T09:00:00Z'), warming_up: null, anomaly_score: 8.5, anomaly_threshold: 7, detector_model: 'pdm-anomaly', detector_version: 'v2', forecaster_model: 'pdm-forecaster', forecaster_version: 'v4' },
-      { windowStart: '2026-01-05T08:00:00.000Z', windowEnd: '2026-01-05T09:00:00.000Z', warmingUp: null, anomaly: { score: 8.5, threshold: 7, anomalous: true, modelName: 'pdm-anomaly', modelVersion: 'v2' }, forecaster: { modelName: 'pdm-forecaster', modelVersion: 'v4' } },
+      { windowStart: '2026-01-05T08:00:00.000Z', windowEnd: '2026-01-05T09:00:00.000Z', warmingUp: null, anomaly: { score: 8.5, threshold: 7, anomalous: true, modelName: 'pdm-anomaly', modelVersion: 'v2' }, forecaster: { modelName: 'pdm-forecaster', modelVersion: 'v4' }, state: null, deviation: null },
     ],
     [
       'a score at its threshold is not anomalous',
       { window_start: at('2026-01-05T08:00:00Z'), window_end: at('2026-01-05T09:00:00Z'), warming_up: 'pdm-forecaster: 10 of 168 windows', anomaly_score: 7, anomaly_threshold: 7, detector_model: 'd', detector_version: 'v1', forecaster_model: null, forecaster_version: null },
-      { windowStart: '2026-01-05T08:00:00.000Z', windowEnd: '2026-01-05T09:00:00.000Z', warmingUp: 'pdm-forecaster: 10 of 168 windows', anomaly: { score: 7, threshold: 7, anomalous: false, modelName: 'd', modelVersion: 'v1' }, forecaster: null },
+      { windowStart: '2026-01-05T08:00:00.000Z', windowEnd: '2026-01-05T09:00:00.000Z', warmingUp: 'pdm-forecaster: 10 of 168 windows', anomaly: { score: 7, threshold: 7, anomalous: false, modelName: 'd', modelVersion: 'v1' }, forecaster: null, state: null, deviation: null },
     ],
     [
       'warming up, nothing scored',
       { window_start: at('2026-01-05T08:00:00Z'), window_end: at('2026-01-05T09:00:00Z'), warming_up: 'too little history', anomaly_score: null, anomaly_threshold: null, detector_model: null, detector_version: null, forecaster_model: null, forecaster_version: null },
-      { windowStart: '2026-01-05T08:00:00.000Z', windowEnd: '2026-01-05T09:00:00.000Z', warmingUp: 'too little history', anomaly: null, forecaster: null },
+      { windowStart: '2026-01-05T08:00:00.000Z', windowEnd: '2026-01-05T09:00:00.000Z', warmingUp: 'too little history', anomaly: null, forecaster: null, state: null, deviation: null },
+    ],
+    [
+      "judged by the machine's own normal: its state, score and drivers",
+      { window_start: at('2026-01-05T08:00:00Z'), window_end: at('2026-01-05T09:00:00Z'), warming_up: null, anomaly_score: null, anomaly_threshold: null, detector_model: null, detector_version: null, forecaster_model: null, forecaster_version: null, state: 'at-risk', deviation_score: 1.6, deviation_threshold: 1, drivers: [{ channel: 'flow.mean', contribution: 0.7, value: 6.2, expected: 23.3 }] },
+      { windowStart: '2026-01-05T08:00:00.000Z', windowEnd: '2026-01-05T09:00:00.000Z', warmingUp: null, anomaly: null, forecaster: null, state: 'at-risk', deviation: { score: 1.6, threshold: 1, drivers: [{ channel: 'flow.mean', contribution: 0.7, value: 6.2, expected: 23.3 }] } },
     ],
   ])('an assessment, %s', (_name, row, view) => {
     expect(assessmentView(row)).toEqual(view);

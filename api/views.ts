@@ -41,6 +41,10 @@ export interface AssessmentView {
   warmingUp: string | null;
   anomaly: AnomalyView | null;
   forecaster: { modelName: string; modelVersion: string } | null;
+  /** The machine's state after the window (ok, at-risk, warming-up, off), or null from before the per-machine detector. */
+  state: string | null;
+  /** The per-machine detector: how far the window is from the machine's own normal, and which channels drove it. */
+  deviation: { score: number; threshold: number; drivers: AlertView['drivers'] } | null;
 }
 
 export interface AnomalyView {
@@ -133,6 +137,11 @@ export function assessmentView(row: Row): AssessmentView {
     warmingUp: textOrNull(row.warming_up),
     anomaly: anomalyView(row),
     forecaster: row.forecaster_version === null || row.forecaster_version === undefined ? null : { modelName: String(row.forecaster_model), modelVersion: String(row.forecaster_version) },
+    state: textOrNull(row.state),
+    deviation:
+      row.deviation_score === null || row.deviation_score === undefined
+        ? null
+        : { score: Number(row.deviation_score), threshold: Number(row.deviation_threshold), drivers: Array.isArray(row.drivers) ? (row.drivers as AlertView['drivers']) : [] },
   };
 }
 
