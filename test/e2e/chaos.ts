@@ -529,6 +529,15 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
 
       // Analysts' view: the follower against the offline computation and the topics.
       const followerWindows = (await follower.query('SELECT * FROM pdm.window_features')).rows.map((row: Record<string, unknown>) => rowToWindow(row, 'pdm.window_features'));
+      // Extra channels live beside the window's row, in pdm.window_extras.
+      const byKey = new Map(followerWindows.map((w) => [`${w.machineId}\u0000${w.windowStart}`, w]));
+      const extras = await follower.query<{ machine_id: string; window_start: Date; channel: string; count: string; mean: number | null; min: number | null; max: number | null; stddev: number | null }>(
+        'SELECT machine_id, window_start, channel, count, mean, min, max, stddev FROM pdm.window_extras',
+      );
+      for (const row of extras.rows) {
+        const window = byKey.get(`${row.machine_id}\u0000${row.window_start.getTime()}`);
+        if (window) window.extras[row.channel] = { count: Number(row.count), mean: row.mean, min: row.min, max: row.max, stddev: row.stddev };
+      }
       problems('windows: pdm.window_features on the follower equals the offline computation', followerWindows.length, compareWindows(followerWindows, expected.windows).map((p) => `follower ${p}`));
       problems('windows: the window topic equals the offline computation', windowsOnTopic.length, [...windowProblems, ...compareWindows(windowsOnTopic, expected.windows).map((p) => `topic ${p}`)]);
       const followerAlerts = (await follower.query('SELECT * FROM pdm.alerts')).rows.map(alertFromRow);

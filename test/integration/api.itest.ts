@@ -232,7 +232,7 @@ describe('pdmctl run api', () => {
     ]);
     const a = items[0]!;
     expect(a.lastWindow).toEqual({ ...window('m-a', 29), windowStart: iso(at(29)), windowEnd: iso(at(30)) });
-    expect(a.latestAssessment).toEqual({ windowStart: iso(at(29)), windowEnd: iso(at(30)), warmingUp: null, anomaly: { score: 9.5, threshold: 7, anomalous: true, modelName: 'pdm-anomaly', modelVersion: 'v2' }, forecaster: { modelName: 'pdm-forecaster', modelVersion: 'v4' } });
+    expect(a.latestAssessment).toEqual({ windowStart: iso(at(29)), windowEnd: iso(at(30)), warmingUp: null, anomaly: { score: 9.5, threshold: 7, anomalous: true, modelName: 'pdm-anomaly', modelVersion: 'v2' }, forecaster: { modelName: 'pdm-forecaster', modelVersion: 'v4' }, state: null, deviation: null });
     // The escalated anomaly is active (its latest transition fires); the resolved breach is not.
     expect((a.activeAlerts as AlertEvent[]).map((x) => [x.dedupKey, x.severity, x.createdAt])).toEqual([['m-a/ANOMALY/', 'CRITICAL', iso(at(12))]]);
     expect((items[4]!.activeAlerts as AlertEvent[]).map((x) => [x.dedupKey, x.status, x.severity])).toEqual([['m-e/FORECAST_BREACH/current', 'FIRING', 'CRITICAL']]);
