@@ -1,5 +1,6 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { quantile } from './forecaster';
+import { pointCounts, type PointCounts } from './skab-metrics';
 
 /**
  * The anomaly detector, pure: PCA's Hotelling T² and Q (squared prediction error) statistics,
@@ -150,27 +151,11 @@ export function calibrateThreshold(params: AnomalyParams, normal: readonly Float
   return Math.max(1, quantile(normal.map((x) => score(params, x).score), 1 - falseAlarmRate));
 }
 
-/** Confusion counts of alarms (score > threshold) against labels. */
-export interface Confusion {
-  tp: number;
-  fp: number;
-  tn: number;
-  fn: number;
-}
+/** Confusion counts of alarms (score > threshold) against labels: SKAB's point counts (skab-metrics.ts). */
+export type Confusion = PointCounts;
 
-export function confusion(alarms: readonly boolean[], labels: readonly boolean[]): Confusion {
-  const c: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
-  alarms.forEach((alarm, i) => {
-    const label = labels[i]!;
-    if (alarm && label) c.tp++;
-    else if (alarm) c.fp++;
-    else if (label) c.fn++;
-    else c.tn++;
-  });
-  return c;
-}
+export const confusion = (alarms: readonly boolean[], labels: readonly boolean[]): Confusion => pointCounts(labels, alarms);
 
-/** F1, false alarm rate (FP / negatives) and missed alarm rate (FN / positives), as SKAB reports them. */
 export function alarmMetrics(c: Confusion): { f1: number; far: number; mar: number; precision: number; recall: number } {
   const precision = c.tp + c.fp === 0 ? 0 : c.tp / (c.tp + c.fp);
   const recall = c.tp + c.fn === 0 ? 0 : c.tp / (c.tp + c.fn);
