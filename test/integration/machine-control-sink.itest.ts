@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { repoRoot } from '../../lib/paths';
-import { killServices, startService, testEnv, uniqueName, useIsolatedTopics, waitFor } from './servers';
+import { startService, testEnv, useIsolatedTopics, useOwnSchema, waitFor } from './servers';
 
 const run = promisify(execFile);
 
@@ -14,15 +14,7 @@ const run = promisify(execFile);
  */
 const env = testEnv();
 const { prefix } = useIsolatedTopics('mcsink', 1);
-const schema = uniqueName('mcsink').replace(/-/g, '_');
-const owner = new pg.Client({ connectionString: env.databaseUrl });
-
-beforeAll(() => owner.connect());
-afterAll(async () => {
-  killServices();
-  await owner.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
-  await owner.end();
-});
+const { schema } = useOwnSchema('mcsink');
 
 const relearn = async (args: string[]): Promise<string> => {
   const pdmctl = path.join(repoRoot, 'bin', 'pdmctl.js');

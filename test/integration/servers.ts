@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import pg from 'pg';
 import { deleteTopics, ensureTopics } from '../../lib/kafka/admin';
 import type { KafkaConnection } from '../../lib/kafka/client';
 import { repoRoot } from '../../lib/paths';
@@ -104,4 +105,20 @@ export function startService(args: string[], env: NodeJS.ProcessEnv): RunningSer
 /** SIGKILLs every service this test file started that still runs (for afterAll / afterEach). */
 export function killServices(): void {
   for (const child of running) child.kill('SIGKILL');
+}
+
+/**
+ * A Postgres schema of the test file's own (a service it starts migrates it) and a client on the
+ * primary that owns it; after the tests the services are killed and the schema dropped.
+ */
+export function useOwnSchema(label: string): { schema: string; owner: pg.Client } {
+  const schema = uniqueName(label).replace(/-/g, '_');
+  const owner = new pg.Client({ connectionString: testEnv().databaseUrl });
+  beforeAll(() => owner.connect());
+  afterAll(async () => {
+    killServices();
+    await owner.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await owner.end();
+  });
+  return { schema, owner };
 }

@@ -8,7 +8,7 @@ import { Serde } from '../../lib/serde';
 import { keySubject, TOPICS, valueSubject } from '../../lib/topics';
 import { FEATURES, SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type WindowFeatures, type WindowKey } from '../../schemas';
 import { consumeAll } from './consume';
-import { killServices, startService, testEnv, uniqueName, useIsolatedTopics, waitFor, type RunningService } from './servers';
+import { killServices, startService, testEnv, uniqueName, useIsolatedTopics, useOwnSchema, waitFor, type RunningService } from './servers';
 
 /**
  * `pdmctl run sink-postgres` as a process against the real Kafka, registry, primary and follower,
@@ -20,18 +20,10 @@ import { killServices, startService, testEnv, uniqueName, useIsolatedTopics, wai
 
 const env = testEnv();
 const { prefix, connection } = useIsolatedTopics('spg', 2);
-const schema = uniqueName('spg').replace(/-/g, '_');
+const { schema, owner } = useOwnSchema('spg');
 const t0 = Date.UTC(2026, 0, 5, 8);
 const HOUR = 3_600_000;
 
-const owner = new pg.Client({ connectionString: env.databaseUrl });
-
-beforeAll(() => owner.connect());
-afterAll(async () => {
-  killServices();
-  await owner.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
-  await owner.end();
-});
 
 const startSink = (extra: NodeJS.ProcessEnv): RunningService =>
   startService(['run', 'sink-postgres', '--metrics-port', '0'], { ...process.env, PDM_TOPIC_PREFIX: prefix, PDM_POSTGRES_SCHEMA: schema, PDM_SINK_POSTGRES_PROBE_INTERVAL: '1s', PDM_SINK_POSTGRES_RETRY_MAX: '2s', ...extra });
