@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AlertEvent } from '../../schemas';
+import { featureOfChannel } from './baseline';
 
 /**
  * The alert decisions of the inference processor, pure: one machine's conditions, one window at
@@ -124,7 +125,6 @@ interface Observation {
 
 const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
 
-const featureOfChannel = (channel: string): string => channel.split('.')[0]!;
 
 /** "tempA.mean 21.0 (normal 40.1), current.max ..." */
 export function describeDrivers(drivers: readonly AlertDriver[]): string {

@@ -30,6 +30,9 @@ import type { RelearnRequest } from '../../lib/control-table';
 
 export const BASELINE_STATS = ['mean', 'max'] as const;
 
+/** The feature (or extra channel) a channel belongs to: `tempA` for `tempA.mean`. */
+export const featureOfChannel = (channel: string): string => channel.split('.')[0]!;
+
 export interface BaselinePolicy {
   /** Windows of operation learned before the machine is watched; 0: about a day's worth (`warmupWindowsFor`). */
   warmupWindows: number;
@@ -147,7 +150,7 @@ export function withoutStuck(baseline: WatchingBaseline, values: Record<string, 
   const stuck = flat.filter((f) => baseline.noisy?.includes(f));
   if (stuck.length === 0) return { values, stuck };
   const kept: Record<string, number> = {};
-  for (const [channel, value] of Object.entries(values)) if (!stuck.includes(channel.split('.')[0]!)) kept[channel] = value;
+  for (const [channel, value] of Object.entries(values)) if (!stuck.includes(featureOfChannel(channel))) kept[channel] = value;
   return { values: kept, stuck };
 }
 
@@ -287,7 +290,7 @@ export function finishLearning(baseline: LearningBaseline, policy: BaselinePolic
     for (let c = 0; c < C; c++) sq[c]! += (row[c]! - est[c]!) ** 2;
   }
   const residualScale = Array.from(sq, (s) => Math.max(Math.sqrt(s / K), policy.residualFloor));
-  const features = [...new Set(channels.map((c) => c.split('.')[0]!))];
+  const features = [...new Set(channels.map(featureOfChannel))];
   const noisy = features.filter((f) => (baseline.flat?.[f] ?? 0) <= NOISY_FLAT_SHARE * (baseline.stats[`${f}.mean`] ?? baseline.stats[`${f}.max`])!.n).sort();
   return { phase: 'watching', windowMs: baseline.windowMs, channels, center, scale, residualScale, memory, ewma: new Array<number>(C).fill(0), cleanRun: 0, nextSlot: 0, learnedAtMs: windowEndMs, relearn: baseline.relearn, noisy };
 }

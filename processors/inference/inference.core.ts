@@ -4,7 +4,7 @@ import { calendarOneHot } from '../../models/forecaster';
 import type { OnnxModel } from '../../models/runtime';
 import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
 import { assessWindow, emptyMachineAlerts, firstBreach, resolveAll, type AlertDriver, type AlertPolicy, type ForecastBreach, type MachineAlerts, type WindowAssessment } from './alerts';
-import { applyScore, channelValues, driversOf, finishLearning, flatFeatures, isOff, learnWindow, scoringRow, startLearning, warmupWindowsFor, withoutStuck, type MachineBaseline, type RelearnRequest, type ScoringRow, type WatchingBaseline } from './baseline';
+import { applyScore, channelValues, featureOfChannel, driversOf, finishLearning, flatFeatures, isOff, learnWindow, scoringRow, startLearning, warmupWindowsFor, withoutStuck, type MachineBaseline, type RelearnRequest, type ScoringRow, type WatchingBaseline } from './baseline';
 import type { BaselineModel } from './baseline.model';
 import { coversChannels, DEFAULT_LIMIT_POLICY, learnLimits, type LearnedLimits, type Limit, type LimitPolicy } from './limits';
 import { emptyHistory, modelInput, remember, reshape, type HistoryLayout, type MachineHistory } from './lookback';
@@ -75,9 +75,8 @@ export interface CoreResult {
 
 type ForecastPoint = AssessmentTypes.ForecastPoint;
 
-const featureOf = (channel: string): string => channel.split('.')[0]!;
 /** A channel's name in a forecast: the feature for a mean (what the forecaster predicts), else the channel. */
-const forecastName = (channel: string): string => (channel.endsWith('.mean') ? featureOf(channel) : channel);
+const forecastName = (channel: string): string => (channel.endsWith('.mean') ? featureOfChannel(channel) : channel);
 
 interface Ran {
   window: WindowFeatures;
@@ -296,7 +295,7 @@ export class InferenceCore {
       const drivers = driversOf(baseline, values, s).map((d) => ({ channel: d.channel, contribution: d.contribution, value: d.value, expected: d.expected }));
       const byFeature: Record<string, number> = {};
       baseline.channels.forEach((channel, j) => {
-        const feature = channel.split('.')[0]!;
+        const feature = featureOfChannel(channel);
         byFeature[feature] = Math.max(byFeature[feature] ?? 0, s.channelScore[j]!);
       });
       out.set(window.machineId, { off: false, scored: { score: s.score, threshold: 1, drivers }, byFeature });
@@ -362,7 +361,7 @@ export class InferenceCore {
     const H = manifest.horizon;
     const C = manifest.channels.length;
     const bounded = (l: Limit | undefined): l is Limit => l !== undefined && (l.lower !== null || l.upper !== null);
-    const features = [...new Set(manifest.channels.filter((channel) => bounded(manifest.limits[channel])).map(featureOf))];
+    const features = [...new Set(manifest.channels.filter((channel) => bounded(manifest.limits[channel])).map(featureOfChannel))];
     for (const ran of await this.run(due, deployed, result, 'forecaster', notReady)) {
       const { window, at } = ran;
       const limits = this.limitsOf(ran, manifest, result);
@@ -378,7 +377,7 @@ export class InferenceCore {
           points.push({ feature: forecastName(channel), windowStart: window.windowEnd + h * manifest.windowMs, mean: one.forecast[h]!, lower: one.lower[h]!, upper: one.upper[h]!, limitLower: limit?.lower ?? null, limitUpper: limit?.upper ?? null });
         }
         if (!bounded(limit)) continue;
-        const breach = firstBreach(featureOf(channel), one, limit, window.windowEnd, manifest.windowMs);
+        const breach = firstBreach(featureOfChannel(channel), one, limit, window.windowEnd, manifest.windowMs);
         if (!breach) continue;
         // One condition per feature: the earliest breach among its channels.
         const existing = breaches.findIndex((b) => b.feature === breach.feature);
