@@ -13,6 +13,7 @@ import { registerEvaluateCommand } from './evaluate.command';
 import { registerModelsCommand } from './models.command';
 import { registerDbCommands } from './db.command';
 import { registerMachinesCommand } from './machines.command';
+import { registerAlertsCommand } from './alerts.command';
 
 const program = new Command('pdmctl')
   .description('pdm-stream: predictive maintenance on Apache Kafka')
@@ -30,6 +31,7 @@ registerTrainCommand(program);
 registerEvaluateCommand(program);
 registerModelsCommand(program);
 registerMachinesCommand(program);
+registerAlertsCommand(program);
 registerDbCommands(program);
 registerPendingCommands(program);
 

@@ -1,6 +1,7 @@
 import pino from 'pino';
-import type { MachineControl } from '../schemas';
-import { applyControl, followControlTable, type ControlSource, type RelearnTable } from './control-table';
+import type { AlertControl, MachineControl } from '../schemas';
+import { silenceFor, silenceRequest, unsilenceRequest } from './alert-control';
+import { applyControl, followAlertControlTable, followControlTable, type ControlSource, type RelearnTable } from './control-table';
 import type { IncomingRecord } from './kafka/transactional';
 import { createRegistry } from './metrics';
 import { SerdeError } from './serde';
@@ -49,17 +50,17 @@ describe('applyControl, the rule of the control table', () => {
  * A topic in memory: partitions of records whose values are JSON (or the words `garbage` and
  * `registry-down`, which the fake decoder refuses as the registry serde would).
  */
-function fakeSource(partitions: number) {
+function fakeSource<T = MachineControl>(partitions: number) {
   const log: IncomingRecord[][] = Array.from({ length: partitions }, () => []);
   const reads: Array<{ partition: number; fromOffset: bigint | undefined }> = [];
   let registryUp = true;
   let closed = false;
-  const append = (partition: number, value: MachineControl | string | null) => {
+  const append = (partition: number, value: T | string | null) => {
     const records = log[partition]!;
     const bytes = value === null ? null : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
     records.push({ key: null, value: bytes, headers: {}, offset: String(records.length), timestampMs: T0 });
   };
-  const source: ControlSource = {
+  const source: ControlSource<T> = {
     topic: 'pdm.machine-control.v1',
     partitions,
     reader: {
@@ -79,7 +80,7 @@ function fakeSource(partitions: number) {
       const text = buffer.toString();
       if (text === 'garbage') throw new SerdeError('SERDE_MAGIC_BYTE', 'magic byte is 103, expected 0 (not Confluent wire format)');
       if (text === 'registry-down' || !registryUp) throw new SerdeError('SERDE_REGISTRY_UNAVAILABLE', 'the registry did not answer for schema id 7');
-      return JSON.parse(text) as MachineControl;
+      return JSON.parse(text) as T;
     },
   };
   return { source, append, reads, setRegistryUp: (up: boolean) => (registryUp = up) };
@@ -192,5 +193,37 @@ describe('followControlTable', () => {
     const readsAtStop = reads.length;
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(reads).toHaveLength(readsAtStop);
+  });
+});
+
+describe('followAlertControlTable', () => {
+  const who = { requestedBy: 'ana@plant-7', nowMs: T0 };
+
+  test('applies silences and their ends live, warns about a record it can not apply, and counts what it read', async () => {
+    const { source, append } = fakeSource<AlertControl>(2);
+    const { logger, warnings } = capturingLogger();
+    const metrics = createRegistry('test', false);
+    let now = T0 + 60_000;
+    append(0, silenceRequest({ ...who, requestId: 's-1', machine: 'lathe-*', for: '2h', reason: 'spindle swap' }));
+    append(1, { ...silenceRequest({ ...who, requestId: 's-bad', kind: 'ANOMALY', for: '1h', reason: 'r' }), endsAt: null });
+    const table = followAlertControlTable(source, { pollMs: 5, logger, metrics, clock: () => now });
+    try {
+      await table.ready();
+      expect(silenceFor(table.state, 'lathe-1', 'ANOMALY', now)?.silenceId).toBe('s-1');
+      expect(warnings().map((w) => [w.msg, w.problem])).toEqual([['control record cannot be applied, ignored', 'a SILENCE without startsAt and endsAt']]);
+      const text = await metrics.metrics();
+      expect(text).toContain('pdm_alert_control_records_total{action="SILENCE",service="test"} 2');
+      expect(text).toContain('pdm_alert_control_active_silences{service="test"} 1');
+
+      // Ended early, from another partition: the table follows it without a restart.
+      now = T0 + 2 * 60_000;
+      append(1, unsilenceRequest({ ...who, nowMs: now, requestId: 'u-1', silenceId: 's-1' }));
+      await waitFor('the silence to end', () => silenceFor(table.state, 'lathe-1', 'ANOMALY', now) === undefined);
+      const after = await metrics.metrics();
+      expect(after).toContain('pdm_alert_control_records_total{action="UNSILENCE",service="test"} 1');
+      expect(after).toContain('pdm_alert_control_active_silences{service="test"} 0');
+    } finally {
+      await table.stop();
+    }
   });
 });

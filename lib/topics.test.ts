@@ -4,18 +4,22 @@ describe('topic specs', () => {
   const specs = topicSpecs();
   const byName = Object.fromEntries(specs.map((s) => [s.name, s]));
 
-  test('are the topics of the contract, with their names as written there (and pdm.assessments.v1 and pdm.machine-control.v1, added since)', () => {
+  test('are the topics of the contract, with their names as written there (and pdm.assessments.v1 and the control topics, added since)', () => {
     expect(specs.map((s) => s.name)).toEqual([
       'pdm.sensor-readings.v1', 'pdm.window-features.v1', 'pdm.alerts.v1', 'pdm.assessments.v1', 'pdm.late-readings.v1', 'pdm.dead-letter.v1', 'pdm.machine-control.v1',
+      'pdm.alert-control.v1',
     ]);
   });
 
-  test('the machine control log is kept forever (it is the audit trail), keyed by machine id like the alerts', () => {
-    const control = byName['pdm.machine-control.v1']!;
+  test.each([
+    ['pdm.machine-control.v1', 'machine-control.avsc'],
+    ['pdm.alert-control.v1', 'alert-control.avsc'],
+  ])('the control log %s is kept forever (it is the audit trail), keyed by a string like the alerts', (name, valueSchema) => {
+    const control = byName[name]!;
     expect(control.config).toMatchObject({ 'cleanup.policy': 'delete', 'retention.ms': '-1' });
     expect(control.partitions).toBe(byName['pdm.window-features.v1']!.partitions);
-    expect([control.keySchema, control.valueSchema]).toEqual([byName['pdm.alerts.v1']!.keySchema, 'machine-control.avsc']);
-    expect(topicSpecs({ prefix: 'test-1.' }).map((s) => s.name)).toContain('test-1.pdm.machine-control.v1');
+    expect([control.keySchema, control.valueSchema]).toEqual([byName['pdm.alerts.v1']!.keySchema, valueSchema]);
+    expect(topicSpecs({ prefix: 'test-1.' }).map((s) => s.name)).toContain(`test-1.${name}`);
   });
 
   test('window features are compacted: one record per machine and window', () => {

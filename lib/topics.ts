@@ -39,6 +39,7 @@ export const TOPICS = {
   lateReadings: 'pdm.late-readings.v1',
   deadLetter: 'pdm.dead-letter.v1',
   machineControl: 'pdm.machine-control.v1',
+  alertControl: 'pdm.alert-control.v1',
 } as const;
 
 export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
@@ -50,6 +51,8 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
   // Retention of raw streams counts from arrival (LogAppendTime): simulated or replayed history
   // carries old event times in its values and must not be deleted the moment it lands.
   const byArrival = { 'message.timestamp.type': 'LogAppendTime' };
+  // Operators' requests are kept forever: a handful of records a day, and the audit trail of who asked what when.
+  const keptForever = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'min.insync.replicas': minIsr };
   const spec = (contractName: string, rest: Omit<TopicSpec, 'name' | 'contractName' | 'replicationFactor'>): TopicSpec => ({
     name: `${prefix}${contractName}`,
     contractName,
@@ -109,11 +112,20 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
     }),
     spec(TOPICS.machineControl, {
       partitions,
-      // Kept forever: a handful of records a day, and the audit trail of who reset which machine when.
-      config: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'min.insync.replicas': minIsr },
+      config: keptForever,
       keySchema: 'machine-id.avsc',
       valueSchema: 'machine-control.avsc',
       description: 'operator requests per machine (relearn its baseline), read by the inference processor',
+    }),
+    spec(TOPICS.alertControl, {
+      partitions,
+      // Keyed by the machine an action is about (an ACK's machine id, a silence's pattern, `*` for a
+      // kind on every machine; lib/alert-control.ts, controlKey): the actions on one machine share a
+      // partition and keep their order, and the key is a plain string like the alerts'.
+      config: keptForever,
+      keySchema: 'machine-id.avsc',
+      valueSchema: 'alert-control.avsc',
+      description: 'operator acknowledgements and silences of alert mail, read by the email sink',
     }),
   ];
 }

@@ -6,6 +6,9 @@ import avro from 'avsc';
  * The records of the pipeline. Types are generated from the .avsc files beside this one
  * (`npm run generate`); the Avro types used on the wire are parsed from the same files.
  */
+export type { AlertControl } from './types/alert-control';
+import type { IoPdmstreamV1 as AlertControlTypes } from './types/alert-control';
+export type AlertAction = AlertControlTypes.AlertAction;
 export type { AlertEvent } from './types/alert-event';
 export type { MachineAssessment } from './types/machine-assessment';
 export type { MachineControl } from './types/machine-control';
@@ -25,6 +28,7 @@ export const SCHEMA_FILES = {
   alertEvent: 'alert-event.avsc',
   machineAssessment: 'machine-assessment.avsc',
   machineControl: 'machine-control.avsc',
+  alertControl: 'alert-control.avsc',
 } as const;
 
 export type SchemaFile = (typeof SCHEMA_FILES)[keyof typeof SCHEMA_FILES];

@@ -69,6 +69,27 @@ describe('schemas/*.avsc, the source of truth of every record', () => {
   });
 });
 
+describe('AlertControl', () => {
+  const type = parse('alert-control.avsc') as avro.types.RecordType;
+
+  test('has its fields, each documented; all but the id, the action and who/when are optional (null)', () => {
+    const optional = ['machineId', 'kind', 'alertId', 'dedupKey', 'silenceId', 'startsAt', 'endsAt'];
+    expect(fieldNames(type)).toEqual(['requestId', 'action', ...optional, 'requestedBy', 'requestedAt', 'reason']);
+    for (const name of [...optional, 'reason']) expect(type.field(name)!.defaultValue()).toBeNull();
+    const fields = JSON.parse(readSchema('alert-control.avsc')).fields as Array<{ name: string; doc?: string }>;
+    expect(fields.filter((f) => !f.doc).map((f) => f.name)).toEqual([]);
+  });
+
+  test('an action added later reads as UNKNOWN on today\'s schema', () => {
+    const writer = JSON.parse(readSchema('alert-control.avsc'));
+    writer.fields.find((f: { name: string }) => f.name === 'action').type.symbols.push('SNOOZE');
+    const writerType = avro.Type.forSchema(writer);
+    const nulls = { kind: null, alertId: null, dedupKey: null, silenceId: null, startsAt: null, endsAt: null, reason: null };
+    const action = { requestId: 'r', action: 'SNOOZE', machineId: 'm', ...nulls, requestedBy: 'ops@host', requestedAt: 0 };
+    expect(type.fromBuffer(writerType.toBuffer(action), type.createResolver(writerType)).action).toBe('UNKNOWN');
+  });
+});
+
 describe('schemas/types/, generated from the .avsc files', () => {
   test('are up to date (run `npm run generate` after changing a schema)', () => {
     const { generatedTypes, typesDir } = require('../scripts/schema-types') as typeof import('../scripts/schema-types');

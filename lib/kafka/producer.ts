@@ -1,4 +1,4 @@
-import type { Producer, TopicMessages } from 'kafkajs';
+import type { Message, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from '../logger';
 import { createKafka, type KafkaConnection } from './client';
 import { compressionType, type Compression } from './compression';
@@ -33,6 +33,8 @@ const recordBytes = (r: OutgoingRecord): number => {
   return n;
 };
 
+const toMessage = (r: OutgoingRecord): Message => ({ key: r.key, value: r.value, headers: r.headers, partition: r.partition });
+
 /**
  * kafkajs's `sendBatch` inputs for the batches, in order, leaving out topics with nothing to send:
  * one request unless the records exceed `maxBytes`, then as many as it takes (a record larger
@@ -53,7 +55,7 @@ export function toTopicMessages(batches: readonly TopicBatch[], maxBytes = MAX_R
         current = undefined;
       }
       if (!current) request.push((current = { topic: batch.topic, messages: [] }));
-      current.messages.push({ key: r.key, value: r.value, headers: r.headers, partition: r.partition });
+      current.messages.push(toMessage(r));
       bytes += size;
     }
   }
@@ -68,6 +70,19 @@ export interface BatchProducer {
   disconnect(): Promise<void>;
 }
 
+/** Where a record landed: its topic, partition and offset (a decimal string, as Kafka offsets are 64-bit). */
+export interface RecordPosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** A BatchProducer that can also say where one record landed (a request's audit trail). */
+export interface RecordProducer extends BatchProducer {
+  /** Sends one record and resolves with its position once the in-sync replicas have it. */
+  sendRecord(topic: string, record: OutgoingRecord): Promise<RecordPosition>;
+}
+
 export interface ProducerOptions {
   compression?: Compression;
   logger?: Logger;
@@ -76,7 +91,7 @@ export interface ProducerOptions {
 /** Longest wait between two attempts while the broker is away. */
 const MAX_RETRY_MS = 10_000;
 
-export async function connectProducer(connection: KafkaConnection, options: ProducerOptions = {}): Promise<BatchProducer> {
+export async function connectProducer(connection: KafkaConnection, options: ProducerOptions = {}): Promise<RecordProducer> {
   const compression = compressionType(options.compression ?? 'zstd');
   // Nothing answering at all (a wrong KAFKA_BROKERS, a stack not started) is an error now, with
   // kafkajs's usual few retries; once connected, the producer waits out any outage.
@@ -101,6 +116,10 @@ export async function connectProducer(connection: KafkaConnection, options: Prod
   return {
     async send(batches) {
       for (const topicMessages of toTopicMessages(batches)) await producer.sendBatch({ topicMessages, acks: -1, compression });
+    },
+    async sendRecord(topic, record) {
+      const [sent] = await producer.send({ topic, messages: [toMessage(record)], acks: -1, compression });
+      return { topic, partition: sent!.partition, offset: sent!.baseOffset ?? sent!.offset ?? '' };
     },
     disconnect: () => producer.disconnect(),
   };

@@ -1,17 +1,19 @@
 import { Pool } from 'pg';
+import { openAlertControlTable, type AlertControlTable } from '../../lib/control-table';
 import { requireTopics } from '../../lib/kafka/admin';
-import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
+import { kafkaConnectionFromEnv, type KafkaConnection } from '../../lib/kafka/client';
 import { kafkaProbe, probe, readiness, registryProbe } from '../../lib/readiness';
-import { openPartitionReader } from '../../lib/kafka/partition-reader';
+import { openPartitionReader, type PartitionReader } from '../../lib/kafka/partition-reader';
 import { runTransactional, type TransactionalRunner } from '../../lib/kafka/transactional';
-import { redactUrl } from '../../lib/logger';
+import { redactUrl, type Logger } from '../../lib/logger';
+import type { Registry } from '../../lib/metrics';
 import { createRegistry as createSchemaRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import type { RunningService, ServiceDefinition } from '../../lib/service';
 import { TOPICS } from '../../lib/topics';
 import { SCHEMA_FILES, avroType, type AlertEvent } from '../../schemas';
 import { EmailProcessor, STAGE } from './email.processor';
-import { emailSettings } from './email.settings';
+import { emailSettings, type EmailSettings } from './email.settings';
 import { EmailStore } from './email.store';
 import { Mailer, smtpTransport } from './mailer';
 import { rosterRouting } from './roster';
@@ -25,42 +27,98 @@ import { rosterRouting } from './roster';
  * backoff for a minute, and a partition task held that long would miss its heartbeats. What
  * makes this safe is that no mail depends on the offset: each partition's state is rebuilt from
  * the partition itself when it is assigned, and the notification log says what was sent.
+ *
+ * Operators' acknowledgements and silences (pdm.alert-control.v1) are a table the sink follows
+ * live, every instance all of it (lib/control-table.ts): the sink starts once it has caught up
+ * (an empty topic at once), so a restart does not mail what a silence holds.
  */
+
+interface AlertsConsumer {
+  runner: TransactionalRunner;
+  reader: PartitionReader;
+}
+
+/** The alerts consumer: a partition's lifecycle state is rebuilt from the partition itself when it is assigned. */
+async function consumeAlerts(
+  context: { connection: KafkaConnection; settings: EmailSettings; topic: string; logger: Logger; metrics: Registry },
+  processor: EmailProcessor,
+  onFatal: (error: Error) => void,
+): Promise<AlertsConsumer> {
+  const { connection, settings, topic, logger } = context;
+  const log = logger.child({ component: STAGE });
+  const reader = await openPartitionReader(connection);
+  try {
+    const runner = await runTransactional({
+      connection,
+      groupId: settings.groupId,
+      inputTopic: topic,
+      transactionalIdPrefix: settings.groupId,
+      logger,
+      metrics: { registry: context.metrics, stage: STAGE },
+      exactlyOnce: false,
+      sessionTimeoutMs: settings.sessionTimeoutMs,
+      async open(partition, { heartbeat }) {
+        processor.open(partition);
+        const { records, endOffset } = await reader.read(topic, partition, async (chunk) => {
+          await processor.restore(partition, chunk);
+          await heartbeat();
+        });
+        processor.restored(partition, BigInt(endOffset));
+        log.info({ partition, alertsRead: records, endOffset }, 'partition restored');
+      },
+      close: (partition) => processor.close(partition),
+      process: (partition, records) => processor.process(partition, records),
+      onFatal,
+    });
+    return { runner, reader };
+  } catch (err) {
+    await reader.close();
+    throw err;
+  }
+}
+
+function mailerOf(settings: EmailSettings): Mailer {
+  const { smtp, send } = settings;
+  const transport = smtpTransport(smtp.url, { requireTls: smtp.requireTls, rejectUnauthorized: smtp.rejectUnauthorized, maxConnections: 2 });
+  return new Mailer(transport, { from: settings.from, attempts: send.attempts, backoffMs: send.backoffMs });
+}
+
 export const emailService: ServiceDefinition = {
   name: STAGE,
   async start({ env, logger, metrics, clock, fail }): Promise<RunningService> {
     const settings = emailSettings(env);
     const log = logger.child({ component: STAGE });
     const connection = kafkaConnectionFromEnv(`pdm-${STAGE}`, env);
-    const topics = { input: `${settings.prefix}${TOPICS.alerts}`, deadLetter: `${settings.prefix}${TOPICS.deadLetter}` };
-    await requireTopics(connection, [topics.input, topics.deadLetter]);
+    const topicOf = (contractName: string) => `${settings.prefix}${contractName}`;
+    const topics = { input: topicOf(TOPICS.alerts), deadLetter: topicOf(TOPICS.deadLetter), control: topicOf(TOPICS.alertControl) };
+    await requireTopics(connection, Object.values(topics));
+    const registryUrl = env.SCHEMA_REGISTRY_URL ?? '';
 
     const pool = new Pool({ connectionString: settings.databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
     const store = new EmailStore(pool, settings.schema);
     // The mail server is judged by the mails themselves (lastFailure): a probe connection would be one more login to it.
-    const dependencies = readiness([kafkaProbe(connection), registryProbe(env.SCHEMA_REGISTRY_URL ?? ''), probe('database', () => pool.query('SELECT 1'))]);
+    const dependencies = readiness([kafkaProbe(connection), registryProbe(registryUrl), probe('database', () => pool.query('SELECT 1'))]);
+    let control: AlertControlTable | undefined;
     try {
       await store.check();
+      control = await openAlertControlTable({ topic: topics.control, connection, registryUrl, logger: log, metrics, clock });
+      await control.ready();
     } catch (err) {
+      await control?.stop();
       await pool.end();
       throw err;
     }
-    const mailer = new Mailer(smtpTransport(settings.smtp.url, { requireTls: settings.smtp.requireTls, rejectUnauthorized: settings.smtp.rejectUnauthorized, maxConnections: 2 }), {
-      from: settings.from,
-      attempts: settings.send.attempts,
-      backoffMs: settings.send.backoffMs,
-    });
-    const serde = new Serde(createSchemaRegistry(env.SCHEMA_REGISTRY_URL ?? '').client);
+    const mailer = mailerOf(settings);
     const processor = new EmailProcessor({
       lifecycle: settings.lifecycle,
-      routing: rosterRouting(settings.roster),
+      routing: rosterRouting(settings.roster, control.state),
       links: settings.links,
       chartHours: settings.chartHours,
       retryAfterMs: settings.send.retryAfterMs,
       inputTopic: topics.input,
       deadLetterTopic: topics.deadLetter,
-      decodeAlert: serde.decoder<AlertEvent>(avroType(SCHEMA_FILES.alertEvent)),
+      decodeAlert: new Serde(createSchemaRegistry(registryUrl).client).decoder<AlertEvent>(avroType(SCHEMA_FILES.alertEvent)),
       store,
       mailer,
       clock,
@@ -68,37 +126,15 @@ export const emailService: ServiceDefinition = {
       logger: log,
     });
 
-    const reader = await openPartitionReader(connection);
     let failure: Error | undefined;
-    let runner: TransactionalRunner;
+    let consumer: AlertsConsumer;
     try {
-      runner = await runTransactional({
-        connection,
-        groupId: settings.groupId,
-        inputTopic: topics.input,
-        transactionalIdPrefix: settings.groupId,
-        logger,
-        metrics: { registry: metrics, stage: STAGE },
-        exactlyOnce: false,
-        sessionTimeoutMs: settings.sessionTimeoutMs,
-        async open(partition, { heartbeat }) {
-          processor.open(partition);
-          const { records, endOffset } = await reader.read(topics.input, partition, async (chunk) => {
-            await processor.restore(partition, chunk);
-            await heartbeat();
-          });
-          processor.restored(partition, BigInt(endOffset));
-          log.info({ partition, alertsRead: records, endOffset }, 'partition restored');
-        },
-        close: (partition) => processor.close(partition),
-        process: (partition, records) => processor.process(partition, records),
-        onFatal: (error) => {
-          failure = error;
-          fail?.(error);
-        },
+      consumer = await consumeAlerts({ connection, settings, topic: topics.input, logger, metrics }, processor, (error) => {
+        failure = error;
+        fail?.(error);
       });
     } catch (err) {
-      await reader.close();
+      await control.stop();
       await pool.end();
       mailer.close();
       throw err;
@@ -109,15 +145,16 @@ export const emailService: ServiceDefinition = {
     }, settings.tickMs);
     ticker.unref();
 
-    log.info({ input: topics.input, group: settings.groupId, smtp: redactUrl(settings.smtp.url), lifecycle: settings.lifecycle }, 'email sink running');
+    log.info({ ...topics, group: settings.groupId, smtp: redactUrl(settings.smtp.url), lifecycle: settings.lifecycle }, 'email sink running');
     return {
       ready: async () => (failure ? `the consumer failed: ${failure.message}` : processor.lastFailure ? `mail is not going out: ${processor.lastFailure}` : dependencies()),
       async stop() {
         clearInterval(ticker);
-        await runner.stop();
+        await consumer.runner.stop();
         // A mail being sent finishes and its outcome is recorded; what still waits is rebuilt on restart.
         await processor.drain();
-        await reader.close();
+        await consumer.reader.close();
+        await control.stop();
         mailer.close();
         await pool.end();
         log.info('email sink stopped');

@@ -8,9 +8,13 @@ const HOUR = 60 * MIN;
 
 const config: LifecycleConfig = { groupWaitMs: 30 * S, repeatIntervalMs: 4 * HOUR, maxAgeMs: 24 * HOUR, rateLimit: { count: 3, windowMs: HOUR } };
 
-const routing = (silences: Array<{ machine: string; from: number; to: number }> = []): Routing => ({
+type TestSilence = { machine: string; kind?: string; from: number; to: number };
+
+/** The roster's recipients; silences of a machine (of one kind when given); acknowledgements as dedup key → the FIRING alertId acknowledged. */
+const routing = (silences: TestSilence[] = [], acks: Record<string, string> = {}): Routing => ({
   recipients: (m) => (m.startsWith('pump') ? ['pumps@x.io'] : ['oncall@x.io']),
-  silenced: (m, now) => silences.some((s) => s.machine === m && s.from <= now && now < s.to),
+  silenced: (m, kind, now) => silences.some((s) => s.machine === m && (s.kind === undefined || s.kind === kind) && s.from <= now && now < s.to),
+  acknowledged: (dedupKey, alertIds) => acks[dedupKey] !== undefined && alertIds.includes(acks[dedupKey]),
 });
 
 function alert(over: Partial<AlertEvent> & { at: number }): AlertEvent {
@@ -123,6 +127,114 @@ describe('alert lifecycle', () => {
       { tick: T0 + 2 * HOUR + MIN },
     ];
     expect(run(steps, routing(silences))).toEqual([[], ['oncall@x.io lathe-1: FIRING:f1'], []]);
+  });
+
+  describe('silences of one alert kind', () => {
+    const anomaly = (over: Partial<AlertEvent> & { at: number }) =>
+      alert({ alertId: `an-${over.at}`, dedupKey: 'lathe-1/ANOMALY/*', kind: 'ANOMALY', feature: null, ...over });
+    const anomalies = [{ machine: 'lathe-1', kind: 'ANOMALY', from: T0 - HOUR, to: T0 + 2 * HOUR }];
+    test.each<[string, Step[], string[][]]>([
+      [
+        "a machine's group goes out without the silenced kind, which waits in the group for the silence to end",
+        [{ alert: fire }, { alert: anomaly({ at: T0 + 5 * S }) }, { tick: T0 + 30 * S }, { tick: T0 + HOUR }, { tick: T0 + 2 * HOUR }],
+        [['oncall@x.io lathe-1: FIRING:f1'], [], [`oncall@x.io lathe-1: FIRING:an-${T0 + 5 * S}`]],
+      ],
+      [
+        'a silenced kind that resolves during its silence is never mailed; the other kind is, both ways',
+        [
+          { alert: fire },
+          { alert: anomaly({ at: T0 + 5 * S, alertId: 'an1' }) },
+          { tick: T0 + 30 * S },
+          { alert: anomaly({ at: T0 + HOUR, alertId: 'an2', status: 'RESOLVED' }) },
+          { alert: alert({ at: T0 + HOUR, alertId: 'r1', status: 'RESOLVED' }) },
+          { tick: T0 + HOUR + 30 * S },
+          { tick: T0 + 3 * HOUR },
+        ],
+        [['oncall@x.io lathe-1: FIRING:f1'], ['oncall@x.io lathe-1: RESOLVED:f1'], []],
+      ],
+      [
+        'a newcomer to a group only a silence holds waits its own group wait, then goes out alone',
+        [
+          { alert: anomaly({ at: T0, alertId: 'an1' }) },
+          { tick: T0 + 30 * S },
+          { alert: alert({ at: T0 + MIN, alertId: 'f2' }) },
+          { tick: T0 + MIN + 10 * S },
+          { tick: T0 + MIN + 30 * S },
+        ],
+        [[], [], ['oncall@x.io lathe-1: FIRING:f2']],
+      ],
+      [
+        'another machine is not held by a kind silence of this one',
+        [{ alert: anomaly({ at: T0, alertId: 'p1', machineId: 'pump-7', dedupKey: 'pump-7/ANOMALY/*' }) }, { tick: T0 + 30 * S }],
+        [['pumps@x.io pump-7: FIRING:p1']],
+      ],
+    ])('%s', (_name, steps, expected) => {
+      expect(run(steps, routing(anomalies))).toEqual(expected);
+    });
+  });
+
+  describe('acknowledgements', () => {
+    const fired = [{ alert: fire }, { tick: T0 + 30 * S }] satisfies Step[];
+    test.each<[string, Record<string, string>, Step[], string[][]]>([
+      [
+        'an acknowledged alert gets no reminders; its RESOLVED still goes out',
+        { 'lathe-1/tempA': 'f1' },
+        [
+          ...fired,
+          { tick: T0 + 4 * HOUR },
+          { tick: T0 + 4 * HOUR + 30 * S },
+          { alert: alert({ at: T0 + 5 * HOUR, alertId: 'r1', status: 'RESOLVED' }) },
+          { tick: T0 + 5 * HOUR + 30 * S },
+        ],
+        [['oncall@x.io lathe-1: FIRING:f1'], [], [], ['oncall@x.io lathe-1: RESOLVED:f1']],
+      ],
+      [
+        'an acknowledgement of a rise in severity covers the episode too',
+        { 'lathe-1/tempA': 'c1' },
+        [
+          ...fired,
+          { alert: alert({ at: T0 + HOUR, alertId: 'c1', severity: 'CRITICAL' }) },
+          { tick: T0 + HOUR + 30 * S },
+          { tick: T0 + 4 * HOUR },
+          { tick: T0 + 4 * HOUR + 30 * S },
+        ],
+        [['oncall@x.io lathe-1: FIRING:f1'], ['oncall@x.io lathe-1: ESCALATED:CRITICAL:f1'], [], []],
+      ],
+      [
+        'a new episode after the alert resolved is not acknowledged: it fires and reminds again',
+        { 'lathe-1/tempA': 'f1' },
+        [
+          ...fired,
+          { alert: alert({ at: T0 + HOUR, alertId: 'r1', status: 'RESOLVED' }) },
+          { tick: T0 + HOUR + 30 * S },
+          { alert: alert({ at: T0 + 2 * HOUR, alertId: 'f2' }) },
+          { tick: T0 + 2 * HOUR + 30 * S },
+          { tick: T0 + 6 * HOUR },
+          { tick: T0 + 6 * HOUR + 30 * S },
+        ],
+        [
+          ['oncall@x.io lathe-1: FIRING:f1'],
+          ['oncall@x.io lathe-1: RESOLVED:f1'],
+          ['oncall@x.io lathe-1: FIRING:f2'],
+          [],
+          ['oncall@x.io lathe-1: REMINDER:1:f2'],
+        ],
+      ],
+    ])('%s', (_name, acks, steps, expected) => {
+      expect(run(steps, routing([], acks))).toEqual(expected);
+    });
+
+    test('a reminder waiting in its group when the acknowledgement comes is not sent', () => {
+      const state = emptyState();
+      const acks: Record<string, string> = {};
+      applyAlert(state, fire, T0, config);
+      expect(tick(state, T0 + 30 * S, config, routing([], acks)).map(show)).toEqual(['oncall@x.io lathe-1: FIRING:f1']);
+      expect(tick(state, T0 + 4 * HOUR, config, routing([], acks))).toEqual([]);
+      expect(pendingCount(state)).toBe(1);
+      acks['lathe-1/tempA'] = 'f1';
+      expect(tick(state, T0 + 4 * HOUR + 30 * S, config, routing([], acks))).toEqual([]);
+      expect(pendingCount(state)).toBe(0);
+    });
   });
 
   test('a mail that failed goes out again when its retry is due, as it was', () => {

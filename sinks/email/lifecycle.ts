@@ -15,7 +15,10 @@ import type { AlertEvent } from '../../schemas';
  *   and must tell the same ones it would have told reading them live;
  * - each recipient gets at most `rateLimit.count` mails per `rateLimit.windowMs`; what is held
  *   back goes out as one digest when the window allows;
- * - a silenced machine's mails wait until its silence ends.
+ * - a silence holds a machine's mail, or only the mail of one alert kind, until it ends: a
+ *   machine's group then goes out without what is held, which waits in the group;
+ * - an acknowledged alert gets no more reminders in its firing episode (its RESOLVED, and a rise
+ *   in severity, are still told); a new episode after it resolved is not acknowledged.
  *
  * Every transition has a stable id (`transition`): the same alert history gives the same ids,
  * so the notification log (unique on dedupKey, transition, recipient) turns a replay into no mail.
@@ -56,16 +59,21 @@ export interface LifecycleConfig {
   rateLimit: { count: number; windowMs: number };
 }
 
-/** Who gets a machine's mail, and whether it is silenced now: from the roster (roster.ts). */
+/** Who gets a machine's mail, what is silenced now, what was acknowledged: the roster and operators' actions (roster.ts). */
 export interface Routing {
   recipients(machineId: string): readonly string[];
-  silenced(machineId: string, nowMs: number): boolean;
+  /** Whether mail about the machine's alerts of `kind` waits at `nowMs`. */
+  silenced(machineId: string, kind: string, nowMs: number): boolean;
+  /** Whether the firing episode of `dedupKey` whose FIRING transitions are `episodeAlertIds` was acknowledged (none when absent). */
+  acknowledged?(dedupKey: string, episodeAlertIds: readonly string[]): boolean;
 }
 
 interface TrackedAlert {
   machineId: string;
   /** alertId of the FIRING record that opened this episode. */
   episodeId: string;
+  /** alertIds of the episode's FIRING records (the opening one and its rises): an acknowledgement names one. */
+  alertIds: string[];
   firingSinceMs: number;
   severity: Severity;
   latest: AlertEvent;
@@ -77,8 +85,8 @@ interface TrackedAlert {
 interface PendingGroup {
   dueMs: number;
   notifications: Notification[];
-  /** A tick found the machine silenced: the group waits for the silence to end. */
-  heldBySilence?: boolean;
+  /** The notifications a tick found silenced: they wait in the group for their silence to end. */
+  held?: ReadonlySet<Notification>;
 }
 
 export interface LifecycleState {
@@ -100,6 +108,9 @@ function enqueue(state: LifecycleState, n: Notification, nowMs: number, config: 
   if (!group) {
     group = { dueMs: nowMs + config.groupWaitMs, notifications: [] };
     state.groups.set(n.machineId, group);
+  } else if (group.notifications.every((held) => group!.held?.has(held))) {
+    // A group only a silence holds: a newcomer waits a group wait of its own, not none.
+    group.dueMs = nowMs + config.groupWaitMs;
   }
   group.notifications.push(n);
 }
@@ -116,7 +127,7 @@ function pendingOf(state: LifecycleState, machineId: string, dedupKey: string): 
 function supersede(state: LifecycleState, machineId: string, dedupKey: string, atMs: number, config: LifecycleConfig): Notification[] {
   const group = state.groups.get(machineId);
   if (!group) return [];
-  const moot = (n: Notification) => n.dedupKey === dedupKey && (n.kind === 'REMINDER' || group.heldBySilence === true || atMs - n.atMs < config.groupWaitMs);
+  const moot = (n: Notification) => n.dedupKey === dedupKey && (n.kind === 'REMINDER' || group.held?.has(n) === true || atMs - n.atMs < config.groupWaitMs);
   const dropped = group.notifications.filter(moot);
   group.notifications = group.notifications.filter((n) => !moot(n));
   if (group.notifications.length === 0) state.groups.delete(machineId);
@@ -131,12 +142,14 @@ export function applyAlert(state: LifecycleState, alert: AlertEvent, nowMs: numb
 
   if (alert.status === 'FIRING') {
     if (!tracked || !tracked.firing) {
-      const t: TrackedAlert = { machineId: alert.machineId, episodeId: alert.alertId, firingSinceMs: alert.createdAt, severity: alert.severity, latest: alert, firing: true, reminders: 0 };
+      const episode = { episodeId: alert.alertId, alertIds: [alert.alertId], firingSinceMs: alert.createdAt };
+      const t: TrackedAlert = { machineId: alert.machineId, ...episode, severity: alert.severity, latest: alert, firing: true, reminders: 0 };
       state.alerts.set(alert.dedupKey, t);
       if (fresh) enqueue(state, notification(t, 'FIRING', `FIRING:${t.episodeId}`), nowMs, config);
       return;
     }
     tracked.latest = alert;
+    if (!tracked.alertIds.includes(alert.alertId)) tracked.alertIds.push(alert.alertId);
     for (const n of pendingOf(state, tracked.machineId, alert.dedupKey)) n.alert = alert;
     if (RANK[alert.severity] <= RANK[tracked.severity]) return;
     tracked.severity = alert.severity;
@@ -169,35 +182,50 @@ function sent(state: LifecycleState, recipient: string, nowMs: number): void {
   state.sentMs.get(recipient)!.push(nowMs);
 }
 
-/** Wall-clock step: reminders that fell due, groups whose wait ended, digests the rate limit allows, retries. */
-export function tick(state: LifecycleState, nowMs: number, config: LifecycleConfig, routing: Routing): Mail[] {
+/** Reminders that fell due, but for acknowledged alerts and alerts about to be mailed anyway. */
+function remind(state: LifecycleState, nowMs: number, config: LifecycleConfig, routing: Routing): void {
   for (const [dedupKey, t] of state.alerts) {
     if (!t.firing) continue;
     const due = Math.floor((nowMs - t.firingSinceMs) / config.repeatIntervalMs);
     if (due <= t.reminders) continue;
     t.reminders = due;
+    if (routing.acknowledged?.(dedupKey, t.alertIds)) continue;
     // Something about this alert is about to be mailed anyway.
     if (pendingOf(state, t.machineId, dedupKey).length > 0) continue;
     enqueue(state, { dedupKey, machineId: t.machineId, transition: `REMINDER:${due}:${t.episodeId}`, kind: 'REMINDER', alert: t.latest, firingSinceMs: t.firingSinceMs, atMs: t.firingSinceMs + due * config.repeatIntervalMs }, nowMs, config);
   }
+}
 
-  const mails: Mail[] = [];
+/**
+ * The groups whose wait ended, as mails (or digest entries): without what a silence holds, which
+ * stays in the group, and without reminders of an alert acknowledged meanwhile.
+ */
+function release(state: LifecycleState, nowMs: number, config: LifecycleConfig, routing: Routing, mails: Mail[]): void {
   for (const [machineId, group] of [...state.groups]) {
     if (group.dueMs > nowMs) continue;
-    if (routing.silenced(machineId, nowMs)) {
-      group.heldBySilence = true;
-      continue;
-    }
-    state.groups.delete(machineId);
+    const held = group.notifications.filter((n) => routing.silenced(machineId, n.alert.kind, nowMs));
+    const episodeOf = (n: Notification) => state.alerts.get(n.dedupKey)?.alertIds ?? [];
+    const acknowledged = (n: Notification) => n.kind === 'REMINDER' && routing.acknowledged?.(n.dedupKey, episodeOf(n)) === true;
+    const notifications = group.notifications.filter((n) => !held.includes(n) && !acknowledged(n));
+    if (held.length > 0) state.groups.set(machineId, { ...group, notifications: held, held: new Set(held) });
+    else state.groups.delete(machineId);
+    if (notifications.length === 0) continue;
     for (const recipient of routing.recipients(machineId)) {
       if (allowed(state, recipient, nowMs, config)) {
         sent(state, recipient, nowMs);
-        mails.push({ recipient, machineId, digest: false, notifications: group.notifications });
+        mails.push({ recipient, machineId, digest: false, notifications });
       } else {
-        state.digests.set(recipient, [...(state.digests.get(recipient) ?? []), ...group.notifications]);
+        state.digests.set(recipient, [...(state.digests.get(recipient) ?? []), ...notifications]);
       }
     }
   }
+}
+
+/** Wall-clock step: reminders that fell due, groups whose wait ended, digests the rate limit allows, retries. */
+export function tick(state: LifecycleState, nowMs: number, config: LifecycleConfig, routing: Routing): Mail[] {
+  remind(state, nowMs, config, routing);
+  const mails: Mail[] = [];
+  release(state, nowMs, config, routing, mails);
 
   for (const [recipient, held] of [...state.digests]) {
     // A digest goes out when the window has room again, and never in the tick that filled it.

@@ -1,7 +1,11 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { acknowledgement, acknowledges, silenceFor, type AlertControlState } from '../../lib/alert-control';
+import { matches } from '../../lib/control-request';
 import { PdmError } from '../../lib/errors';
 import type { Routing } from './lifecycle';
+
+export { matches };
 
 /**
  * The on-call roster: who is mailed about which machine, and when a machine is silenced
@@ -59,12 +63,6 @@ export function parseRoster(text: string, source = 'roster'): Roster {
   return result.data;
 }
 
-/** `*` matches any run of characters; everything else is literal. */
-export function matches(pattern: string, machineId: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
-  return regex.test(machineId);
-}
-
 const unique = (values: string[]): string[] => [...new Set(values)];
 
 export function recipientsFor(roster: Roster, machineId: string): string[] {
@@ -80,9 +78,17 @@ export function silenceAt(roster: Roster, machineId: string, nowMs: number): Ros
   return roster.silences.find((s) => s.from <= nowMs && nowMs < s.to && s.machines.some((p) => matches(p, machineId)));
 }
 
-export function rosterRouting(roster: Roster): Routing {
+/**
+ * Routing by the roster and, when given, by operators' actions (pdm.alert-control.v1, a table the
+ * email sink follows live): a machine's mail waits while a roster silence or an active control
+ * silence holds it (a control silence of one kind holds only that kind); an acknowledged alert gets
+ * no reminders in its episode.
+ */
+export function rosterRouting(roster: Roster, control?: AlertControlState): Routing {
   return {
     recipients: (machineId) => recipientsFor(roster, machineId),
-    silenced: (machineId, nowMs) => silenceAt(roster, machineId, nowMs) !== undefined,
+    silenced: (machineId, kind, nowMs) =>
+      silenceAt(roster, machineId, nowMs) !== undefined || (control !== undefined && silenceFor(control, machineId, kind, nowMs) !== undefined),
+    acknowledged: (dedupKey, episodeAlertIds) => control !== undefined && acknowledges(acknowledgement(control, dedupKey), episodeAlertIds),
   };
 }

@@ -42,7 +42,10 @@ export interface RecordSpec<T> {
 export const oneTable = <T>(spec: TableSpec<T>): RecordSpec<T> => ({ tables: [spec], toRows: (value) => [[spec.toRow(value)]], keyOf: (value) => spec.keyOf(value) });
 
 /** Epoch milliseconds as an ISO timestamp Postgres reads as timestamptz; throws RangeError for a time JavaScript can't represent. */
-const iso = (ms: number): string => new Date(ms).toISOString();
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** As `iso`, null for null. */
+export const isoOrNull = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : iso(ms));
 
 export const windowFeaturesTable: TableSpec<WindowFeatures> = {
   table: 'window_features',
@@ -108,7 +111,7 @@ export const alertsTable: TableSpec<AlertEvent> = {
     a.kind,
     a.feature ?? null,
     iso(a.windowEnd),
-    a.predictedBreachAt === null || a.predictedBreachAt === undefined ? null : iso(a.predictedBreachAt),
+    isoOrNull(a.predictedBreachAt),
     a.score,
     a.threshold,
     a.modelName,

@@ -3,25 +3,28 @@ import pg from 'pg';
 import { PdmError, errorMessage } from '../../lib/errors';
 import { requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
+import type { Logger } from '../../lib/logger';
 import { kafkaProbe, readiness, registryProbe } from '../../lib/readiness';
 import { runTransactional, type IncomingRecord, type TransactionalRunner } from '../../lib/kafka/transactional';
 import { createRegistry as createSchemaRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import type { RunningService, ServiceDefinition } from '../../lib/service';
 import { TOPICS } from '../../lib/topics';
-import { SCHEMA_FILES, avroType, type AlertEvent, type MachineAssessment, type MachineControl, type WindowFeatures } from '../../schemas';
+import { SCHEMA_FILES, avroType, type SchemaFile } from '../../schemas';
 import { migrate } from './migrations';
 import { backoffDelayMs } from '../../lib/backoff';
 import { STAGE, TopicProcessor, isNotFinalWindow } from './postgres.processor';
+import { alertActionsTable } from './alert-control.rows';
 import { machineControlTable } from './machine-control.rows';
 import { alertsTable, assessmentsRecord, oneTable, windowFeaturesRecord, type RecordSpec } from './postgres.rows';
-import { postgresSinkSettings } from './postgres.settings';
+import { postgresSinkSettings, type PostgresSinkSettings } from './postgres.settings';
 import { PostgresSink } from './postgres.sink';
 
 /**
  * `pdmctl run sink-postgres`: pdm.window-features.v1 into pdm.window_features, pdm.alerts.v1 into
- * pdm.alerts, pdm.assessments.v1 into pdm.assessments and pdm.forecasts, and pdm.machine-control.v1
- * into pdm.machine_control, at least once and idempotently.
+ * pdm.alerts, pdm.assessments.v1 into pdm.assessments and pdm.forecasts, pdm.machine-control.v1
+ * into pdm.machine_control, and pdm.alert-control.v1 into pdm.alert_actions, at least once and
+ * idempotently.
  *
  * One runner per topic (lib/kafka/transactional.ts, exactlyOnce: false), each in a consumer group
  * of its own: a batch of a partition is decoded, upserted in one database transaction, then its
@@ -31,71 +34,95 @@ import { PostgresSink } from './postgres.sink';
  * readiness says why.
  */
 
+/** One input: its topic (without prefix), its group's suffix, its rows, its value schema. `never`: each input is of its own record type. */
+interface Input<T> {
+  contractName: string;
+  group: string;
+  spec: RecordSpec<T>;
+  schema: SchemaFile;
+  skip?: (record: IncomingRecord) => boolean;
+}
+
+function input<T>(contractName: string, group: string, spec: RecordSpec<T>, schema: SchemaFile, skip?: Input<T>['skip']): Input<T> {
+  return { contractName, group, spec, schema, skip };
+}
+
+const INPUTS: ReadonlyArray<Input<never>> = [
+  input(TOPICS.windowFeatures, 'window-features', windowFeaturesRecord, SCHEMA_FILES.windowFeatures, isNotFinalWindow),
+  input(TOPICS.alerts, 'alerts', oneTable(alertsTable), SCHEMA_FILES.alertEvent),
+  input(TOPICS.assessments, 'assessments', assessmentsRecord, SCHEMA_FILES.machineAssessment),
+  input(TOPICS.machineControl, 'machine-control', oneTable(machineControlTable), SCHEMA_FILES.machineControl),
+  input(TOPICS.alertControl, 'alert-control', oneTable(alertActionsTable), SCHEMA_FILES.alertControl),
+];
+
+/** Applies pending migrations; the database may be starting too: wait for it, up to a bound, then fail for a supervisor to see. */
+async function migrateAtStart(settings: PostgresSinkSettings, log: Logger, clock: () => number): Promise<void> {
+  const deadline = clock() + settings.startTimeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { ownerUrl: url, schema, writerPassword, analystPassword, connectTimeoutMs } = settings;
+      const applied = await migrate({ url, schema, writerPassword, analystPassword, logger: log, connectTimeoutMs });
+      log.info({ schema: settings.schema, applied: applied.map((m) => m.file) }, 'migrations up to date');
+      return;
+    } catch (err) {
+      const transient = err instanceof PdmError && err.code === 'MIGRATION_DB';
+      if (!transient || clock() >= deadline) throw err;
+      const delayMs = backoffDelayMs(attempt, settings.retry.initialMs, settings.retry.maxMs);
+      log.warn({ attempt, delayMs, err: errorMessage(err) }, 'the database is not reachable for migrations yet; retrying');
+      await sleep(delayMs);
+    }
+  }
+}
+
+function writerPool(settings: PostgresSinkSettings, log: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: settings.writerUrl,
+    max: 4,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    statement_timeout: settings.statementTimeoutMs,
+    // A socket the database stopped answering on (network gone) fails instead of hanging.
+    query_timeout: settings.statementTimeoutMs + 5000,
+    keepAlive: true,
+    application_name: STAGE,
+  });
+  // An idle connection the server dropped: the pool discards it; the next write reconnects.
+  pool.on('error', (err) => log.warn({ err: err.message }, 'an idle database connection failed'));
+  return pool;
+}
+
 export const postgresSinkService: ServiceDefinition = {
   name: STAGE,
   async start({ env, logger, metrics, clock, fail }): Promise<RunningService> {
     const settings = postgresSinkSettings(env);
     const log = logger.child({ component: STAGE });
     const connection = kafkaConnectionFromEnv(`pdm-${STAGE}`, env);
-    const topics = {
-      windowFeatures: `${settings.prefix}${TOPICS.windowFeatures}`,
-      alerts: `${settings.prefix}${TOPICS.alerts}`,
-      assessments: `${settings.prefix}${TOPICS.assessments}`,
-      machineControl: `${settings.prefix}${TOPICS.machineControl}`,
-      deadLetter: `${settings.prefix}${TOPICS.deadLetter}`,
-    };
-    await requireTopics(connection, Object.values(topics));
+    const topicOf = (contractName: string) => `${settings.prefix}${contractName}`;
+    const deadLetter = topicOf(TOPICS.deadLetter);
+    const inputs = INPUTS.map((i) => ({ ...i, topic: topicOf(i.contractName), groupId: `${settings.groupId}-${i.group}` }));
+    await requireTopics(connection, [...inputs.map((i) => i.topic), deadLetter]);
+    if (settings.migrateAtStart) await migrateAtStart(settings, log, clock);
 
-    if (settings.migrateAtStart) {
-      // The database may be starting too: wait for it, up to a bound, then fail for a supervisor to see.
-      const deadline = clock() + settings.startTimeoutMs;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const applied = await migrate({ url: settings.ownerUrl, schema: settings.schema, writerPassword: settings.writerPassword, analystPassword: settings.analystPassword, logger: log, connectTimeoutMs: settings.connectTimeoutMs });
-          log.info({ schema: settings.schema, applied: applied.map((m) => m.file) }, 'migrations up to date');
-          break;
-        } catch (err) {
-          const transient = err instanceof PdmError && err.code === 'MIGRATION_DB';
-          if (!transient || clock() >= deadline) throw err;
-          const delayMs = backoffDelayMs(attempt, settings.retry.initialMs, settings.retry.maxMs);
-          log.warn({ attempt, delayMs, err: errorMessage(err) }, 'the database is not reachable for migrations yet; retrying');
-          await sleep(delayMs);
-        }
-      }
-    }
-
-    const pool = new pg.Pool({
-      connectionString: settings.writerUrl,
-      max: 4,
-      connectionTimeoutMillis: settings.connectTimeoutMs,
-      statement_timeout: settings.statementTimeoutMs,
-      // A socket the database stopped answering on (network gone) fails instead of hanging.
-      query_timeout: settings.statementTimeoutMs + 5000,
-      keepAlive: true,
-      application_name: STAGE,
-    });
-    // An idle connection the server dropped: the pool discards it; the next write reconnects.
-    pool.on('error', (err) => log.warn({ err: err.message }, 'an idle database connection failed'));
+    const pool = writerPool(settings, log);
     const sink = new PostgresSink({ pool, schema: settings.schema, maxRowsPerStatement: settings.maxRowsPerStatement, retry: settings.retry, clock, sleep: (ms) => sleep(ms), logger: log, metrics });
-
     const serde = new Serde(createSchemaRegistry(env.SCHEMA_REGISTRY_URL ?? '').client);
     const dependencies = readiness([kafkaProbe(connection), registryProbe(env.SCHEMA_REGISTRY_URL ?? '')]);
     let failure: Error | undefined;
     const runners: TransactionalRunner[] = [];
-    const startRunner = async <T>(topic: string, group: string, spec: RecordSpec<T>, decode: (b: Buffer) => Promise<T>, skip?: (r: IncomingRecord) => boolean) => {
-      const processor = new TopicProcessor<T>({ topic, deadLetterTopic: topics.deadLetter, spec, decode, sink, skip, clock, metrics, logger: log });
+    const startRunner = async ({ topic, groupId, spec, schema, skip }: (typeof inputs)[number]) => {
+      const decode = serde.decoder<never>(avroType(schema));
+      const processor = new TopicProcessor<never>({ topic, deadLetterTopic: deadLetter, spec, decode, sink, skip, clock, metrics, logger: log });
       runners.push(
         await runTransactional({
           connection,
-          groupId: group,
+          groupId,
           inputTopic: topic,
-          transactionalIdPrefix: group,
+          transactionalIdPrefix: groupId,
           exactlyOnce: false,
           logger,
           metrics: { registry: metrics, stage: STAGE },
           sessionTimeoutMs: settings.sessionTimeoutMs,
           maxBytesPerPartition: settings.maxBytesPerPartition,
-          process: (_partition, records) => processor.process(_partition, records),
+          process: (partition, records) => processor.process(partition, records),
           onFatal: (error) => {
             failure = error;
             fail?.(error);
@@ -107,10 +134,7 @@ export const postgresSinkService: ServiceDefinition = {
     const probe = setInterval(() => void sink.probe(), settings.probeIntervalMs);
     probe.unref();
     try {
-      await startRunner(topics.windowFeatures, `${settings.groupId}-window-features`, windowFeaturesRecord, serde.decoder<WindowFeatures>(avroType(SCHEMA_FILES.windowFeatures)), isNotFinalWindow);
-      await startRunner(topics.alerts, `${settings.groupId}-alerts`, oneTable(alertsTable), serde.decoder<AlertEvent>(avroType(SCHEMA_FILES.alertEvent)));
-      await startRunner(topics.assessments, `${settings.groupId}-assessments`, assessmentsRecord, serde.decoder<MachineAssessment>(avroType(SCHEMA_FILES.machineAssessment)));
-      await startRunner(topics.machineControl, `${settings.groupId}-machine-control`, oneTable(machineControlTable), serde.decoder<MachineControl>(avroType(SCHEMA_FILES.machineControl)));
+      for (const i of inputs) await startRunner(i);
     } catch (err) {
       clearInterval(probe);
       sink.stop();
@@ -118,7 +142,9 @@ export const postgresSinkService: ServiceDefinition = {
       await pool.end().catch(() => undefined);
       throw err;
     }
-    log.info({ inputs: [topics.windowFeatures, topics.alerts, topics.assessments, topics.machineControl], schema: settings.schema, role: settings.writerRole, groups: `${settings.groupId}-{window-features,alerts,assessments,machine-control}`, guarantee: 'at-least-once, idempotent upserts' }, 'postgres sink running');
+    const groups = `${settings.groupId}-{${inputs.map((i) => i.group).join(',')}}`;
+    const guarantee = 'at-least-once, idempotent upserts';
+    log.info({ inputs: inputs.map((i) => i.topic), schema: settings.schema, role: settings.writerRole, groups, guarantee }, 'postgres sink running');
 
     return {
       ready: async () => {

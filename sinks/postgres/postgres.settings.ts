@@ -15,7 +15,10 @@ const schema = z.object({
   PDM_ANALYST_PASSWORD: z.string().optional(),
   /** Apply pending migrations at start (`false` when an owner runs `pdmctl db migrate` and DATABASE_URL can't do DDL). */
   PDM_SINK_POSTGRES_MIGRATE: z.enum(['true', 'false']).default('true'),
-  /** Consumer group prefix: the groups are `<it>-window-features`, `<it>-alerts` and `<it>-assessments`. Default `<PDM_TOPIC_PREFIX>pdm-sink-postgres`. */
+  /**
+   * Consumer group prefix: the groups are `<it>-<input>`: window-features, alerts, assessments, machine-control, alert-control.
+   * Default `<PDM_TOPIC_PREFIX>pdm-sink-postgres`.
+   */
   PDM_SINK_POSTGRES_GROUP_ID: z.string().optional(),
   /** Most rows in one multi-row INSERT (also bounded by Postgres' 65535 parameters). */
   PDM_SINK_POSTGRES_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(500),

@@ -5,12 +5,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { Pool } from 'pg';
-import { createKafka } from '../../lib/kafka/client';
-import { createRegistry } from '../../lib/registry';
-import { Serde } from '../../lib/serde';
-import { TOPICS, keySubject, valueSubject } from '../../lib/topics';
-import { SCHEMA_FILES, avroType, schemaText, type AlertEvent } from '../../schemas';
+import { TOPICS } from '../../lib/topics';
+import type { AlertEvent } from '../../schemas';
 import { migrate } from '../../sinks/postgres/migrations';
+import { openAlertsWriter } from './alerts-topic';
 import { killServices, startService, testEnv, uniqueName, useIsolatedTopics, waitFor, type RunningService } from './servers';
 
 /**
@@ -142,16 +140,9 @@ beforeAll(async () => {
       [machineA, start, start + hour, 60 + (24 - i) * 0.6],
     );
   }
-  const serde = new Serde(createRegistry(env.registryUrl).client);
-  const topic = `${prefix}${TOPICS.alerts}`;
-  const encodeKey = await serde.encoder<string>(keySubject(topic), avroType(SCHEMA_FILES.machineId), schemaText(SCHEMA_FILES.machineId));
-  const encodeValue = await serde.encoder<AlertEvent>(valueSubject(topic), avroType(SCHEMA_FILES.alertEvent), schemaText(SCHEMA_FILES.alertEvent));
-  const producer = createKafka(connection).producer({ idempotent: true });
-  await producer.connect();
-  produce = async (a) => {
-    await producer.send({ topic, acks: -1, messages: [{ key: encodeKey(a.machineId), value: encodeValue(a) }] });
-  };
-  disconnect = () => producer.disconnect();
+  const writer = await openAlertsWriter(connection, env.registryUrl, `${prefix}${TOPICS.alerts}`);
+  produce = (a) => writer.write(a);
+  disconnect = () => writer.close();
 });
 afterAll(() => disconnect?.());
 
