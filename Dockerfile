@@ -20,6 +20,8 @@ COPY --chown=node:node patches ./patches
 RUN npm ci --omit=dev && npm cache clean --force
 
 COPY --chown=node:node . .
+# The console (served by `pdmctl run api` at /): npm ci's postinstall built nothing, the sources were not there yet.
+RUN npm run build:console
 ENV MODELS_DIR=/app/models
 
 ENTRYPOINT ["npx", "pdmctl"]

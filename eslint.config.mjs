@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.pdm/', 'coverage/', 'schemas/types/'] },
+  { ignores: ['node_modules/', '.pdm/', 'coverage/', 'schemas/types/', 'console/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

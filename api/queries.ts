@@ -1,7 +1,15 @@
 import { WINDOW_COLUMNS } from '../models/data/windows-table';
+import { findAlertToAck, type AlertToAck } from '../lib/alert-lookup';
+import { matches as matchesMachine } from '../lib/control-request';
+import { ActionQueries } from './actions.queries';
 import { machineState } from './machine-state';
-import { encodeCursor, type AlertsQuery, type MachineQuery, type MachinesQuery } from './validation';
-import { alertView, anomalyView, assessmentView, forecastView, isoTime, windowView, type AlertView, type AnomalyView, type AssessmentView, type ForecastView, type MachineSummary, type Row, type WindowView } from './views';
+import { cursorTime, page, type Page, type Queryable } from './page';
+import { MACHINE_STATES, type AlertView, type AssessmentPoint, type AssessmentView, type FleetView, type MachineDetail, type MachineSummary, type SilenceView, type WindowView } from './schemas';
+import { encodeCursor, type AlertsQuery, type AssessmentsQuery, type MachineQuery, type MachinesQuery } from './validation';
+import { alertView, anomalyView, assessmentPoint, assessmentView, forecastView, isoTime, windowView } from './views';
+
+export type { Page, Queryable } from './page';
+export type { MachineDetail } from './schemas';
 
 /**
  * The read API's SQL, on the follower. Every list is keyset-paginated: rows come in a fixed order
@@ -16,35 +24,8 @@ import { alertView, anomalyView, assessmentView, forecastView, isoTime, windowVi
  * alerts_created_at, alerts_machine_created_at and alerts_dedup_key.
  */
 
-/** What the queries need of a pg Pool (tests may pass a client). */
-export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: Row[] }>;
-}
-
 /** At most this many transitions of one machine come with GET /machines/:id; GET /alerts?machine= pages through all. */
 export const ALERT_HISTORY_LIMIT = 100;
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-export interface MachineDetail {
-  machineId: string;
-  state: MachineSummary['state'];
-  lastWindow: WindowView;
-  windows: WindowView[];
-  nextCursor: string | null;
-  latestAssessment: AssessmentView | null;
-  /** The latest window the detector scored (the latest assessment may be of a machine still warming up). */
-  latestAnomaly: (AnomalyView & { windowEnd: string }) | null;
-  latestForecast: ForecastView | null;
-  activeAlerts: AlertView[];
-  alerts: AlertView[];
-}
-
-/** A timestamptz as a cursor holds it: UTC, to the microsecond, so a key compares exactly as stored. */
-const cursorTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 const ALERT_COLUMNS = 'alert_id, dedup_key, machine_id, status, severity, kind, feature, window_end, predicted_breach_at, score, threshold, model_name, model_version, message, created_at, drivers';
 const ASSESSMENT_COLUMNS = 'machine_id, window_start, window_end, warming_up, anomaly_score, anomaly_threshold, detector_model, detector_version, forecaster_model, forecaster_version, state, deviation_score, deviation_threshold, drivers';
@@ -76,77 +57,160 @@ export function alertsFilter(query: Omit<AlertsQuery, 'limit'>): { where: string
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', values };
 }
 
-/** The rows of a page (fetched `limit + 1`) and the cursor after its last row, if more follow. */
-function page<T>(rows: readonly Row[], limit: number, view: (row: Row) => T, cursor: (row: Row) => string): Page<T> {
-  const more = rows.length > limit;
-  const kept = more ? rows.slice(0, limit) : rows;
-  return { items: kept.map(view), nextCursor: more ? cursor(kept[kept.length - 1]!) : null };
+
+/** Machines whose state a request computes at a time, when it filters by state or counts the fleet. */
+export const STATE_SCAN_CHUNK = 1000;
+/** How long a fleet count is reused: the console asks on every change, many consoles at once. */
+export const FLEET_CACHE_MS = 2000;
+
+/** What a machine's summary needs beyond its own rows. */
+interface SummaryContext {
+  nowMs: number;
+  fleetLastEndMs: number | undefined;
+  silences: readonly SilenceView[];
 }
 
 export class ApiQueries {
   /** The schema, quoted for SQL. */
   private readonly s: string;
+  readonly actions: ActionQueries;
+  private fleetCache: { atMs: number; fleet: Promise<FleetView> } | undefined;
 
   /** `schema` is a validated identifier (api.settings.ts). */
   constructor(
     private readonly db: Queryable,
     private readonly schema: string,
+    private readonly clock: () => number = Date.now,
   ) {
     this.s = `"${schema}"`;
+    this.actions = new ActionQueries(db, this.s);
   }
 
   /** Ready when the follower answers and the tables are there (migrations applied); else why not. */
   async problem(): Promise<string | undefined> {
     const { rows } = await this.db.query(
-      `SELECT t AS missing FROM unnest(ARRAY['window_features', 'window_extras', 'alerts', 'assessments', 'forecasts']) AS t WHERE to_regclass(format('%I.%I', $1::text, t)) IS NULL`,
+      `SELECT t AS missing FROM unnest(ARRAY['window_features', 'window_extras', 'alerts', 'assessments', 'forecasts', 'notifications', 'alert_actions']) AS t
+       WHERE to_regclass(format('%I.%I', $1::text, t)) IS NULL`,
       [this.schema],
     );
     if (rows.length > 0) return `the follower has no table ${rows.map((r) => `${this.schema}.${String(r.missing)}`).join(', ')} (migrations not applied or not replayed yet)`;
     return undefined;
   }
 
-  /** GET /machines: each machine's last window, latest assessment, active alerts and state, by machine id. */
+  /** GET /fleet: every machine counted by state (computed STATE_SCAN_CHUNK machines at a time), reused for FLEET_CACHE_MS. */
+  fleet(): Promise<FleetView> {
+    const nowMs = this.clock();
+    if (this.fleetCache && nowMs - this.fleetCache.atMs < FLEET_CACHE_MS) return this.fleetCache.fleet;
+    const fleet = this.countFleet(nowMs);
+    this.fleetCache = { atMs: nowMs, fleet };
+    fleet.catch(() => (this.fleetCache = undefined));
+    return fleet;
+  }
+
+  private async countFleet(nowMs: number): Promise<FleetView> {
+    const context = await this.summaryContext(nowMs);
+    const byState = Object.fromEntries(MACHINE_STATES.map((state) => [state, 0])) as FleetView['byState'];
+    let machines = 0;
+    let activeAlerts = 0;
+    for (let after = ''; ; ) {
+      const windows = await this.lastWindows(after, STATE_SCAN_CHUNK);
+      for (const summary of await this.summaries(windows, context, false)) {
+        machines += 1;
+        byState[summary.state] += 1;
+        activeAlerts += summary.activeAlerts.length;
+      }
+      if (windows.length < STATE_SCAN_CHUNK) break;
+      after = windows[windows.length - 1]!.machineId;
+    }
+    const lastWindowEnd = context.fleetLastEndMs === undefined ? null : isoTime(context.fleetLastEndMs);
+    return { machines, byState, activeAlerts, activeSilences: context.silences.length, lastWindowEnd, asOf: isoTime(nowMs) };
+  }
+
+  /**
+   * GET /machines: each machine's last window, latest assessment, active alerts, silence and state,
+   * by machine id; `q` and `state` filter. A state is computed, not stored: with a state filter,
+   * machines are summarised STATE_SCAN_CHUNK at a time until the page is full.
+   */
   async machines(query: MachinesQuery): Promise<Page<MachineSummary>> {
+    const context = await this.summaryContext(this.clock());
+    const chunk = query.state ? Math.max(query.limit + 1, STATE_SCAN_CHUNK) : query.limit + 1;
+    const items: MachineSummary[] = [];
+    for (let after = query.cursor?.[0] ?? ''; ; ) {
+      const windows = await this.lastWindows(after, chunk, query.q);
+      const summaries = await this.summaries(windows, context, true);
+      items.push(...summaries.filter((m) => !query.state || query.state.includes(m.state)));
+      if (items.length > query.limit || windows.length < chunk) break;
+      after = windows[windows.length - 1]!.machineId;
+    }
+    const kept = items.slice(0, query.limit);
+    return { items: kept, nextCursor: items.length > query.limit ? encodeCursor('machines', [kept[kept.length - 1]!.machineId]) : null };
+  }
+
+  /** The last window of up to `limit` machines after `after` by id (those whose id contains `q`, in any case). */
+  private async lastWindows(after: string, limit: number, q?: string): Promise<WindowView[]> {
     // The distinct machine ids after the cursor, one index probe each (a loose index scan of
     // window_features' primary key), then each one's last window, newest first on the same key.
+    const values: unknown[] = [after, limit];
+    const match = q === undefined ? '' : `AND strpos(lower(machine_id), lower($${values.push(q)})) > 0`;
     const { rows } = await this.db.query(
       `WITH RECURSIVE ids(machine_id) AS (
          SELECT min(machine_id) FROM ${this.s}.window_features WHERE machine_id > $1
          UNION ALL
          SELECT (SELECT min(f.machine_id) FROM ${this.s}.window_features f WHERE f.machine_id > ids.machine_id) FROM ids WHERE ids.machine_id IS NOT NULL
        )
-       SELECT w.* FROM (SELECT machine_id FROM ids WHERE machine_id IS NOT NULL LIMIT $2) AS machine
+       SELECT w.* FROM (SELECT machine_id FROM ids WHERE machine_id IS NOT NULL ${match} LIMIT $2) AS machine
        CROSS JOIN LATERAL (SELECT ${windowSelect(this.s, 'f')} FROM ${this.s}.window_features f WHERE f.machine_id = machine.machine_id ORDER BY f.window_start DESC LIMIT 1) AS w
        ORDER BY w.machine_id`,
-      [query.cursor?.[0] ?? '', query.limit + 1],
+      values,
     );
-    const windows = page(rows, query.limit, windowView, (r) => encodeCursor('machines', [String(r.machine_id)]));
-    const ids = windows.items.map((w) => w.machineId);
+    return rows.map(windowView);
+  }
+
+  private async summaryContext(nowMs: number): Promise<SummaryContext> {
+    const [last, silences] = await Promise.all([
+      this.db.query(`SELECT window_end FROM ${this.s}.window_features ORDER BY window_start DESC LIMIT 1`),
+      this.actions.silences(nowMs, true),
+    ]);
+    const end = last.rows[0]?.window_end;
+    return { nowMs, fleetLastEndMs: end === undefined ? undefined : Date.parse(isoTime(end)), silences };
+  }
+
+  /** Each machine of `lastWindows` summarised; `decorate`: its active alerts with their acknowledgements and mails. */
+  private async summaries(lastWindows: readonly WindowView[], context: SummaryContext, decorate: boolean): Promise<MachineSummary[]> {
+    const ids = lastWindows.map((w) => w.machineId);
     const [assessments, active] = await Promise.all([this.latestAssessments(ids), this.activeAlerts(ids)]);
-    return {
-      nextCursor: windows.nextCursor,
-      items: windows.items.map((lastWindow) => {
-        const activeAlerts = active.get(lastWindow.machineId) ?? [];
-        const latestAssessment = assessments.get(lastWindow.machineId) ?? null;
-        return { machineId: lastWindow.machineId, state: machineState({ activeAlerts: activeAlerts.length, latestAssessment: latestAssessment ?? undefined }), lastWindow, latestAssessment, activeAlerts };
-      }),
-    };
+    const alerts = decorate ? await this.actions.decorate([...active.values()].flat()) : [...active.values()].flat();
+    const alertsOf = new Map<string, AlertView[]>();
+    for (const alert of alerts) alertsOf.set(alert.machineId, [...(alertsOf.get(alert.machineId) ?? []), alert]);
+    return lastWindows.map((lastWindow) => this.summary(lastWindow, assessments.get(lastWindow.machineId) ?? null, alertsOf.get(lastWindow.machineId) ?? [], context));
+  }
+
+  private summary(lastWindow: WindowView, latestAssessment: AssessmentView | null, activeAlerts: AlertView[], context: SummaryContext): MachineSummary {
+    const { machineId } = lastWindow;
+    const state = machineState({
+      activeAlerts: activeAlerts.length,
+      latestAssessment: latestAssessment ?? undefined,
+      lastWindow: { startMs: Date.parse(lastWindow.windowStart), endMs: Date.parse(lastWindow.windowEnd) },
+      fleetLastEndMs: context.fleetLastEndMs,
+      nowMs: context.nowMs,
+    });
+    const silence = context.silences.find((s) => s.machine === null || matchesMachine(s.machine, machineId)) ?? null;
+    return { machineId, state, lastWindow, latestAssessment, activeAlerts, silence };
   }
 
   /** GET /machines/:id, or undefined for a machine with no window. */
   async machine(machineId: string, query: MachineQuery): Promise<MachineDetail | undefined> {
     const last = await this.db.query(`SELECT ${windowSelect(this.s, 'f')} FROM ${this.s}.window_features f WHERE machine_id = $1 ORDER BY window_start DESC LIMIT 1`, [machineId]);
     if (last.rows.length === 0) return undefined;
-
     const values: unknown[] = [machineId];
     const param = (value: unknown) => `$${values.push(value)}`;
     const clauses = ['machine_id = $1'];
     if (query.from !== undefined) clauses.push(`window_start >= ${param(iso(query.from))}::timestamptz`);
     if (query.to !== undefined) clauses.push(`window_start < ${param(iso(query.to))}::timestamptz`);
     if (query.cursor) clauses.push(`window_start < ${param(query.cursor[0])}::timestamptz`);
-    const [windows, assessment, anomaly, forecast, active, history] = await Promise.all([
+    const [windows, context, anomaly, forecast, history] = await Promise.all([
       this.db.query(`SELECT ${windowSelect(this.s, 'f')}, ${cursorTime('f.window_start')} AS cursor_time FROM ${this.s}.window_features f WHERE ${clauses.join(' AND ')} ORDER BY window_start DESC LIMIT ${param(query.limit + 1)}`, values),
-      this.latestAssessments([machineId]),
+      this.summaryContext(this.clock()),
       this.db.query(`SELECT ${ASSESSMENT_COLUMNS} FROM ${this.s}.assessments WHERE machine_id = $1 AND anomaly_score IS NOT NULL ORDER BY window_end DESC LIMIT 1`, [machineId]),
       this.db.query(
         `SELECT f.made_at, f.target_start, f.feature, f.mean, f.lower, f.upper, f.limit_lower, f.limit_upper, f.model_version, a.forecaster_model
@@ -155,34 +219,49 @@ export class ApiQueries {
          ORDER BY f.feature, f.target_start`,
         [machineId],
       ),
-      this.activeAlerts([machineId]),
       this.db.query(`SELECT ${ALERT_COLUMNS} FROM ${this.s}.alerts WHERE machine_id = $1 ORDER BY created_at DESC, alert_id DESC LIMIT ${ALERT_HISTORY_LIMIT}`, [machineId]),
     ]);
+    const [summary] = await this.summaries([windowView(last.rows[0]!)], context, true);
     const windowPage = page(windows.rows, query.limit, windowView, (r) => encodeCursor('windows', [String(r.cursor_time)]));
-    const latestAssessment = assessment.get(machineId) ?? null;
-    const activeAlerts = active.get(machineId) ?? [];
     const anomalyRow = anomaly.rows[0];
     const latestAnomaly = anomalyRow ? anomalyView(anomalyRow) : null;
     return {
-      machineId,
-      state: machineState({ activeAlerts: activeAlerts.length, latestAssessment: latestAssessment ?? undefined }),
-      lastWindow: windowView(last.rows[0]!),
+      ...summary!,
       windows: windowPage.items,
       nextCursor: windowPage.nextCursor,
-      latestAssessment,
       latestAnomaly: latestAnomaly && anomalyRow ? { windowEnd: isoTime(anomalyRow.window_end), ...latestAnomaly } : null,
       latestForecast: forecastView(forecast.rows),
-      activeAlerts,
-      alerts: history.rows.map(alertView),
+      alerts: await this.actions.decorate(history.rows.map(alertView)),
     };
   }
 
-  /** GET /alerts: transitions newest first, filtered. */
+  /** GET /machines/:id/assessments: its score history newest first, `from` and `to` on the window start. */
+  async assessments(machineId: string, query: AssessmentsQuery): Promise<Page<AssessmentPoint>> {
+    const values: unknown[] = [machineId];
+    const param = (value: unknown) => `$${values.push(value)}`;
+    const clauses = ['machine_id = $1'];
+    if (query.from !== undefined) clauses.push(`window_start >= ${param(iso(query.from))}::timestamptz`);
+    if (query.to !== undefined) clauses.push(`window_start < ${param(iso(query.to))}::timestamptz`);
+    if (query.cursor) clauses.push(`window_end < ${param(query.cursor[0])}::timestamptz`);
+    const { rows } = await this.db.query(
+      `SELECT ${ASSESSMENT_COLUMNS}, ${cursorTime('window_end')} AS cursor_time FROM ${this.s}.assessments WHERE ${clauses.join(' AND ')} ORDER BY window_end DESC LIMIT ${param(query.limit + 1)}`,
+      values,
+    );
+    return page(rows, query.limit, assessmentPoint, (r) => encodeCursor('assessments', [String(r.cursor_time)]));
+  }
+
+  /** GET /alerts: transitions newest first, filtered, with their acknowledgements and mails. */
   async alerts(query: AlertsQuery): Promise<Page<AlertView>> {
     const { where, values } = alertsFilter(query);
     values.push(query.limit + 1);
     const { rows } = await this.db.query(`SELECT ${ALERT_COLUMNS}, ${cursorTime('created_at')} AS cursor_time FROM ${this.s}.alerts ${where} ORDER BY created_at DESC, alert_id DESC LIMIT $${values.length}`, values);
-    return page(rows, query.limit, alertView, (r) => encodeCursor('alerts', [String(r.cursor_time), String(r.alert_id)]));
+    const result = page(rows, query.limit, alertView, (r) => encodeCursor('alerts', [String(r.cursor_time), String(r.alert_id)]));
+    return { ...result, items: await this.actions.decorate(result.items) };
+  }
+
+  /** The alert an acknowledgement of `idOrDedupKey` is about (lib/alert-lookup.ts, as `pdmctl alerts ack` finds it), or undefined. */
+  alertToAck(idOrDedupKey: string): Promise<AlertToAck | undefined> {
+    return findAlertToAck(this.db, this.schema, idOrDedupKey);
   }
 
   /** The latest assessment of each of `machineIds` that has one. */

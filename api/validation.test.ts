@@ -1,4 +1,4 @@
-import { ApiError, alertsQuery, decodeCursor, DEFAULT_LIMIT, encodeCursor, machineParams, machineQuery, machinesQuery, MAX_LIMIT, parseIsoTime, parseParameters } from './validation';
+import { ackBody, actionsQuery, ApiError, alertsQuery, assessmentsQuery, decodeCursor, DEFAULT_LIMIT, encodeCursor, endSilenceBody, machineParams, machineQuery, machinesQuery, MAX_LIMIT, parseBody, parseIsoTime, parseParameters, silenceBody, silenceParams, silencesQuery } from './validation';
 
 const t = (iso: string) => Date.parse(iso);
 
@@ -63,6 +63,10 @@ describe('GET /machines', () => {
     expect(parseParameters(machinesQuery, {})).toEqual({ limit: DEFAULT_LIMIT });
   });
 
+  test('a search and states', () => {
+    expect(parseParameters(machinesQuery, { q: 'Lathe', state: 'at-risk,silent,at-risk' })).toEqual({ q: 'Lathe', state: ['at-risk', 'silent'], limit: DEFAULT_LIMIT });
+  });
+
   test('a limit and a cursor', () => {
     expect(parseParameters(machinesQuery, { limit: '2', cursor: encodeCursor('machines', ['m-1']) })).toEqual({ limit: 2, cursor: ['m-1'] });
     expect(parseParameters(machinesQuery, { limit: String(MAX_LIMIT) }).limit).toBe(MAX_LIMIT);
@@ -76,7 +80,9 @@ describe('GET /machines', () => {
     [{ limit: '1e2' }, 'limit: must be a whole number from 1 to 1000'],
     [{ limit: '' }, 'limit: must be a whole number from 1 to 1000'],
     [{ cursor: 'bogus' }, 'cursor: is not a cursor of this list: pass the nextCursor of the previous page as it came, or leave it out to start again'],
-    [{ state: 'ok' }, 'state: is not a parameter here; these are: limit, cursor'],
+    [{ sort: 'id' }, 'sort: is not a parameter here; these are: q, state, limit, cursor'],
+    [{ state: 'fine' }, 'state: "fine" is not one of at-risk, silent, off, warming-up, ok, unknown (several are comma-separated)'],
+    [{ q: '' }, 'q: Too small: expected string to have >=1 characters'],
     [{ limit: ['1', '2'] }, 'limit: is given more than once; give it once (several values comma-separated)'],
   ])('%j is refused with 400', (query, problem) => {
     expect(refusal(() => parseParameters(machinesQuery, query))).toEqual({ status: 400, problems: [problem] });
@@ -152,5 +158,62 @@ describe('GET /alerts', () => {
         ],
       });
     }
+  });
+});
+
+describe('GET /machines/:id/assessments, /silences, /actions', () => {
+  test('a range, a limit and a cursor of its own kind', () => {
+    expect(parseParameters(assessmentsQuery, { from: '2026-01-05', limit: '48', cursor: encodeCursor('assessments', ['2026-01-05T12:00:00.000000Z']) })).toEqual({
+      from: t('2026-01-05T00:00:00Z'),
+      limit: 48,
+      cursor: ['2026-01-05T12:00:00.000000Z'],
+    });
+    expect(refusal(() => parseParameters(assessmentsQuery, { cursor: encodeCursor('windows', ['2026-01-05T12:00:00.000000Z']) })).problems[0]).toMatch(/^cursor: is not a cursor of this list/);
+  });
+
+  test('active is true or false', () => {
+    expect(parseParameters(silencesQuery, { active: 'true' })).toEqual({ active: true });
+    expect(parseParameters(silencesQuery, { active: 'false' })).toEqual({ active: false });
+    expect(parseParameters(silencesQuery, {})).toEqual({});
+    expect(refusal(() => parseParameters(silencesQuery, { active: 'yes' })).status).toBe(400);
+  });
+
+  test('actions of one machine, paged by (requestedAt, requestId)', () => {
+    expect(parseParameters(actionsQuery, { machine: 'lathe-1', cursor: encodeCursor('actions', ['2026-01-05T12:00:00.000000Z', 'r-1']) })).toEqual({ machine: 'lathe-1', limit: DEFAULT_LIMIT, cursor: ['2026-01-05T12:00:00.000000Z', 'r-1'] });
+  });
+
+  test('a silence id is a UUID', () => {
+    expect(refusal(() => parseParameters(silenceParams, { id: 'x' }))).toEqual({ status: 400, problems: ['id: is not a silence id (a UUID)'] });
+  });
+});
+
+describe('the bodies of the writes', () => {
+  test('an acknowledgement: who, and why if they say; blank reasons are none', () => {
+    expect(parseBody(ackBody, { by: ' ana@plant ', reason: 'on it' })).toEqual({ by: 'ana@plant', reason: 'on it' });
+    expect(parseBody(ackBody, { by: 'ana', reason: '  ' })).toEqual({ by: 'ana' });
+    expect(refusal(() => parseBody(ackBody, { reason: 'x' })).problems).toEqual(['by: must be a single text value']);
+    expect(refusal(() => parseBody(ackBody, { by: ' ' })).problems).toEqual(['by: must name who acts']);
+    expect(refusal(() => parseBody(ackBody, { by: 'ana', extra: 1 })).problems).toEqual(['extra: is not a parameter here; these are: by, reason']);
+  });
+
+  test('not a JSON object: refused with what to send', () => {
+    for (const body of [undefined, null, 'text', [1]]) expect(refusal(() => parseBody(ackBody, body)).problems).toEqual(['(body): must be a JSON object, sent with Content-Type: application/json']);
+  });
+
+  test('a silence: a machine, a pattern or a kind, for a duration or until a time, with a reason (what makes a silence is silenceRequest\'s: api/writes.ts)', () => {
+    expect(parseBody(silenceBody, { machine: 'lathe-*', for: '2h', reason: 'bearing change', by: 'ana' })).toEqual({ machine: 'lathe-*', for: '2h', reason: 'bearing change', by: 'ana' });
+    expect(parseBody(silenceBody, { kind: 'ANOMALY', until: '2026-12-04T08:00:00Z', reason: 'model retraining', by: 'ana' }).kind).toBe('ANOMALY');
+  });
+
+  test.each([
+    [{ machine: 'm 1', for: '2h', reason: 'r', by: 'a' }, ['machine: is not a machine id or glob pattern (*)']],
+    [{ kind: 'anomaly', for: '2h', reason: 'r', by: 'a' }, ['kind: is not an alert kind (upper case, such as ANOMALY or DEVIATION)']],
+    [{ machine: 'm-1', for: '2h', reason: ' ', by: 'a' }, ['reason: must say why (maintenance, a known fault, ...)']],
+  ])('%j is refused', (body, problems) => {
+    expect(refusal(() => parseBody(silenceBody, body)).problems).toEqual(problems);
+  });
+
+  test('ending a silence: who, and why if they say', () => {
+    expect(parseBody(endSilenceBody, { by: 'ana' })).toEqual({ by: 'ana' });
   });
 });

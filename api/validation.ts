@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PdmError } from '../lib/errors';
+import { API_ERROR_CODES, MACHINE_STATES } from './schemas';
 
 /**
  * What the read API accepts, as zod schemas, and its opaque page cursors. Pure: no I/O, no clock.
@@ -11,7 +12,7 @@ import { PdmError } from '../lib/errors';
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
-export type ApiErrorCode = 'bad_request' | 'unauthorized' | 'not_found' | 'method_not_allowed' | 'database_unavailable' | 'stopping' | 'internal';
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 export interface ParameterProblem {
   parameter: string;
@@ -42,7 +43,7 @@ export const MACHINE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export const STATUSES = ['FIRING', 'RESOLVED'] as const;
 export const SEVERITIES = ['INFO', 'WARNING', 'CRITICAL'] as const;
-const KIND = /^[A-Z][A-Z0-9_]{0,63}$/;
+export const KIND = /^[A-Z][A-Z0-9_]{0,63}$/;
 /** Most values of one comma-separated filter. */
 const MAX_LIST = 100;
 
@@ -104,7 +105,7 @@ const oneOf = (values: readonly string[]) => list((v) => values.includes(v), `on
 // Cursors ------------------------------------------------------------------------------------
 
 /** Each list and the sort key its cursor holds: the last item of the page it came with. */
-export type CursorKind = 'machines' | 'windows' | 'alerts';
+export type CursorKind = 'machines' | 'windows' | 'alerts' | 'assessments' | 'actions';
 
 /** A time as Postgres prints it for a cursor: ISO-8601, UTC, to the microsecond (timestamptz's precision, so no row is skipped or repeated). */
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
@@ -113,9 +114,11 @@ const cursorKeys: Record<CursorKind, z.ZodType<string[]>> = {
   machines: z.tuple([z.string().regex(MACHINE_ID)]),
   windows: z.tuple([z.string().regex(CURSOR_TIME)]),
   alerts: z.tuple([z.string().regex(CURSOR_TIME), z.string().min(1).max(1000)]),
+  assessments: z.tuple([z.string().regex(CURSOR_TIME)]),
+  actions: z.tuple([z.string().regex(CURSOR_TIME), z.string().min(1).max(1000)]),
 };
 
-const cursorEnvelope = z.object({ v: z.literal(1), list: z.enum(['machines', 'windows', 'alerts']), after: z.array(z.string()) });
+const cursorEnvelope = z.object({ v: z.literal(1), list: z.enum(['machines', 'windows', 'alerts', 'assessments', 'actions']), after: z.array(z.string()) });
 
 /** An opaque cursor: where the next page of `kind` starts (after `key`). */
 export function encodeCursor(kind: CursorKind, key: readonly string[]): string {
@@ -153,8 +156,27 @@ const range = <T extends { from?: number; to?: number }>(query: T, ctx: z.Refine
   if (query.from !== undefined && query.to !== undefined && query.to <= query.from) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
 };
 
-/** GET /machines */
-export const machinesQuery = z.strictObject({ limit, cursor: cursor('machines').optional() });
+/** GET /machines: `q` a part of the id (any case), `state` the states wanted. */
+export const machinesQuery = z.strictObject({
+  q: z.string().min(1).max(128).optional().meta({ description: 'Machines whose id contains this, in any case' }),
+  state: oneOf(MACHINE_STATES).optional().meta({ description: `Only machines in these states (comma-separated): ${MACHINE_STATES.join(', ')}` }),
+  limit,
+  cursor: cursor('machines').optional(),
+});
+
+/** GET /machines/:id/assessments: its score history newest first, `from` and `to` on the window start. */
+export const assessmentsQuery = z.strictObject({ limit, cursor: cursor('assessments').optional(), from: time.optional(), to: time.optional() }).superRefine(range);
+
+/** GET /silences */
+export const silencesQuery = z.strictObject({
+  active: z.enum(['true', 'false']).transform((v) => v === 'true').optional().meta({ description: 'true: only those on now; false: only those over; absent: all (the newest 500)' }),
+});
+
+/** GET /actions: the recorded operator actions newest first. */
+export const actionsQuery = z.strictObject({ machine: machineId.optional(), limit, cursor: cursor('actions').optional() });
+
+export const alertParams = z.object({ id: z.string().min(1).max(1000).meta({ description: 'An alert transition id (alertId), or an alert\'s dedup key (its latest transition)' }) });
+export const silenceParams = z.object({ id: z.uuid('is not a silence id (a UUID)').meta({ description: 'A silence id (the request id of the SILENCE)' }) });
 
 /** GET /machines/:id: its windows newest first, `from` (inclusive) and `to` (exclusive) on their start. */
 export const machineQuery = z.strictObject({ limit, cursor: cursor('windows').optional(), from: time.optional(), to: time.optional() }).superRefine(range);
@@ -175,7 +197,34 @@ export const alertsQuery = z
   })
   .superRefine(range);
 
+// The bodies of the writes -------------------------------------------------------------------
+
+const by = z.string().trim().min(1, 'must name who acts').max(200).meta({ description: 'Who acts: a name or e-mail address' });
+const reason = z.string().trim().max(1000).optional().transform((r) => r || undefined).meta({ description: 'Why, in their words' });
+/** POST /alerts/:id/ack */
+export const ackBody = z.strictObject({ by, reason });
+
+/**
+ * POST /silences: a machine (id or glob pattern) or a kind or both, for a duration or until a
+ * time (at most 31 days), with a reason. The shape is checked here; what makes a silence (one of
+ * for and until, something to silence, not too long) is lib/alert-control.ts' silenceRequest's.
+ */
+export const silenceBody = z.strictObject({
+  machine: z.string().regex(/^[A-Za-z0-9*][A-Za-z0-9._:*-]{0,127}$/, 'is not a machine id or glob pattern (*)').optional().meta({ description: 'A machine id or glob pattern (* any characters; * alone: every machine)' }),
+  kind: z.string().regex(KIND, 'is not an alert kind (upper case, such as ANOMALY or DEVIATION)').optional().meta({ description: 'An alert kind, such as DEVIATION' }),
+  for: z.string().max(40).optional().meta({ description: 'How long, such as 2h or 1d12h (or until)' }),
+  until: z.string().max(40).optional().meta({ description: 'Until when, ISO-8601 (or for)' }),
+  reason: z.string().trim().min(1, 'must say why (maintenance, a known fault, ...)').max(1000),
+  by,
+});
+
+/** POST /silences/:id/end */
+export const endSilenceBody = z.strictObject({ by, reason });
+
+export type SilenceBody = z.output<typeof silenceBody>;
 export type MachinesQuery = z.output<typeof machinesQuery>;
+export type AssessmentsQuery = z.output<typeof assessmentsQuery>;
+export type ActionsQuery = z.output<typeof actionsQuery>;
 export type MachineQuery = z.output<typeof machineQuery>;
 export type AlertsQuery = z.output<typeof alertsQuery>;
 
@@ -218,4 +267,14 @@ function knownKeys(schema: z.ZodType): string[] {
 function badRequest(problems: ParameterProblem[]): ApiError {
   const message = problems.map((p) => `${p.parameter}: ${p.message}`).join('; ');
   return new ApiError(400, 'bad_request', message, problems);
+}
+
+/** A request's JSON body checked against `schema`; an ApiError 400 naming each bad field otherwise. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest([{ parameter: '(body)', message: 'must be a JSON object, sent with Content-Type: application/json' }]);
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  throw badRequest(describeIssues(result.error.issues, schema));
 }

@@ -1,4 +1,4 @@
-import { alertView, assessmentView, forecastView, windowView } from './views';
+import { acknowledgementView, actionView, alertView, assessmentPoint, assessmentView, forecastView, notificationView, silenceView, windowView } from './views';
 
 const at = (iso: string) => new Date(iso);
 
@@ -33,7 +33,7 @@ describe('views: rows as pg hands them over, as JSON', () => {
 
   test('an alert: the AlertEvent\'s fields, nullable ones null', () => {
     const row = { alert_id: 'a-1', dedup_key: 'lathe-1/ANOMALY/', machine_id: 'lathe-1', status: 'FIRING', severity: 'WARNING', kind: 'ANOMALY', feature: null, window_end: at('2026-01-05T09:00:00Z'), predicted_breach_at: null, score: 8.5, threshold: 7, model_name: 'pdm-anomaly', model_version: 'v2', message: 'm', created_at: at('2026-01-05T09:00:00Z'), drivers: [{ channel: 'tempA.mean', contribution: 0.8, value: 71.5, expected: 44 }] };
-    expect(alertView(row)).toEqual({ alertId: 'a-1', dedupKey: 'lathe-1/ANOMALY/', machineId: 'lathe-1', status: 'FIRING', severity: 'WARNING', kind: 'ANOMALY', feature: null, windowEnd: '2026-01-05T09:00:00.000Z', predictedBreachAt: null, score: 8.5, threshold: 7, modelName: 'pdm-anomaly', modelVersion: 'v2', message: 'm', createdAt: '2026-01-05T09:00:00.000Z', drivers: [{ channel: 'tempA.mean', contribution: 0.8, value: 71.5, expected: 44 }] });
+    expect(alertView(row)).toEqual({ alertId: 'a-1', dedupKey: 'lathe-1/ANOMALY/', machineId: 'lathe-1', status: 'FIRING', severity: 'WARNING', kind: 'ANOMALY', feature: null, windowEnd: '2026-01-05T09:00:00.000Z', predictedBreachAt: null, score: 8.5, threshold: 7, modelName: 'pdm-anomaly', modelVersion: 'v2', message: 'm', createdAt: '2026-01-05T09:00:00.000Z', drivers: [{ channel: 'tempA.mean', contribution: 0.8, value: 71.5, expected: 44 }], acknowledgement: null, notifications: [] });
   });
 
   test.each([
@@ -73,5 +73,39 @@ describe('views: rows as pg hands them over, as JSON', () => {
       ],
     });
     expect(forecastView([])).toBeNull();
+  });
+});
+
+describe('views of the score history, actions, silences and mails', () => {
+  const at = (iso: string) => new Date(iso);
+
+  test('an assessment point: each score with its threshold, or null when that detector did not score the window', () => {
+    expect(assessmentPoint({ window_start: at('2026-01-05T08:00:00Z'), window_end: at('2026-01-05T09:00:00Z'), state: 'ok', anomaly_score: 2.5, anomaly_threshold: 7, deviation_score: null, deviation_threshold: 5 })).toEqual({
+      windowStart: '2026-01-05T08:00:00.000Z',
+      windowEnd: '2026-01-05T09:00:00.000Z',
+      state: 'ok',
+      anomaly: { score: 2.5, threshold: 7 },
+      deviation: null,
+    });
+  });
+
+  test('a silence is active from its start until its end or its early end, whichever comes first', () => {
+    const row = { request_id: 's-1', machine_id: 'lathe-*', kind: null, starts_at: at('2026-01-05T08:00:00Z'), ends_at: at('2026-01-05T12:00:00Z'), reason: 'bearing change', requested_by: 'ana', requested_at: at('2026-01-05T07:59:00Z'), ended_at: null, ended_by: null };
+    const t = (iso: string) => Date.parse(iso);
+    expect(silenceView(row, t('2026-01-05T07:59:59Z')).active).toBe(false);
+    expect(silenceView(row, t('2026-01-05T08:00:00Z'))).toMatchObject({ silenceId: 's-1', machine: 'lathe-*', kind: null, active: true, endedAt: null });
+    expect(silenceView(row, t('2026-01-05T12:00:00Z')).active).toBe(false);
+    const ended = { ...row, ended_at: at('2026-01-05T09:00:00Z'), ended_by: 'bo' };
+    expect(silenceView(ended, t('2026-01-05T09:30:00Z'))).toMatchObject({ active: false, endedAt: '2026-01-05T09:00:00.000Z', endedBy: 'bo' });
+  });
+
+  test('an action this reader does not know is UNKNOWN; an acknowledgement and a mail as recorded', () => {
+    const base = { request_id: 'r-1', machine_id: 'm-1', kind: null, alert_id: 'a-1', dedup_key: 'm-1/ANOMALY/', silence_id: null, starts_at: null, ends_at: null, requested_by: 'ana', requested_at: at('2026-01-05T10:00:00Z'), reason: null };
+    expect(actionView({ ...base, action: 'ESCALATE' }).action).toBe('UNKNOWN');
+    expect(actionView({ ...base, action: 'ACK' })).toMatchObject({ action: 'ACK', alertId: 'a-1', by: 'ana', requestedAt: '2026-01-05T10:00:00.000Z', startsAt: null });
+    expect(acknowledgementView({ ...base, action: 'ACK', reason: 'on it' })).toEqual({ requestId: 'r-1', alertId: 'a-1', by: 'ana', at: '2026-01-05T10:00:00.000Z', reason: 'on it' });
+    const mail = { recipient: 'oncall@plant', kind: 'FIRING', outcome: 'sent', claimed_at: at('2026-01-05T10:00:00Z'), sent_at: at('2026-01-05T10:00:02Z'), subject: '[WARNING] m-1', error: null };
+    expect(notificationView(mail)).toEqual({ recipient: 'oncall@plant', kind: 'FIRING', outcome: 'sent', at: '2026-01-05T10:00:02.000Z', subject: '[WARNING] m-1', error: null });
+    expect(notificationView({ ...mail, outcome: 'failed', sent_at: null, error: 'SMTP refused' }).at).toBe('2026-01-05T10:00:00.000Z');
   });
 });

@@ -1,6 +1,6 @@
 import { rowToWindow } from '../models/data/windows-table';
-import { FEATURES, type FeatureStats } from '../schemas';
-import type { MachineState } from './machine-state';
+import { FEATURES } from '../schemas';
+import type { AcknowledgementView, ActionView, AlertView, AnomalyView, AssessmentPoint, AssessmentView, ForecastView, NotificationView, SilenceView, WindowView } from './schemas';
 
 /**
  * Table rows as the API's JSON. Pure. Field names and meanings are the Avro records' (schemas/),
@@ -9,68 +9,7 @@ import type { MachineState } from './machine-state';
 
 export type Row = Record<string, unknown>;
 
-export type WindowView = { machineId: string; windowStart: string; windowEnd: string; count: number } & Record<(typeof FEATURES)[number], FeatureStats> & {
-  /** Each extra channel's statistics, by name (WindowFeatures.extras); {} for a machine with only the six. */
-  extras: Record<string, FeatureStats>;
-};
-
-export interface AlertView {
-  alertId: string;
-  dedupKey: string;
-  machineId: string;
-  status: string;
-  severity: string;
-  kind: string;
-  feature: string | null;
-  windowEnd: string;
-  predictedBreachAt: string | null;
-  score: number;
-  threshold: number;
-  modelName: string;
-  modelVersion: string;
-  message: string;
-  createdAt: string;
-  /** The channels that drove the transition, strongest first. */
-  drivers: Array<{ channel: string; contribution: number; value: number | null; expected: number | null }>;
-}
-
-export interface AssessmentView {
-  windowStart: string;
-  windowEnd: string;
-  /** Why not every model could assess the machine yet, or null. */
-  warmingUp: string | null;
-  anomaly: AnomalyView | null;
-  forecaster: { modelName: string; modelVersion: string } | null;
-  /** The machine's state after the window (ok, at-risk, warming-up, off), or null from before the per-machine detector. */
-  state: string | null;
-  /** The per-machine detector: how far the window is from the machine's own normal, and which channels drove it. */
-  deviation: { score: number; threshold: number; drivers: AlertView['drivers'] } | null;
-}
-
-export interface AnomalyView {
-  score: number;
-  threshold: number;
-  /** The score is above the threshold. */
-  anomalous: boolean;
-  modelName: string;
-  modelVersion: string;
-}
-
-export interface ForecastView {
-  /** When it was made: the end of the window it was made on; the forecast starts there. */
-  madeAt: string;
-  modelName: string | null;
-  modelVersion: string;
-  points: Array<{ feature: string; windowStart: string; mean: number; lower: number; upper: number; limitLower: number | null; limitUpper: number | null }>;
-}
-
-export interface MachineSummary {
-  machineId: string;
-  state: MachineState;
-  lastWindow: WindowView;
-  latestAssessment: AssessmentView | null;
-  activeAlerts: AlertView[];
-}
+export type { AlertView, AnomalyView, AssessmentView, ForecastView, MachineSummary, WindowView } from './schemas';
 
 /** A timestamptz as pg hands it over (a Date), or epoch milliseconds, as ISO-8601. */
 export function isoTime(value: unknown): string {
@@ -119,6 +58,9 @@ export function alertView(row: Row): AlertView {
     message: String(row.message),
     createdAt: isoTime(row.created_at),
     drivers: Array.isArray(row.drivers) ? (row.drivers as AlertView['drivers']) : [],
+    // Filled in by the queries from pdm.alert_actions and pdm.notifications.
+    acknowledgement: null,
+    notifications: [],
   };
 }
 
@@ -162,5 +104,74 @@ export function forecastView(rows: readonly Row[]): ForecastView | null {
       limitLower: numberOrNull(r.limit_lower),
       limitUpper: numberOrNull(r.limit_upper),
     })),
+  };
+}
+
+/** A window's row of pdm.assessments as a point of the score history. */
+export function assessmentPoint(row: Row): AssessmentPoint {
+  const pair = (score: unknown, threshold: unknown) => (score === null || score === undefined || threshold === null || threshold === undefined ? null : { score: Number(score), threshold: Number(threshold) });
+  return {
+    windowStart: isoTime(row.window_start),
+    windowEnd: isoTime(row.window_end),
+    state: textOrNull(row.state),
+    anomaly: pair(row.anomaly_score, row.anomaly_threshold),
+    deviation: pair(row.deviation_score, row.deviation_threshold),
+  };
+}
+
+/** An ACK row of pdm.alert_actions. */
+export function acknowledgementView(row: Row): AcknowledgementView {
+  return { requestId: String(row.request_id), alertId: String(row.alert_id), by: String(row.requested_by), at: isoTime(row.requested_at), reason: textOrNull(row.reason) };
+}
+
+/** A row of pdm.notifications: the transition column names the kind (FIRING:<id>, REMINDER:<n>:<id>, ...). */
+export function notificationView(row: Row): NotificationView {
+  return {
+    recipient: String(row.recipient),
+    kind: String(row.kind) as NotificationView['kind'],
+    outcome: String(row.outcome) as NotificationView['outcome'],
+    at: isoTime(row.sent_at ?? row.claimed_at),
+    subject: textOrNull(row.subject),
+    error: textOrNull(row.error),
+  };
+}
+
+/** A SILENCE row of pdm.alert_actions with its UNSILENCE (ended_at, ended_by), active at `nowMs`. */
+export function silenceView(row: Row, nowMs: number): SilenceView {
+  const startsAt = isoTime(row.starts_at);
+  const endsAt = isoTime(row.ends_at);
+  const endedAt = isoOrNull(row.ended_at);
+  const until = Math.min(Date.parse(endsAt), endedAt === null ? Infinity : Date.parse(endedAt));
+  return {
+    silenceId: String(row.request_id),
+    machine: textOrNull(row.machine_id),
+    kind: textOrNull(row.kind),
+    startsAt,
+    endsAt,
+    reason: textOrNull(row.reason),
+    by: String(row.requested_by),
+    requestedAt: isoTime(row.requested_at),
+    endedAt,
+    endedBy: textOrNull(row.ended_by),
+    active: Date.parse(startsAt) <= nowMs && nowMs < until,
+  };
+}
+
+/** A row of pdm.alert_actions, as the audit trail shows it. */
+export function actionView(row: Row): ActionView {
+  const action = String(row.action);
+  return {
+    requestId: String(row.request_id),
+    action: (['ACK', 'SILENCE', 'UNSILENCE'].includes(action) ? action : 'UNKNOWN') as ActionView['action'],
+    machine: textOrNull(row.machine_id),
+    kind: textOrNull(row.kind),
+    alertId: textOrNull(row.alert_id),
+    dedupKey: textOrNull(row.dedup_key),
+    silenceId: textOrNull(row.silence_id),
+    startsAt: isoOrNull(row.starts_at),
+    endsAt: isoOrNull(row.ends_at),
+    by: String(row.requested_by),
+    requestedAt: isoTime(row.requested_at),
+    reason: textOrNull(row.reason),
   };
 }

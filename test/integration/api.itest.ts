@@ -1,14 +1,25 @@
 import pg from 'pg';
-import { FEATURES, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
+import { openApiDocument } from '../../api/openapi';
+import { createRegistry } from '../../lib/registry';
+import { Serde } from '../../lib/serde';
+import { FEATURES, SCHEMA_FILES, avroType, type AlertControl, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
 import { migrate } from '../../sinks/postgres/migrations';
 import { alertsTable, assessmentRows, assessmentsTable, forecastsTable, upsertStatement, windowExtrasRows, windowExtrasTable, windowFeaturesTable, type SqlValue, type TableShape } from '../../sinks/postgres/postgres.rows';
-import { killServices, startService, testEnv, uniqueName, waitFor, type RunningService } from './servers';
+import { consumeAll } from './consume';
+import { OpenApiCheck } from './openapi-check';
+import { killServices, startService, testEnv, uniqueName, useIsolatedTopics, waitFor, type RunningService } from './servers';
 
 /**
  * `pdmctl run api` as a process against the real follower, in a schema of this run's own: rows
  * written on the primary (as the sink writes them) are served once the follower has replayed
  * them; every endpoint, filter and page walk; the API key; 400s, 404s and 405s; metrics by route
- * template; /ready when the follower is away.
+ * template; /ready when the follower is away. Every JSON answer is checked against the OpenAPI
+ * document the API serves (openapi-check.ts), and every route is seen answering.
+ *
+ * Operators' actions and mails are rows as sink-postgres and sink-email write them: m-a's anomaly
+ * acknowledged between its firing and its escalation (both transitions of that episode show it),
+ * m-e's first breach acknowledged before it resolved and fired again (the new firing does not),
+ * m-c* silenced now, and an earlier silence ended early.
  */
 
 const env = testEnv();
@@ -106,6 +117,27 @@ const ASSESSMENTS: MachineAssessment[] = [
   ...['m-c', 'm-e', 'm-f'].flatMap((m) => [0, 1, 2].map((h) => assessment(m, h))),
   assessment('m-g', 0),
 ];
+const NOW = Date.now();
+const ACTIONS = [
+  { request_id: '00000000-0000-4000-8000-000000000001', action: 'ACK', machine_id: 'm-a', alert_id: ALERTS[2]!.alertId, dedup_key: 'm-a/ANOMALY/', requested_by: 'ana', requested_at: at(11), reason: 'on it' },
+  { request_id: '00000000-0000-4000-8000-000000000002', action: 'ACK', machine_id: 'm-e', alert_id: ALERTS[6]!.alertId, dedup_key: 'm-e/FORECAST_BREACH/current', requested_by: 'bo', requested_at: at(0) + HOUR / 2, reason: null },
+  { request_id: '00000000-0000-4000-8000-000000000003', action: 'SILENCE', machine_id: 'm-c*', starts_at: NOW - HOUR, ends_at: NOW + HOUR, requested_by: 'ana', requested_at: NOW - HOUR, reason: 'bearing change' },
+  { request_id: '00000000-0000-4000-8000-000000000004', action: 'SILENCE', kind: 'ANOMALY', starts_at: NOW - 3 * HOUR, ends_at: NOW + HOUR, requested_by: 'bo', requested_at: NOW - 3 * HOUR, reason: 'retraining' },
+  { request_id: '00000000-0000-4000-8000-000000000005', action: 'UNSILENCE', silence_id: '00000000-0000-4000-8000-000000000004', requested_by: 'bo', requested_at: NOW - 2 * HOUR, reason: 'done' },
+];
+const MAILS = [
+  { dedup_key: 'm-a/ANOMALY/', transition: `FIRING:${ALERTS[2]!.alertId}`, recipient: 'oncall@plant.example', alert_id: ALERTS[2]!.alertId, machine_id: 'm-a', kind: 'FIRING', severity: 'WARNING', outcome: 'sent', subject: '[WARNING] m-a: ANOMALY', claimed_at: at(10), sent_at: at(10) + 2000 },
+  { dedup_key: 'm-a/ANOMALY/', transition: `ESCALATED:CRITICAL:${ALERTS[3]!.alertId}`, recipient: 'oncall@plant.example', alert_id: ALERTS[3]!.alertId, machine_id: 'm-a', kind: 'ESCALATED', severity: 'CRITICAL', outcome: 'failed', subject: null, claimed_at: at(12), sent_at: null, error: 'SMTP refused' },
+];
+
+async function insertRows(table: string, rows: Array<Record<string, unknown>>): Promise<void> {
+  const time = (v: unknown) => (typeof v === 'number' ? new Date(v).toISOString() : v);
+  for (const row of rows) {
+    const columns = Object.keys(row);
+    await owner.query(`INSERT INTO ${schema}.${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, columns.map((c) => time(row[c])));
+  }
+}
+
 const FORECAST_ROWS = ASSESSMENTS.reduce((n, a) => n + (a.forecast?.points.length ?? 0), 0);
 
 async function insert(table: TableShape, rows: SqlValue[][]): Promise<void> {
@@ -132,12 +164,21 @@ interface Answer {
   headers: Headers;
 }
 
+const openApi = new OpenApiCheck(openApiDocument('0') as never);
+
+/** A request, its JSON answer checked against the OpenAPI document (when it is a route of the API). */
 async function request(api: Api, pathAndQuery: string, init: RequestInit = {}): Promise<Answer> {
   const res = await fetch(`${api.base}${pathAndQuery}`, init);
   expect(res.headers.get('content-type')).toMatch(/^(application\/json|text\/plain)/);
   const text = await res.text();
-  return { status: res.status, body: res.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(text) as Answer['body']) : { text }, headers: res.headers };
+  const body = res.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(text) as Answer['body']) : { text };
+  const method = init.method ?? 'GET';
+  expect([method, pathAndQuery, openApi.problems(method, pathAndQuery, res.status, res.headers.get('content-type'), body)]).toEqual([method, pathAndQuery, []]);
+  return { status: res.status, body, headers: res.headers };
 }
+
+const post = (api: Api, path: string, body: unknown, headers: Record<string, string>) =>
+  request(api, path, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 /** Every page of a list, following nextCursor; fails on a page that repeats an item. */
 async function walk<T>(api: Api, pathAndQuery: string, field: string, keyOf: (item: T) => string, headers: Record<string, string>): Promise<{ items: T[]; pages: number }> {
@@ -184,8 +225,10 @@ beforeAll(async () => {
   const rows = ASSESSMENTS.map(assessmentRows);
   await insert(assessmentsTable, rows.map((r) => r.assessment));
   await insert(forecastsTable, rows.flatMap((r) => r.forecasts));
+  await insertRows('alert_actions', ACTIONS);
+  await insertRows('notifications', MAILS.map((m) => ({ ...m, updated_at: m.claimed_at })));
   // The follower replays the primary's WAL: the API sees the rows once it has.
-  await waitFor('the follower to replay the rows', async () => (await followerCount('forecasts').catch(() => -1)) === FORECAST_ROWS && (await followerCount('alerts')) === ALERTS.length && (await followerCount('window_features')) === 30 + 5 * 3 + 1 && (await followerCount('window_extras')) === 60, 60_000);
+  await waitFor('the follower to replay the rows', async () => (await followerCount('forecasts').catch(() => -1)) === FORECAST_ROWS && (await followerCount('alerts')) === ALERTS.length && (await followerCount('window_features')) === 30 + 5 * 3 + 1 && (await followerCount('window_extras')) === 60 && (await followerCount('notifications')) === MAILS.length, 60_000);
 });
 
 afterAll(async () => {
@@ -198,9 +241,10 @@ afterAll(async () => {
 describe('pdmctl run api', () => {
   let api: Api;
   const auth = { Authorization: `Bearer ${API_KEY}` };
+  const topics = useIsolatedTopics('api', 1);
 
   beforeAll(async () => {
-    api = await startApi({ PDM_API_KEY: API_KEY });
+    api = await startApi({ PDM_API_KEY: API_KEY, PDM_TOPIC_PREFIX: topics.prefix });
   });
 
   test('/health, /ready and /metrics are open; everything else needs the key, by either header', async () => {
@@ -305,7 +349,14 @@ describe('pdmctl run api', () => {
     const expected = (await follower.query(`SELECT alert_id FROM ${schema}.alerts ORDER BY created_at DESC, alert_id DESC`)).rows.map((r) => r.alert_id as string);
     expect(items.map((a) => a.alertId)).toEqual(expected);
     const original = ALERTS.find((a) => a.alertId === items[0]!.alertId)!;
-    expect(items[0]).toEqual({ ...original, windowEnd: iso(original.windowEnd), createdAt: iso(original.createdAt), predictedBreachAt: original.predictedBreachAt === null ? null : iso(original.predictedBreachAt) });
+    expect(items[0]).toEqual({
+      ...original,
+      windowEnd: iso(original.windowEnd),
+      createdAt: iso(original.createdAt),
+      predictedBreachAt: original.predictedBreachAt === null ? null : iso(original.predictedBreachAt),
+      acknowledgement: { requestId: ACTIONS[0]!.request_id, alertId: ALERTS[2]!.alertId, by: 'ana', at: iso(at(11)), reason: 'on it' },
+      notifications: [{ recipient: 'oncall@plant.example', kind: 'ESCALATED', outcome: 'failed', at: iso(at(12)), subject: null, error: 'SMTP refused' }],
+    });
   });
 
   test.each([
@@ -345,6 +396,136 @@ describe('pdmctl run api', () => {
     expect([post.status, post.body.error, post.headers.get('allow')]).toEqual([405, 'method_not_allowed', 'GET, HEAD']);
     const nowhere = await request(api, '/nowhere', { headers: auth });
     expect([nowhere.status, nowhere.body.error]).toEqual([404, 'not_found']);
+  });
+
+  test('GET /fleet: every machine counted by state, active alerts and silences, the fleet\'s last window', async () => {
+    const fleet = (await request(api, '/fleet', { headers: auth })).body;
+    expect(fleet).toMatchObject({ machines: 7, byState: { 'at-risk': 2, 'warming-up': 1, ok: 3, unknown: 1, silent: 0, off: 0 }, activeAlerts: 2, activeSilences: 1, lastWindowEnd: iso(at(30)) });
+  });
+
+  test('GET /machines?state= and ?q=: filtered, and paged across the filter', async () => {
+    const atRisk = await walk<{ machineId: string; state: string }>(api, '/machines?state=at-risk&limit=1', 'machines', (m) => m.machineId, auth);
+    expect(atRisk.items.map((m) => [m.machineId, m.state])).toEqual([['m-a', 'at-risk'], ['m-e', 'at-risk']]);
+    const ok = await walk<{ machineId: string }>(api, '/machines?state=ok,unknown&limit=2', 'machines', (m) => m.machineId, auth);
+    expect(ok.items.map((m) => m.machineId)).toEqual(['m-c', 'm-d', 'm-f', 'm-g']);
+    const found = (await request(api, '/machines?q=M-C', { headers: auth })).body.machines as Array<{ machineId: string; silence: { silenceId: string; machine: string; reason: string } | null }>;
+    expect(found.map((m) => m.machineId)).toEqual(['m-c']);
+    expect(found[0]!.silence).toMatchObject({ silenceId: ACTIONS[2]!.request_id, machine: 'm-c*', reason: 'bearing change', active: true });
+    expect((await request(api, '/machines?q=m-a&state=ok', { headers: auth })).body.machines).toEqual([]);
+  });
+
+  test('GET /machines/:id/assessments: the score history newest first, paged, in a range', async () => {
+    const { items, pages } = await walk<{ windowEnd: string; anomaly: { score: number } | null }>(api, '/machines/m-a/assessments?limit=8', 'assessments', (a) => a.windowEnd, auth);
+    expect(pages).toBe(4);
+    expect(items.map((a) => a.windowEnd)).toEqual(Array.from({ length: 30 }, (_, i) => iso(at(30 - i))));
+    expect(items[0]!.anomaly).toEqual({ score: 9.5, threshold: 7 });
+    expect(items.at(-1)!.anomaly).toBeNull();
+    const ranged = (await request(api, `/machines/m-a/assessments?from=${iso(at(10))}&to=${iso(at(12))}`, { headers: auth })).body.assessments as Array<{ windowStart: string }>;
+    expect(ranged.map((a) => a.windowStart)).toEqual([iso(at(11)), iso(at(10))]);
+  });
+
+  test('GET /alerts: an acknowledgement holds for its firing episode, escalations included, not for a later firing; mails per transition', async () => {
+    const byId = new Map(((await request(api, '/alerts?limit=100', { headers: auth })).body.alerts as Array<{ alertId: string; acknowledgement: { by: string } | null; notifications: Array<{ kind: string; outcome: string }> }>).map((a) => [a.alertId, a]));
+    expect(byId.get(ALERTS[2]!.alertId)!.acknowledgement).toMatchObject({ by: 'ana', reason: 'on it' });
+    expect(byId.get(ALERTS[3]!.alertId)!.acknowledgement).toMatchObject({ by: 'ana' });
+    expect(byId.get(ALERTS[6]!.alertId)!.acknowledgement).toMatchObject({ by: 'bo', reason: null });
+    expect(byId.get(ALERTS[8]!.alertId)!.acknowledgement).toBeNull();
+    expect(byId.get(ALERTS[7]!.alertId)!.acknowledgement).toBeNull();
+    expect(byId.get(ALERTS[2]!.alertId)!.notifications).toEqual([{ recipient: 'oncall@plant.example', kind: 'FIRING', outcome: 'sent', at: iso(at(10) + 2000), subject: '[WARNING] m-a: ANOMALY', error: null }]);
+    expect(byId.get(ALERTS[0]!.alertId)!.notifications).toEqual([]);
+  });
+
+  test('GET /silences and /actions: active, over, all; every action newest first, by machine', async () => {
+    const ids = async (query: string) => ((await request(api, `/silences${query}`, { headers: auth })).body.silences as Array<{ silenceId: string }>).map((x) => x.silenceId);
+    expect(await ids('?active=true')).toEqual([ACTIONS[2]!.request_id]);
+    expect(await ids('?active=false')).toEqual([ACTIONS[3]!.request_id]);
+    expect(await ids('')).toEqual([ACTIONS[2]!.request_id, ACTIONS[3]!.request_id]);
+    const over = (await request(api, '/silences?active=false', { headers: auth })).body.silences as Array<Record<string, unknown>>;
+    expect(over[0]).toMatchObject({ machine: null, kind: 'ANOMALY', endedBy: 'bo', endedAt: iso(NOW - 2 * HOUR), active: false });
+
+    const { items } = await walk<{ requestId: string }>(api, '/actions?limit=2', 'actions', (a) => a.requestId, auth);
+    expect(items.map((a) => a.requestId)).toEqual([2, 4, 3, 0, 1].map((i) => ACTIONS[i]!.request_id));
+    const ofMachine = (await request(api, '/actions?machine=m-e', { headers: auth })).body.actions as Array<{ action: string; by: string }>;
+    expect(ofMachine).toEqual([expect.objectContaining({ action: 'ACK', by: 'bo', alertId: ALERTS[6]!.alertId })]);
+  });
+
+  test('writes: checked, refused with a reason (400, 404, 409), and written to the control topic (202)', async () => {
+    const firing = ALERTS[3]!;
+    const bad = await post(api, `/alerts/${encodeURIComponent(firing.alertId)}/ack`, { reason: 'no name' }, auth);
+    expect([bad.status, bad.body.parameter]).toEqual([400, 'by']);
+    expect((await post(api, `/alerts/${encodeURIComponent(firing.alertId)}/ack`, '{not json', auth)).status).toBe(400);
+    expect((await post(api, '/alerts/no-such-alert/ack', { by: 'ana' }, auth)).status).toBe(404);
+    const resolved = await post(api, `/alerts/${encodeURIComponent(ALERTS[5]!.alertId)}/ack`, { by: 'ana' }, auth);
+    expect([resolved.status, resolved.body.error]).toEqual([409, 'conflict']);
+    const neither = await post(api, '/silences', { machine: 'm-b', reason: 'r', by: 'ana' }, auth);
+    expect([neither.status, neither.body.message]).toEqual([400, expect.stringMatching(/for a duration \(2h\) or until a time/)]);
+    expect((await post(api, `/silences/${ACTIONS[3]!.request_id}/end`, { by: 'ana' }, auth)).status).toBe(409);
+    expect((await post(api, '/silences/00000000-0000-4000-8000-00000000ffff/end', { by: 'ana' }, auth)).status).toBe(404);
+    expect((await request(api, `/alerts/${encodeURIComponent(firing.alertId)}/ack`, { method: 'POST', body: JSON.stringify({ by: 'ana' }) })).status).toBe(401);
+
+    const ack = await post(api, `/alerts/${encodeURIComponent(ALERTS[2]!.alertId)}/ack`, { by: 'ana', reason: 'looking' }, auth);
+    expect(ack.status).toBe(202);
+    expect(ack.body).toMatchObject({ action: 'ACK', topic: `${topics.prefix}pdm.alert-control.v1` });
+    const silence = await post(api, '/silences', { machine: 'm-b', for: '2h', reason: 'belt change', by: 'bo' }, auth);
+    const end = await post(api, `/silences/${ACTIONS[2]!.request_id}/end`, { by: 'ana' }, auth);
+    expect([silence.status, end.status]).toEqual([202, 202]);
+
+    const records = await consumeAll(env.kafkaBrokers, `${topics.prefix}pdm.alert-control.v1`, { expected: 3 });
+    const decode = new Serde(createRegistry(env.registryUrl).client).decoder<AlertControl>(avroType(SCHEMA_FILES.alertControl));
+    const values = await Promise.all(records.map((r) => decode(r.value!)));
+    expect(values.map((v) => v.requestId).sort()).toEqual([ack.body.requestId, silence.body.requestId, end.body.requestId].sort());
+    const byAction = new Map(values.map((v) => [v.action, v]));
+    // The transition named, its episode still firing (it escalated since): that is what is acknowledged.
+    expect(byAction.get('ACK')).toMatchObject({ dedupKey: 'm-a/ANOMALY/', alertId: ALERTS[2]!.alertId, machineId: 'm-a' });
+    expect(byAction.get('SILENCE')!.endsAt! - byAction.get('SILENCE')!.requestedAt).toBe(2 * HOUR);
+    expect(byAction.get('UNSILENCE')).toMatchObject({ silenceId: ACTIONS[2]!.request_id, machineId: 'm-c*' });
+  });
+
+  test('GET /events: a change at once, and another when an alert arrives', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${api.base}/events`, { headers: auth, signal: controller.signal });
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, 'text/event-stream; charset=utf-8']);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const nextChange = async () => {
+      for (;;) {
+        const frame = /event: change\ndata: (.*)\n\n/.exec(text);
+        if (frame) {
+          text = text.slice(frame.index + frame[0].length);
+          return JSON.parse(frame[1]!) as { alerts: string | null; windows: string | null };
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the stream ended');
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    const first = await nextChange();
+    // The newest of alerts and mails: the escalation at 12:00 (its mail was claimed then too).
+    expect(first).toMatchObject({ alerts: iso(at(12)), windows: iso(at(30)) });
+    await insert(alertsTable, [alertsTable.toRow(alert('m-b', 'DEVIATION', 'tempA', 'FIRING', 'WARNING', at(40)))]);
+    expect(await nextChange()).toMatchObject({ alerts: iso(at(40)) });
+    controller.abort();
+  });
+
+  test('GET /openapi.json is the document; /docs renders it from the project\'s own files', async () => {
+    const doc = await request(api, '/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body).toEqual(JSON.parse(JSON.stringify(openApiDocument(String(doc.body.info && (doc.body.info as { version: string }).version)))));
+    const page = await fetch(`${api.base}/docs`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    const html = await page.text();
+    for (const asset of [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!)) expect([asset, (await fetch(`${api.base}${asset}`)).status]).toEqual([asset, 200]);
+  });
+
+  test('every route of the document answered as it says', () => {
+    const seen = [...openApi.seen];
+    const expected = [
+      'GET /fleet 200', 'GET /machines 200', 'GET /machines/{id} 200', 'GET /machines/{id} 404', 'GET /machines/{id}/assessments 200', 'GET /alerts 200', 'GET /alerts 400',
+      'POST /alerts/{id}/ack 202', 'POST /alerts/{id}/ack 400', 'POST /alerts/{id}/ack 401', 'POST /alerts/{id}/ack 404', 'POST /alerts/{id}/ack 409',
+      'GET /silences 200', 'POST /silences 202', 'POST /silences 400', 'POST /silences/{id}/end 202', 'POST /silences/{id}/end 404', 'POST /silences/{id}/end 409', 'GET /actions 200',
+    ];
+    expect(seen).toEqual(expect.arrayContaining(expected));
   });
 
   test('metrics: requests and their durations by route template and status, never a machine id', async () => {
