@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { topicEndOffset } from '../lib/kafka/admin';
@@ -14,6 +15,13 @@ import { scheduledJobs, serviceDefinitions } from './run.command';
 import { printUpFailures } from './stack.command';
 import { runTopics } from './topics.command';
 import { migrate } from '../sinks/postgres/migrations';
+import { postgresSinkSettings } from '../sinks/postgres/postgres.settings';
+import { processorSettings } from '../processors/runtime';
+import { windowSettings } from '../processors/window/window.settings';
+import { DEFAULT_BASELINE_POLICY, warmupWindowsFor } from '../processors/inference/baseline';
+import { baselineSettings } from '../processors/inference/inference.service';
+import { FAULT_SIGNS, type FaultRequest } from '../producers/simulate/fleet';
+import { continuingFault, firstStartHistory, simulateFlags } from './start.history';
 
 interface Child {
   name: string;
@@ -30,9 +38,48 @@ function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child
   return { name, process: child, exited };
 }
 
-/** `npm start`: the stack, the topics, every pipeline service built so far, and simulated machines. */
-const BACKFILL_MS = 8 * 86_400_000;
+/** The detector's warm-up in event time, as the services will run with `env`. */
+function warmupMs(env: NodeJS.ProcessEnv): number {
+  const sizeMs = windowSettings(env).window.sizeMs;
+  return warmupWindowsFor(baselineSettings(env) ?? DEFAULT_BASELINE_POLICY, sizeMs) * sizeMs;
+}
 
+/** Where a first start leaves its fault, so that a later start goes on with it (one file per topic prefix). */
+const faultFile = (stateDir: string, prefix: string) => path.join(stateDir, prefix ? `start.${prefix.replace(/[^\w-]/g, '_')}.json` : 'start.json');
+
+function savedFault(file: string): FaultRequest | null {
+  try {
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { fault: FaultRequest | null }).fault;
+  } catch {
+    return null; // none yet, or from before starts kept one: a healthy fleet
+  }
+}
+
+const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 16)}Z`;
+
+/**
+ * The simulation of this start (start.history.ts), said in the terminal: a first start writes its
+ * fault to `file` for the later ones. `expect` tells a newcomer what the first minutes bring.
+ */
+function thisStartSimulation(env: NodeJS.ProcessEnv, file: string, firstStart: boolean, nowMs: number): { flags: string[]; expect: string | null } {
+  if (!firstStart) {
+    const fault = continuingFault(savedFault(file), nowMs);
+    if (fault) console.error(`   ${fault.machineId} goes on with its ${fault.kind} (since ${iso(fault.onsetMs)}); it fails at ${iso(fault.failureMs!)}`);
+    return { flags: simulateFlags(undefined, fault), expect: null };
+  }
+  const { fromMs, fault, skipped } = firstStartHistory(nowMs, warmupMs(env));
+  fs.writeFileSync(file, `${JSON.stringify({ startedAt: new Date(nowMs).toISOString(), fault })}\n`);
+  const days = ((nowMs - fromMs) / 86_400_000).toFixed(1);
+  console.error(`   first start: the simulated machines begin with ${days} days of history (from ${iso(fromMs)}) at full speed, then run live`);
+  if (skipped) console.error(`   no machine develops a fault in that history: ${skipped}`);
+  const expect = fault
+    ? `What to expect: ${fault.machineId} develops ${fault.kind} in its history: within a few minutes it shows at risk in the console, ` +
+      `its alert naming ${FAULT_SIGNS[fault.kind][0]}, and a mail arrives in the inbox.`
+    : null;
+  return { flags: simulateFlags(fromMs, fault), expect };
+}
+
+/** `npm start`: the stack, the topics, every pipeline service built so far, and simulated machines. */
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
@@ -46,11 +93,14 @@ export function registerStartCommand(program: Command): void {
         return;
       }
       console.error('② Topics, schemas and database');
-      if (!(await runTopics())) console.error('   (continuing: the drifted topics still work, but check them)');
       const env = { ...stackEnv(settings), ...process.env };
+      // PDM_TOPIC_PREFIX and PDM_POSTGRES_SCHEMA, as every service reads them: a second pipeline beside the first.
+      const { prefix } = processorSettings(env);
+      if (!(await runTopics({ prefix }))) console.error('   (continuing: the drifted topics still work, but check them)');
       // Before any service: sink-email keeps its log in a table sink-postgres' migrations create.
-      const applied = await migrate({ url: env.DATABASE_URL!, schema: 'pdm', writerPassword: env.PDM_WRITER_PASSWORD, analystPassword: env.PDM_ANALYST_PASSWORD });
-      console.error(`   database: ${applied.length === 0 ? 'schema pdm up to date' : `applied ${applied.map((m) => m.file).join(', ')}`}`);
+      const pg = postgresSinkSettings(env);
+      const applied = await migrate({ url: pg.ownerUrl, schema: pg.schema, writerPassword: pg.writerPassword, analystPassword: pg.analystPassword });
+      console.error(`   database: ${applied.length === 0 ? `schema ${pg.schema} up to date` : `applied ${applied.map((m) => m.file).join(', ')}`}`);
 
       console.error('③ Pipeline');
       const children: Child[] = [];
@@ -61,20 +111,30 @@ export function registerStartCommand(program: Command): void {
       for (const name of services) children.push(startChild(name, ['run', name], env));
       const simulatePort = pipelineServices.find((s) => s.name === 'simulate')!.metricsPort;
       const apiPort = pipelineServices.find((s) => s.name === 'api')!.metricsPort;
-      // On the first start, the machines begin with a history: BACKFILL of event time at full
-      // speed, then live. Windows, forecasts (the forecaster needs most of a week) and the API
-      // have data at once instead of after the first hour. Later starts go on live only: the
-      // same history again would be late readings.
-      const firstStart = (await topicEndOffset(kafkaConnectionFromEnv('pdmctl-start', env), TOPICS.readings)) === 0;
-      const history = firstStart ? ['--from', new Date(Date.now() - BACKFILL_MS).toISOString()] : [];
-      if (firstStart) console.error(`   first start: the simulated machines begin with ${BACKFILL_MS / 86_400_000} days of history, sent at full speed, then run live`);
-      children.push(startChild('simulate', ['simulate', '--speed', 'realtime', '--machines', flags.machines, '--scenario', 'mixed', ...history, '--metrics-port', String(simulatePort)], env));
+      const apiUrl = `http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${apiPort}`;
+      // On the first start, the machines begin with a history (start.history.ts) at full speed,
+      // then go live: windows, forecasts (the forecaster needs most of a week), alerts and the API
+      // have data at once instead of after the first hour, and one machine is already at risk.
+      // Later starts go on live only (the same history again would be late readings), with the
+      // first start's fault until its machine is repaired.
+      const firstStart = (await topicEndOffset(kafkaConnectionFromEnv('pdmctl-start', env), `${prefix}${TOPICS.readings}`)) === 0;
+      const simulation = thisStartSimulation(env, faultFile(settings.PDM_STATE_DIR, prefix), firstStart, Date.now());
+      const simulateArgs = ['simulate', '--speed', 'realtime', '--machines', flags.machines, ...simulation.flags, '--metrics-port', String(simulatePort)];
+      children.push(startChild('simulate', simulateArgs, env));
       writePipelineTargets(settings, children.map((c) => c.name));
       const notBuilt = pipelineServices.filter((s) => !serviceDefinitions[s.name] && s.name !== 'simulate').map((s) => s.name);
       console.error(`   running: ${children.map((c) => c.name).join(', ')}${notBuilt.length ? `; not built yet: ${notBuilt.join(', ')}` : ''}`);
       if (off.has('retrain')) console.error('   retrain: not started; set PDM_RETRAIN_EVERY (e.g. 24h) to retrain the fleet models on a schedule');
       if (serviceDefinitions['mqtt-bridge'] && !env.MQTT_URL) console.error('   mqtt-bridge: not started; set MQTT_URL (and MQTT_TOPIC) to bridge your MQTT broker');
 
+      // The API serves the console at / beside the read API.
+      const apiLines = services.includes('api')
+        ? `  Console              ${apiUrl}/\n  Read API             ${apiUrl}/machines${env.PDM_API_KEY ? ' (with the key in PDM_API_KEY)' : ''}\n`
+        : '';
+      const metricsLines = pipelineServices
+        .filter((s) => services.includes(s.name))
+        .map((s) => `  ${s.name.padEnd(20)} http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${s.metricsPort}/metrics`)
+        .join('\n');
       console.error(`
 Where to look:
   Kafka                ${env.KAFKA_BROKERS}
@@ -84,9 +144,9 @@ Where to look:
   Mail inbox           ${env.PDM_INBOX_URL}
   Prometheus           ${env.PROMETHEUS_URL}/targets
   Simulated machines   http://${settings.PDM_STACK_HOST}:${simulatePort}/metrics
-${services.includes('api') ? `  Read API             http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${apiPort}/machines${env.PDM_API_KEY ? ' (with the key in PDM_API_KEY)' : ''}\n` : ''}${pipelineServices.filter((s) => services.includes(s.name)).map((s) => `  ${s.name.padEnd(20)} http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${s.metricsPort}/metrics`).join('\n')}
+${apiLines}${metricsLines}
 
-Connection settings for another shell:  eval "$(npx pdmctl stack env)"
+${simulation.expect ? `${simulation.expect}\n\n` : ''}Connection settings for another shell:  eval "$(npx pdmctl stack env)"
 Ctrl-C stops the pipeline (the stack keeps running; npx pdmctl stack down stops it).
 `);
 
