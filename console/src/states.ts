@@ -28,6 +28,12 @@ export const isState = (text: string): text is MachineStateView => Object.hasOwn
 
 export const SEVERITIES = ['CRITICAL', 'WARNING', 'INFO'] as const;
 export const STATUSES = ['FIRING', 'RESOLVED'] as const;
+
+/** The alert a one-line summary names: the most severe, the newest of those (alerts come newest first); unknown severities last. */
+export function mostSevere<T extends { severity: string }>(alerts: readonly T[]): T | undefined {
+  const rank = (a: T) => ((SEVERITIES as readonly string[]).includes(a.severity) ? (SEVERITIES as readonly string[]).indexOf(a.severity) : SEVERITIES.length);
+  return alerts.reduce<T | undefined>((best, a) => (best === undefined || rank(a) < rank(best) ? a : best), undefined);
+}
 /** The kinds the pipeline raises today; the kind filter also takes any other upper-case name. */
 export const KINDS = ['FORECAST_BREACH', 'ANOMALY', 'DEVIATION', 'OTHER'] as const;
 

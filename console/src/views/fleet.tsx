@@ -6,7 +6,7 @@ import { useChanges, useDebounced, useLoad, useStore } from '../hooks';
 import { authEpoch } from '../session';
 import { emptyList, invalidate, itemAt, received, rowCount, wanted, complete, type PagedList, type PageRequest } from '../paged-list';
 import { routeHash } from '../route';
-import { STATE_INFO, STATES } from '../states';
+import { mostSevere, STATE_INFO, STATES } from '../states';
 import { scrollToRow, spacers, visibleRows } from '../windowing';
 
 /**
@@ -214,7 +214,7 @@ function Row({ index, machine }: { index: number; machine: MachineSummary | unde
     );
   }
   const a = machine.latestAssessment;
-  const worst = machine.activeAlerts.find((x) => x.severity === 'CRITICAL') ?? machine.activeAlerts[0];
+  const worst = mostSevere(machine.activeAlerts);
   const href = routeHash({ view: 'machine', machineId: machine.machineId, range: '7d' });
   return (
     // The id is the row's link (Tab and the arrow keys move between them); a click anywhere on the row follows it.

@@ -78,7 +78,8 @@ export function Machine({ machineId, range }: { machineId: string; range: RangeK
             last window <Ago iso={detail.lastWindow.windowEnd} />
           </span>
         ) : null}
-        {detail?.latestAssessment?.warmingUp ? <span class="muted">· warming up: {detail.latestAssessment.warmingUp}</span> : null}
+        {/* Why a model cannot assess it yet (the reason says which); beside a state other than warming-up, its own detector watches it meanwhile. */}
+        {detail?.latestAssessment?.warmingUp ? <span class="muted">· {detail.latestAssessment.warmingUp}</span> : null}
         <span class="spacer" />
         <button type="button" onClick={() => setSilencing((s) => !s)} aria-expanded={silencing}>
           Silence this machine…
