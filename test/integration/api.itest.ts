@@ -31,14 +31,16 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const API_KEY = 'test-key-0123456789abcdef';
 
 const owner = new pg.Client({ connectionString: env.databaseUrl });
-const follower = (() => {
+/** The follower as the analysts' role: its password is set by the migration and reaches the follower by replication. */
+const followerUrl = (() => {
   const url = new URL(env.followerUrl);
   if (process.env.PDM_ANALYST_PASSWORD) {
     url.username = 'pdm_analyst';
     url.password = encodeURIComponent(process.env.PDM_ANALYST_PASSWORD);
   }
-  return new pg.Client({ connectionString: url.toString() });
+  return url.toString();
 })();
+let follower: pg.Client;
 
 // The fleet: seven machines. m-a has 30 hourly windows, the others 3 (m-g one).
 const MACHINES = ['m-a', 'm-b', 'm-c', 'm-d', 'm-e', 'm-f', 'm-g'];
@@ -217,7 +219,6 @@ const metricValue = async (api: Api, name: string, labels: Record<string, string
 
 beforeAll(async () => {
   await owner.connect();
-  await follower.connect();
   await migrate({ url: env.databaseUrl, schema, writerPassword: process.env.PDM_WRITER_PASSWORD, analystPassword: process.env.PDM_ANALYST_PASSWORD });
   await insert(windowFeaturesTable, MACHINES.flatMap((m) => Array.from({ length: hoursOf(m) }, (_, h) => windowFeaturesTable.toRow(window(m, h)))));
   await insert(windowExtrasTable, MACHINES.flatMap((m) => Array.from({ length: hoursOf(m) }, (_, h) => windowExtrasRows(window(m, h)))).flat());
@@ -227,13 +228,20 @@ beforeAll(async () => {
   await insert(forecastsTable, rows.flatMap((r) => r.forecasts));
   await insertRows('alert_actions', ACTIONS);
   await insertRows('notifications', MAILS.map((m) => ({ ...m, updated_at: m.claimed_at })));
+  // On a new cluster the analysts' role (and its password) exists once the migration made it and the follower replayed it.
+  await waitFor('the follower to let pdm_analyst in', async () => {
+    const client = new pg.Client({ connectionString: followerUrl });
+    const connected = await client.connect().then(() => true, () => false);
+    if (connected) follower = client;
+    return connected;
+  });
   // The follower replays the primary's WAL: the API sees the rows once it has.
   await waitFor('the follower to replay the rows', async () => (await followerCount('forecasts').catch(() => -1)) === FORECAST_ROWS && (await followerCount('alerts')) === ALERTS.length && (await followerCount('window_features')) === 30 + 5 * 3 + 1 && (await followerCount('window_extras')) === 60 && (await followerCount('notifications')) === MAILS.length, 60_000);
 });
 
 afterAll(async () => {
   killServices();
-  await follower.end();
+  await follower?.end();
   await owner.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
   await owner.end();
 });
