@@ -16,6 +16,28 @@ function gate() {
   return { opened, open };
 }
 
+/** The stage's restores wait until the test opens the gate; `undo` makes them immediate again. */
+function holdOpen(stage: StageCallbacks) {
+  const restore = gate();
+  const open = stage.open!;
+  stage.open = async (partition, context) => {
+    await restore.opened;
+    await open(partition, context);
+  };
+  return { open: restore.open, undo: () => void (stage.open = open) };
+}
+
+/** The stage's batches (a sink's flush) wait until the test opens the gate. */
+function holdProcess(stage: StageCallbacks) {
+  const release = gate();
+  const process = stage.process;
+  stage.process = async (partition, records, batch) => {
+    await release.opened;
+    return process(partition, records, batch);
+  };
+  return release;
+}
+
 function countingStage(kafka: FakeKafka, overrides: Partial<StageCallbacks> = {}) {
   const state = new Map<number, Map<string, number>>();
   const stage: StageCallbacks = {
@@ -52,19 +74,9 @@ function setUp(options: { delivery?: 'exactly-once' | 'at-least-once'; maxBatchR
 
 describe('the task queue (exactly once)', () => {
   test('a partition is processed in order: its batch waits for its restore, a punctuation for the batch', async () => {
-    const restore = gate();
-    const release = gate();
     const { driver, stage } = setUp({}, { punctuate: { intervalMs: 1000, run: (partition) => [{ topic: 'ticks', records: [{ key: null, value: Buffer.from(`tick ${partition}`) }] }] } });
-    const open = stage.open!;
-    stage.open = async (partition, context) => {
-      await restore.opened;
-      await open(partition, context);
-    };
-    const process = stage.process;
-    stage.process = async (partition, records, batch) => {
-      await release.opened;
-      return process(partition, records, batch);
-    };
+    const restore = holdOpen(stage);
+    const release = holdProcess(stage);
     driver.pipe(0, readings('a', [1, 2]));
     await driver.assign([0]);
     const polled = driver.poll(0);
@@ -111,17 +123,12 @@ describe('the task queue (exactly once)', () => {
   });
 
   test('a partition revoked while its batch waits for the restore: the batch is not processed, the state closes, and a re-assignment restores it', async () => {
-    const restore = gate();
     const { driver, stage, state } = setUp();
-    const open = stage.open!;
     driver.pipe(0, readings('a', [1, 2]));
     await driver.assign([0]);
     await driver.poll(0);
     driver.pipe(0, readings('a', [3]));
-    stage.open = async (partition, context) => {
-      await restore.opened;
-      await open(partition, context);
-    };
+    const restore = holdOpen(stage);
     await driver.assign([]);
     await driver.assign([0]);
     const polled = driver.poll(0);
@@ -130,7 +137,7 @@ describe('the task queue (exactly once)', () => {
     expect((await polled)?.message).toMatch(/revoked while its batch waited/);
     expect(driver.committedOffset(0)).toBe('2');
     expect(state.has(0)).toBe(false);
-    stage.open = open;
+    restore.undo();
     await driver.assign([0]);
     expect(state.get(0)).toEqual(new Map([['a', 2]]));
     expect(await driver.poll(0)).toBeUndefined();
@@ -139,13 +146,8 @@ describe('the task queue (exactly once)', () => {
   });
 
   test('a partition handed to another member mid-batch: the fenced transaction commits nothing, and the state closes', async () => {
-    const release = gate();
     const { driver, stage, state } = setUp();
-    const process = stage.process;
-    stage.process = async (partition, records, batch) => {
-      await release.opened;
-      return process(partition, records, batch);
-    };
+    const release = holdProcess(stage);
     driver.pipe(0, readings('a', [1, 2]));
     await driver.assign([0]);
     const polled = driver.poll(0);
@@ -214,13 +216,8 @@ describe('punctuation', () => {
 
 describe('at least once', () => {
   test("a batch's offsets are committed only after the stage's work on it is done and its outputs sent", async () => {
-    const flushed = gate();
     const { driver, stage } = setUp({ delivery: 'at-least-once' });
-    const process = stage.process;
-    stage.process = async (partition, records, batch) => {
-      await flushed.opened;
-      return process(partition, records, batch);
-    };
+    const flushed = holdProcess(stage);
     driver.pipe(0, readings('a', [1, 2]));
     await driver.assign([0]);
     const polled = driver.poll(0);
