@@ -34,7 +34,14 @@ export interface Committer {
   close(): Promise<void>;
 }
 
-export function transactionalCommitter(options: { producerFor(partition: number): TransactionalProducerPort; clock: RunnerClock; metrics?: TransactionMetrics }): Committer {
+export interface TransactionalCommitterOptions {
+  /** The producer of a partition's task, with that partition's transactional id. */
+  producerFor(partition: number): TransactionalProducerPort;
+  clock: RunnerClock;
+  metrics?: TransactionMetrics;
+}
+
+export function transactionalCommitter(options: TransactionalCommitterOptions): Committer {
   const { clock, metrics } = options;
   // Both outcomes from the start: a rate of aborted transactions is 0, not missing, until one aborts.
   if (metrics) for (const outcome of ['committed', 'aborted']) metrics.transactions.inc({ stage: metrics.stage, outcome }, 0);

@@ -17,7 +17,9 @@ import type { AtLeastOncePort, IncomingRecord, RunnerClock, StageOptions, StageR
 /** Record headers as text (the pipeline's headers are UTF-8; a repeated header keeps its first value). */
 export const headersAsText = (headers: IHeaders | undefined): Record<string, string> => {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? String(v[0]) : Buffer.isBuffer(v) ? v.toString('utf8') : v;
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v !== undefined) out[k] = Array.isArray(v) ? String(v[0]) : Buffer.isBuffer(v) ? v.toString('utf8') : v;
+  }
   return out;
 };
 
@@ -48,7 +50,12 @@ function committerFor(kafka: Kafka, consumer: Consumer, options: StageOptions, m
     return atLeastOnceCommitter(port);
   }
   const producerFor = (partition: number): TransactionalProducerPort => {
-    const producer = kafka.producer({ transactionalId: `${options.transactionalIdPrefix}-${topic}-${partition}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: options.transactionTimeoutMs ?? 30_000 });
+    const producer = kafka.producer({
+      transactionalId: `${options.transactionalIdPrefix}-${topic}-${partition}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: options.transactionTimeoutMs ?? 30_000,
+    });
     return {
       connect: () => producer.connect(),
       async begin() {
@@ -72,7 +79,13 @@ function committerFor(kafka: Kafka, consumer: Consumer, options: StageOptions, m
 function eachBatchOf(tasks: TaskQueue, lag: LagTracker | undefined): ConsumerRunConfig['eachBatch'] {
   return async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-    const records: IncomingRecord[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: headersAsText(m.headers), offset: m.offset, timestampMs: Number(m.timestamp) }));
+    const records: IncomingRecord[] = batch.messages.map((m) => ({
+      key: m.key,
+      value: m.value,
+      headers: headersAsText(m.headers),
+      offset: m.offset,
+      timestampMs: Number(m.timestamp),
+    }));
     const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
     lag?.fetched(batch.partition, batch.highWatermark, batch.firstOffset() ?? batch.messages[0]!.offset);
     // kafkajs heartbeats only between batches: keep the membership alive while this one waits

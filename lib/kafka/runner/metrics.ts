@@ -8,9 +8,40 @@ import { metricOnce, Counter, Gauge, Histogram, type Registry } from '../../metr
 
 export function transactionMetrics(registry: Registry, stage: string) {
   return {
-    transactions: metricOnce(registry, 'pdm_transactions_total', () => new Counter({ name: 'pdm_transactions_total', help: 'Kafka transactions of a stage, by outcome (committed, aborted).', labelNames: ['stage', 'outcome'], registers: [registry] })),
-    duration: metricOnce(registry, 'pdm_transaction_duration_seconds', () => new Histogram({ name: 'pdm_transaction_duration_seconds', help: 'Time from opening a Kafka transaction to its commit.', labelNames: ['stage'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })),
-    lag: metricOnce(registry, 'pdm_consumer_lag_records', () => new Gauge({ name: 'pdm_consumer_lag_records', help: 'Records in an owned input partition not processed yet, as of its last fetch (a batch counts until it commits).', labelNames: ['stage', 'topic', 'partition'], registers: [registry] })),
+    transactions: metricOnce(
+      registry,
+      'pdm_transactions_total',
+      () =>
+        new Counter({
+          name: 'pdm_transactions_total',
+          help: 'Kafka transactions of a stage, by outcome (committed, aborted).',
+          labelNames: ['stage', 'outcome'],
+          registers: [registry],
+        }),
+    ),
+    duration: metricOnce(
+      registry,
+      'pdm_transaction_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'pdm_transaction_duration_seconds',
+          help: 'Time from opening a Kafka transaction to its commit.',
+          labelNames: ['stage'],
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+          registers: [registry],
+        }),
+    ),
+    lag: metricOnce(
+      registry,
+      'pdm_consumer_lag_records',
+      () =>
+        new Gauge({
+          name: 'pdm_consumer_lag_records',
+          help: 'Records in an owned input partition not processed yet, as of its last fetch (a batch counts until it commits).',
+          labelNames: ['stage', 'topic', 'partition'],
+          registers: [registry],
+        }),
+    ),
     stage,
   };
 }
@@ -29,8 +60,10 @@ export function lagTracker(metrics: TransactionMetrics, topic: string) {
   const labels = (partition: number) => ({ stage: metrics.stage, topic, partition: String(partition) });
   return {
     emptyFetch: (partition: number, offsetLag: string) => metrics.lag.set(labels(partition), Math.max(0, Number(offsetLag))),
-    fetched: (partition: number, highWatermark: string, firstOffset: string) => metrics.lag.set(labels(partition), Number(BigInt(highWatermark) - BigInt(firstOffset))),
-    committed: (partition: number, highWatermark: string, nextOffset: string) => metrics.lag.set(labels(partition), Math.max(0, Number(BigInt(highWatermark) - BigInt(nextOffset)))),
+    fetched: (partition: number, highWatermark: string, firstOffset: string) =>
+      metrics.lag.set(labels(partition), Number(BigInt(highWatermark) - BigInt(firstOffset))),
+    committed: (partition: number, highWatermark: string, nextOffset: string) =>
+      metrics.lag.set(labels(partition), Math.max(0, Number(BigInt(highWatermark) - BigInt(nextOffset)))),
     released: (partition: number) => metrics.lag.remove(labels(partition)),
   };
 }

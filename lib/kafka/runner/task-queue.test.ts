@@ -64,6 +64,9 @@ function countingStage(kafka: FakeKafka, overrides: Partial<StageCallbacks> = {}
   return { stage, state };
 }
 
+/** One punctuation record on `ticks`. */
+const tick = (value: string): TopicBatch[] => [{ topic: 'ticks', records: [{ key: null, value: Buffer.from(value) }] }];
+
 const readings = (key: string, values: number[], fromMs = 0) => values.map((v, i) => ({ key, value: `${key}${v}`, timestampMs: fromMs + i * 1000 }));
 
 function setUp(options: { delivery?: 'exactly-once' | 'at-least-once'; maxBatchRecords?: number } = {}, overrides: Partial<StageCallbacks> = {}) {
@@ -74,7 +77,7 @@ function setUp(options: { delivery?: 'exactly-once' | 'at-least-once'; maxBatchR
 
 describe('the task queue (exactly once)', () => {
   test('a partition is processed in order: its batch waits for its restore, a punctuation for the batch', async () => {
-    const { driver, stage } = setUp({}, { punctuate: { intervalMs: 1000, run: (partition) => [{ topic: 'ticks', records: [{ key: null, value: Buffer.from(`tick ${partition}`) }] }] } });
+    const { driver, stage } = setUp({}, { punctuate: { intervalMs: 1000, run: (partition) => tick(`tick ${partition}`) } });
     const restore = holdOpen(stage);
     const release = holdProcess(stage);
     driver.pipe(0, readings('a', [1, 2]));
@@ -105,7 +108,8 @@ describe('the task queue (exactly once)', () => {
     expect(driver.tasks.commits).toBe(2);
   });
 
-  test.each(['send', 'sendOffsets', 'commit'] as const)('a failed %s aborts the transaction; the task restarts from Kafka and the same records commit once', async (step) => {
+  const failingSteps = ['send', 'sendOffsets', 'commit'] as const;
+  test.each(failingSteps)('a failed %s aborts the transaction; the task restarts from Kafka and the same records commit once', async (step) => {
     const { driver, state } = setUp();
     driver.pipe(0, readings('a', [1, 2]));
     await driver.assign([0]);
@@ -180,7 +184,7 @@ describe('the task queue (exactly once)', () => {
 describe('punctuation', () => {
   test('wall clock: every interval of the mock clock, each open task, committed without moving offsets', async () => {
     let ticks = 0;
-    const { driver } = setUp({}, { punctuate: { intervalMs: 1000, run: (partition) => (partition === 0 ? [{ topic: 'ticks', records: [{ key: null, value: Buffer.from(String(++ticks)) }] }] : []) } });
+    const { driver } = setUp({}, { punctuate: { intervalMs: 1000, run: (partition) => (partition === 0 ? tick(String(++ticks)) : []) } });
     await driver.assign([0, 1]);
     await driver.advance(999);
     expect(driver.seen).toEqual(['open 0', 'open 1']);
@@ -197,7 +201,8 @@ describe('punctuation', () => {
   });
 
   test('stream time: when a batch moves the highest timestamp past the next interval, in the same transaction', async () => {
-    const { driver } = setUp({ maxBatchRecords: 2 }, { punctuateStreamTime: { intervalMs: 60_000, run: (partition, streamTimeMs) => [{ topic: 'ticks', records: [{ key: null, value: Buffer.from(`${partition}@${streamTimeMs}`) }] }] } });
+    const punctuateStreamTime = { intervalMs: 60_000, run: (partition: number, streamTimeMs: number) => tick(`${partition}@${streamTimeMs}`) };
+    const { driver } = setUp({ maxBatchRecords: 2 }, { punctuateStreamTime });
     driver.pipe(0, [
       { key: 'a', value: 'a1', timestampMs: 10_000 },
       { key: 'a', value: 'a2', timestampMs: 50_000 },

@@ -174,14 +174,19 @@ export class StageTestDriver {
   ) {
     this.kafka = options.kafka ?? new FakeKafka();
     this.committer =
-      options.delivery === 'at-least-once' ? atLeastOnceCommitter(this.kafka.atLeastOnce()) : transactionalCommitter({ producerFor: (p) => this.kafka.transactional(p), clock: this.clock });
+      options.delivery === 'at-least-once'
+        ? atLeastOnceCommitter(this.kafka.atLeastOnce())
+        : transactionalCommitter({ producerFor: (p) => this.kafka.transactional(p), clock: this.clock });
     this.tasks = new TaskQueue({ stage: this.recorded(stage), committer: this.committer, clock: this.clock, logger: createLogger({ level: 'silent' }) });
   }
 
   /** Appends records to an input partition, at the next offsets. */
   pipe(partition: number, records: TestRecord[]): void {
     const log = this.input.get(partition) ?? [];
-    for (const r of records) log.push({ key: r.key === undefined ? null : Buffer.from(r.key), value: Buffer.from(r.value), headers: {}, offset: String(log.length), timestampMs: r.timestampMs });
+    for (const r of records) {
+      const key = r.key === undefined ? null : Buffer.from(r.key);
+      log.push({ key, value: Buffer.from(r.value), headers: {}, offset: String(log.length), timestampMs: r.timestampMs });
+    }
     this.input.set(partition, log);
   }
 
