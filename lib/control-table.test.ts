@@ -2,7 +2,7 @@ import pino from 'pino';
 import type { AlertControl, MachineControl } from '../schemas';
 import { silenceFor, silenceRequest, unsilenceRequest } from './alert-control';
 import { applyControl, followAlertControlTable, followControlTable, type ControlSource, type RelearnTable } from './control-table';
-import type { IncomingRecord } from './kafka/transactional';
+import type { IncomingRecord } from './kafka/runner';
 import { createRegistry } from './metrics';
 import { SerdeError } from './serde';
 

@@ -4,7 +4,7 @@ import { PdmError, errorMessage } from './errors';
 import { requireTopics } from './kafka/admin';
 import type { KafkaConnection } from './kafka/client';
 import { openPartitionReader, type PartitionReader } from './kafka/partition-reader';
-import type { IncomingRecord } from './kafka/transactional';
+import type { IncomingRecord } from './kafka/runner';
 import type { Logger } from './logger';
 import { metricOnce, type Registry } from './metrics';
 import { createRegistry as createSchemaRegistry } from './registry';

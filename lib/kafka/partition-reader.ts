@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { PdmError } from '../errors';
 import { createKafka, type KafkaConnection } from './client';
-import { headersAsText, type IncomingRecord } from './transactional';
+import { headersAsText, type IncomingRecord } from './runner';
 
 /**
  * Reads one partition from its start to its last stable offset, read_committed, outside any

@@ -5,7 +5,7 @@ import { ensureTopics, requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
 import { kafkaProbe, readiness, registryProbe } from '../../lib/readiness';
 import { openPartitionReader } from '../../lib/kafka/partition-reader';
-import { runTransactional, type TransactionalRunner } from '../../lib/kafka/transactional';
+import { runStage, type StageRunner } from '../../lib/kafka/runner';
 import type { Logger } from '../../lib/logger';
 import { metricOnce, Counter, Gauge, Histogram, type Registry } from '../../lib/metrics';
 import { createRegistry as createSchemaRegistry } from '../../lib/registry';
@@ -301,16 +301,16 @@ export const inferenceService: ServiceDefinition = {
     const reload = setInterval(() => void holder.refresh(), settings.PDM_MODEL_RELOAD_INTERVAL);
     reload.unref();
 
-    let runner: TransactionalRunner;
+    let runner: StageRunner;
     try {
-      runner = await runTransactional({
+      runner = await runStage({
         connection,
         groupId,
         inputTopic: topics.input,
         transactionalIdPrefix: groupId,
         logger,
         metrics: { registry: metrics, stage: STAGE },
-        exactlyOnce: shared.exactlyOnce,
+        delivery: shared.exactlyOnce ? 'exactly-once' : 'at-least-once',
         sessionTimeoutMs: shared.sessionTimeoutMs,
         transactionTimeoutMs: shared.transactionTimeoutMs,
         maxBytesPerPartition: shared.maxBytesPerPartition,

@@ -1,4 +1,4 @@
-import type { IncomingRecord } from '../../lib/kafka/transactional';
+import type { IncomingRecord } from '../../lib/kafka/runner';
 import { createLogger } from '../../lib/logger';
 import { createRegistry } from '../../lib/metrics';
 import type { SensorReading, WindowFeatures, WindowKey } from '../../schemas';

@@ -1,5 +1,5 @@
 import { refuseRecord, type DeadLetter } from '../../lib/dead-letter';
-import type { BatchInfo, IncomingRecord } from '../../lib/kafka/transactional';
+import type { BatchInfo, IncomingRecord } from '../../lib/kafka/runner';
 import type { OutgoingRecord, TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
 import { metricOnce, Counter, Gauge, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';

@@ -3,7 +3,7 @@ import { ensureTopics, requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
 import { kafkaProbe, readiness, registryProbe } from '../../lib/readiness';
 import { openPartitionReader } from '../../lib/kafka/partition-reader';
-import { runTransactional, type TransactionalRunner } from '../../lib/kafka/transactional';
+import { runStage, type StageRunner } from '../../lib/kafka/runner';
 import { Counter, Histogram } from '../../lib/metrics';
 import { createRegistry as createSchemaRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
@@ -18,7 +18,7 @@ import { StateRestorer, configMismatch } from './window.state';
  * `pdmctl run window`: pdm.sensor-readings.v1 into final per-machine windows on
  * pdm.window-features.v1, exactly once.
  *
- * Each input partition is a task (lib/kafka/transactional.ts): its readings, window outputs,
+ * Each input partition is a task (lib/kafka/runner/): its readings, window outputs,
  * late readings, dead letters, changelog records and consumed offset commit in one transaction.
  * When a partition is assigned, its state is rebuilt from the changelog partition of the same
  * number, read to its last stable offset after this instance's producer fenced the previous
@@ -82,16 +82,16 @@ export const windowService: ServiceDefinition = {
     const reader = await openPartitionReader(connection);
     let failure: Error | undefined;
 
-    let runner: TransactionalRunner;
+    let runner: StageRunner;
     try {
-      runner = await runTransactional({
+      runner = await runStage({
         connection,
         groupId: settings.groupId,
         inputTopic: topics.input,
         transactionalIdPrefix: settings.groupId,
         logger,
         metrics: { registry: metrics, stage: STAGE },
-        exactlyOnce: settings.exactlyOnce,
+        delivery: settings.exactlyOnce ? 'exactly-once' : 'at-least-once',
         sessionTimeoutMs: settings.sessionTimeoutMs,
         transactionTimeoutMs: settings.transactionTimeoutMs,
         maxBytesPerPartition: settings.maxBytesPerPartition,

@@ -1,6 +1,6 @@
 import { refuseRecord, type DeadLetter } from '../../lib/dead-letter';
 import { errorMessage } from '../../lib/errors';
-import type { IncomingRecord } from '../../lib/kafka/transactional';
+import type { IncomingRecord } from '../../lib/kafka/runner';
 import type { TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
 import { metricOnce, Counter, Gauge, Histogram, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';

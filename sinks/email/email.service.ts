@@ -4,7 +4,7 @@ import { requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv, type KafkaConnection } from '../../lib/kafka/client';
 import { kafkaProbe, probe, readiness, registryProbe } from '../../lib/readiness';
 import { openPartitionReader, type PartitionReader } from '../../lib/kafka/partition-reader';
-import { runTransactional, type TransactionalRunner } from '../../lib/kafka/transactional';
+import { runStage, type StageRunner } from '../../lib/kafka/runner';
 import { redactUrl, type Logger } from '../../lib/logger';
 import type { Registry } from '../../lib/metrics';
 import { createRegistry as createSchemaRegistry } from '../../lib/registry';
@@ -21,7 +21,7 @@ import { rosterRouting } from './roster';
 /**
  * `pdmctl run sink-email`: pdm.alerts.v1 to on-call engineers' inboxes.
  *
- * The consumer runs at-least-once (lib/kafka/transactional.ts with `exactlyOnce: false`): a
+ * The consumer runs at-least-once (lib/kafka/runner/ with `delivery: 'at-least-once'`): a
  * batch updates the lifecycle state, then its offsets commit. Mails go out from a wall-clock
  * tick of their own, not from the runner's punctuation: a send may wait through SMTP retries and
  * backoff for a minute, and a partition task held that long would miss its heartbeats. What
@@ -34,7 +34,7 @@ import { rosterRouting } from './roster';
  */
 
 interface AlertsConsumer {
-  runner: TransactionalRunner;
+  runner: StageRunner;
   reader: PartitionReader;
 }
 
@@ -48,14 +48,14 @@ async function consumeAlerts(
   const log = logger.child({ component: STAGE });
   const reader = await openPartitionReader(connection);
   try {
-    const runner = await runTransactional({
+    const runner = await runStage({
       connection,
       groupId: settings.groupId,
       inputTopic: topic,
       transactionalIdPrefix: settings.groupId,
       logger,
       metrics: { registry: context.metrics, stage: STAGE },
-      exactlyOnce: false,
+      delivery: 'at-least-once',
       sessionTimeoutMs: settings.sessionTimeoutMs,
       async open(partition, { heartbeat }) {
         processor.open(partition);

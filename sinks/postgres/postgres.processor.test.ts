@@ -1,5 +1,5 @@
 import { DLQ_HEADERS } from '../../lib/dead-letter';
-import type { IncomingRecord } from '../../lib/kafka/transactional';
+import type { IncomingRecord } from '../../lib/kafka/runner';
 import { createLogger } from '../../lib/logger';
 import { createRegistry } from '../../lib/metrics';
 import { SerdeError } from '../../lib/serde';

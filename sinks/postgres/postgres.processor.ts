@@ -1,5 +1,5 @@
 import { refuseRecord, type DeadLetter } from '../../lib/dead-letter';
-import type { IncomingRecord } from '../../lib/kafka/transactional';
+import type { IncomingRecord } from '../../lib/kafka/runner';
 import type { TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
 import { stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
@@ -79,7 +79,7 @@ export class TopicProcessor<T> {
       }
     }
 
-    // The runner heartbeats while this waits (lib/kafka/transactional.ts), however long the database is away.
+    // The runner heartbeats while this waits (lib/kafka/runner/group.ts), however long the database is away.
     const rejected = await sink.flush(spec.tables, rows);
     for (const r of rejected) refuse(r.item, 'SINK_ROW_REJECTED', `${r.table}: ${r.code}: ${r.message}`);
 

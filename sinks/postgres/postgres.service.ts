@@ -5,7 +5,7 @@ import { requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
 import type { Logger } from '../../lib/logger';
 import { kafkaProbe, readiness, registryProbe } from '../../lib/readiness';
-import { runTransactional, type IncomingRecord, type TransactionalRunner } from '../../lib/kafka/transactional';
+import { runStage, type IncomingRecord, type StageRunner } from '../../lib/kafka/runner';
 import { createRegistry as createSchemaRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import type { RunningService, ServiceDefinition } from '../../lib/service';
@@ -26,7 +26,7 @@ import { PostgresSink } from './postgres.sink';
  * into pdm.machine_control, and pdm.alert-control.v1 into pdm.alert_actions, at least once and
  * idempotently.
  *
- * One runner per topic (lib/kafka/transactional.ts, exactlyOnce: false), each in a consumer group
+ * One runner per topic (lib/kafka/runner/, at-least-once), each in a consumer group
  * of its own: a batch of a partition is decoded, upserted in one database transaction, then its
  * dead letters are sent and its offsets committed. A crash between the database commit and the
  * offset commit repeats the batch, which the upsert makes harmless. While the database is away
@@ -107,17 +107,17 @@ export const postgresSinkService: ServiceDefinition = {
     const serde = new Serde(createSchemaRegistry(env.SCHEMA_REGISTRY_URL ?? '').client);
     const dependencies = readiness([kafkaProbe(connection), registryProbe(env.SCHEMA_REGISTRY_URL ?? '')]);
     let failure: Error | undefined;
-    const runners: TransactionalRunner[] = [];
+    const runners: StageRunner[] = [];
     const startRunner = async ({ topic, groupId, spec, schema, skip }: (typeof inputs)[number]) => {
       const decode = serde.decoder<never>(avroType(schema));
       const processor = new TopicProcessor<never>({ topic, deadLetterTopic: deadLetter, spec, decode, sink, skip, clock, metrics, logger: log });
       runners.push(
-        await runTransactional({
+        await runStage({
           connection,
           groupId,
           inputTopic: topic,
           transactionalIdPrefix: groupId,
-          exactlyOnce: false,
+          delivery: 'at-least-once',
           logger,
           metrics: { registry: metrics, stage: STAGE },
           sessionTimeoutMs: settings.sessionTimeoutMs,

@@ -10,7 +10,7 @@ import { ensureTopics, openGroupWatcher, type GroupWatcher } from '../../lib/kaf
 import type { KafkaConnection } from '../../lib/kafka/client';
 import { registerZstd } from '../../lib/kafka/compression';
 import { openPartitionReader, type PartitionReader } from '../../lib/kafka/partition-reader';
-import type { IncomingRecord } from '../../lib/kafka/transactional';
+import type { IncomingRecord } from '../../lib/kafka/runner';
 import { parseDuration } from '../../lib/duration';
 import { repoRoot } from '../../lib/paths';
 import { createRegistry, registerTopicSchemas } from '../../lib/registry';

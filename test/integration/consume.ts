@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { registerZstd } from '../../lib/kafka/compression';
-import { headersAsText } from '../../lib/kafka/transactional';
+import { headersAsText } from '../../lib/kafka/runner';
 
 export interface ConsumedRecord {
   key: Buffer | null;

@@ -8,7 +8,7 @@ import { testEnv, uniqueName } from './servers';
 
 /**
  * The claim behind every processor: consume-transform-produce in Kafka transactions through the
- * adapter (lib/kafka/transactional.ts) is exactly once even when the process is killed with
+ * adapter (lib/kafka/runner/) is exactly once even when the process is killed with
  * SIGKILL at random points. The output is compared with the input, record by record.
  */
 describe('exactly-once consume-transform-produce under kill -9', () => {

@@ -6,7 +6,7 @@ import { ensureTopics } from '../../lib/kafka/admin';
 import type { KafkaConnection } from '../../lib/kafka/client';
 import { openPartitionReader } from '../../lib/kafka/partition-reader';
 import { connectProducer } from '../../lib/kafka/producer';
-import { runTransactional } from '../../lib/kafka/transactional';
+import { runStage } from '../../lib/kafka/runner';
 import { createLogger } from '../../lib/logger';
 import { TOPICS, topicSpecs } from '../../lib/topics';
 import { processExists } from '../../stack/process';
@@ -70,7 +70,7 @@ const local = process.env.PDM_TEST_SERVERS === 'local';
     await ensureTopics(connection, specs);
     const logger = createLogger({ level: 'silent' });
     const fatal: Error[] = [];
-    const runner = await runTransactional({
+    const runner = await runStage({
       connection,
       groupId: 'outage-copy',
       inputTopic: input,
