@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from '../logger';
 import { registerZstd } from './compression';
+import { PdmError } from '../errors';
 
 /**
  * The Kafka adapter: the only place that imports kafkajs (ESLint enforces it). Everything else
@@ -21,7 +22,7 @@ export function kafkaConnectionFromEnv(clientId: string, env: NodeJS.ProcessEnv 
     .split(',')
     .map((b) => b.trim())
     .filter(Boolean);
-  if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set (run `eval "$(npx pdmctl stack env)"` for the local stack)');
+  if (brokers.length === 0) throw new PdmError('CONFIG_INVALID', 'KAFKA_BROKERS is not set (run `eval "$(npx pdmctl stack env)"` for the local stack)');
   const connection: KafkaConnection = { brokers, clientId, ssl: env.KAFKA_SSL === 'true' };
   if (env.KAFKA_SASL_MECHANISM) {
     connection.sasl = {
