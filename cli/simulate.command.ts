@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
+import { parseEnv } from '../lib/config';
 import { parseDuration } from '../lib/duration';
 import { commandLogger } from '../lib/logger';
 import { createRegistry } from '../lib/metrics';
 import { progressBar } from '../lib/progress';
+import { serviceSettings } from '../lib/shared.settings';
 import { closeServer, healthApp, listen } from '../lib/service';
 import { onShutdown } from '../lib/shutdown';
 import { FEATURES } from '../schemas';
@@ -162,7 +164,7 @@ export function registerSimulateCommand(program: Command): void {
       const env = connectionEnv();
       const output = await openReadingsOutput({ stage: 'simulate', env, logger, metrics });
       const server = flags.metricsPort
-        ? await listen(healthApp('simulate', metrics, async () => undefined, Date.now(), Date.now), Number(flags.metricsPort), env.PDM_METRICS_HOST ?? '127.0.0.1')
+        ? await listen(healthApp('simulate', metrics, async () => undefined, Date.now(), Date.now), Number(flags.metricsPort), parseEnv(serviceSettings, env).PDM_METRICS_HOST)
         : undefined;
       const abort = new AbortController();
       const release = onShutdown(() => abort.abort());
