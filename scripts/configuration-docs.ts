@@ -30,13 +30,13 @@ interface Section {
   schema: z.ZodObject;
 }
 
-const SHARED: Section[] = [
-  { title: 'Kafka and the schema registry', source: 'lib/shared.settings.ts', schema: kafkaSettings },
-  { title: 'Topics and records', source: 'lib/shared.settings.ts', schema: topicSettings },
-  { title: 'Logs and metrics (every service)', source: 'lib/shared.settings.ts', schema: serviceSettings },
-  { title: 'Postgres', source: 'lib/shared.settings.ts', schema: postgresSettings },
-  { title: 'Models', source: 'lib/shared.settings.ts', schema: modelSettings },
-];
+const SHARED: Section[] = Object.entries({
+  'Kafka and the schema registry': kafkaSettings,
+  'Topics and records': topicSettings,
+  'Logs and metrics (every service)': serviceSettings,
+  Postgres: postgresSettings,
+  Models: modelSettings,
+}).map(([title, schema]) => ({ title, source: 'lib/shared.settings.ts', schema }));
 
 const COMPONENTS: Section[] = [
   { title: 'Stream processors (window, inference)', source: 'processors/runtime.ts', schema: processorSchema },
