@@ -5,10 +5,12 @@ import { postgresSettings } from '../lib/shared.settings';
 
 /** The read API's settings, from the environment, validated once and frozen. */
 export const schema = z.object({
-  DATABASE_FOLLOWER_URL: z.string({ error: 'is required: the Postgres follower, postgres://user:password@host:port/db' }).describe('The Postgres follower the API reads; it never connects to the primary.'),
+  DATABASE_FOLLOWER_URL: z.string({ error: 'is required: the Postgres follower, postgres://user:password@host:port/db' })
+    .describe('The Postgres follower the API reads; it never connects to the primary.'),
   PDM_ANALYST_PASSWORD: postgresSettings.shape.PDM_ANALYST_PASSWORD,
   PDM_POSTGRES_SCHEMA: postgresSettings.shape.PDM_POSTGRES_SCHEMA,
-  PDM_API_KEY: z.string().min(16, 'must be at least 16 characters (openssl rand -hex 24 makes one)').optional().describe('When set, every request but /health, /ready and /metrics needs `Authorization: Bearer <key>` or `X-API-Key: <key>`.'),
+  PDM_API_KEY: z.string().min(16, 'must be at least 16 characters (openssl rand -hex 24 makes one)').optional()
+    .describe('When set, every request but /health, /ready and /metrics needs `Authorization: Bearer <key>` or `X-API-Key: <key>`.'),
   PDM_API_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(4).describe('Most connections to the follower at once; requests beyond wait for one.'),
   PDM_API_STATEMENT_TIMEOUT: duration('10s').describe('A query slower than this is cancelled and the request answered 503.'),
   PDM_API_CONNECT_TIMEOUT: duration('5s').describe('A connection attempt to the follower that takes longer fails (503, and /ready says why).'),

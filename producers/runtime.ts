@@ -13,7 +13,8 @@ import { topicSettings } from '../lib/shared.settings';
 
 /** Settings every producer shares, from the environment. */
 export const schema = z.object({
-  PDM_MACHINE_ALLOWLIST: z.string().optional().describe('Machine ids accepted, comma-separated, `*` as wildcard (`lathe-*,cnc-mill-5-axis`); empty accepts all.'),
+  PDM_MACHINE_ALLOWLIST: z.string().optional()
+    .describe('Machine ids accepted, comma-separated, `*` as wildcard (`lathe-*,cnc-mill-5-axis`); empty accepts all.'),
   PDM_MAX_CLOCK_SKEW: topicSettings.shape.PDM_MAX_CLOCK_SKEW,
   PDM_TOPIC_PREFIX: topicSettings.shape.PDM_TOPIC_PREFIX,
 });

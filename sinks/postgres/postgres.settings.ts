@@ -10,9 +10,12 @@ export const schema = z.object({
   PDM_POSTGRES_SCHEMA: postgresSettings.shape.PDM_POSTGRES_SCHEMA,
   PDM_WRITER_PASSWORD: postgresSettings.shape.PDM_WRITER_PASSWORD,
   PDM_ANALYST_PASSWORD: postgresSettings.shape.PDM_ANALYST_PASSWORD,
-  PDM_SINK_POSTGRES_MIGRATE: z.enum(['true', 'false']).default('true').describe("Apply pending migrations at start (`false` when an owner runs `pdmctl db migrate` and DATABASE_URL can't do DDL)."),
-  PDM_SINK_POSTGRES_GROUP_ID: z.string().optional().describe('Consumer group prefix: the groups are `<it>-<input>`: window-features, alerts, assessments, machine-control, alert-control. Default `<PDM_TOPIC_PREFIX>pdm-sink-postgres`.'),
-  PDM_SINK_POSTGRES_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(500).describe("Most rows in one multi-row INSERT (also bounded by Postgres' 65535 parameters)."),
+  PDM_SINK_POSTGRES_MIGRATE: z.enum(['true', 'false']).default('true')
+    .describe("Apply pending migrations at start (`false` when an owner runs `pdmctl db migrate` and DATABASE_URL can't do DDL)."),
+  PDM_SINK_POSTGRES_GROUP_ID: z.string().optional()
+    .describe('Consumer group prefix: the groups are `<it>-<input>`: window-features, alerts, assessments, machine-control, alert-control. Default `<PDM_TOPIC_PREFIX>pdm-sink-postgres`.'),
+  PDM_SINK_POSTGRES_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(500)
+    .describe("Most rows in one multi-row INSERT (also bounded by Postgres' 65535 parameters)."),
   PDM_SINK_POSTGRES_RETRY_INITIAL: duration('200ms').describe('First wait before retrying a failed batch write; it doubles on each failure.'),
   PDM_SINK_POSTGRES_RETRY_MAX: duration('10s').describe('Longest wait between retries of a batch write.'),
   PDM_SINK_POSTGRES_STATEMENT_TIMEOUT: duration('30s').describe('A statement slower than this is cancelled and its batch retried (a stuck database).'),
