@@ -1,23 +1,19 @@
 import { z } from 'zod';
 import { duration, parseEnv } from '../lib/config';
 import { PdmError } from '../lib/errors';
+import { postgresSettings } from '../lib/shared.settings';
 
 /** The read API's settings, from the environment, validated once and frozen. */
-const schema = z.object({
-  /** The Postgres follower the API reads; it never connects to the primary. */
-  DATABASE_FOLLOWER_URL: z.string({ error: 'is required: the Postgres follower, postgres://user:password@host:port/db' }),
-  /** Password of the read-only role pdm_analyst; when set, the API logs in as pdm_analyst with it, else as DATABASE_FOLLOWER_URL's user. */
-  PDM_ANALYST_PASSWORD: z.string().optional(),
-  /** The schema of the tables; tests give each run its own. */
-  PDM_POSTGRES_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').default('pdm'),
-  /** When set, every request but /health, /ready and /metrics needs `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
-  PDM_API_KEY: z.string().min(16, 'must be at least 16 characters (openssl rand -hex 24 makes one)').optional(),
-  /** Most connections to the follower at once; requests beyond wait for one. */
-  PDM_API_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(4),
-  /** A query slower than this is cancelled and the request answered 503. */
-  PDM_API_STATEMENT_TIMEOUT: duration('10s'),
-  /** A connection attempt to the follower that takes longer fails (503, and /ready says why). */
-  PDM_API_CONNECT_TIMEOUT: duration('5s'),
+export const schema = z.object({
+  DATABASE_FOLLOWER_URL: z.string({ error: 'is required: the Postgres follower, postgres://user:password@host:port/db' })
+    .describe('The Postgres follower the API reads; it never connects to the primary.'),
+  PDM_ANALYST_PASSWORD: postgresSettings.shape.PDM_ANALYST_PASSWORD,
+  PDM_POSTGRES_SCHEMA: postgresSettings.shape.PDM_POSTGRES_SCHEMA,
+  PDM_API_KEY: z.string().min(16, 'must be at least 16 characters (openssl rand -hex 24 makes one)').optional()
+    .describe('When set, every request but /health, /ready and /metrics needs `Authorization: Bearer <key>` or `X-API-Key: <key>`.'),
+  PDM_API_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(4).describe('Most connections to the follower at once; requests beyond wait for one.'),
+  PDM_API_STATEMENT_TIMEOUT: duration('10s').describe('A query slower than this is cancelled and the request answered 503.'),
+  PDM_API_CONNECT_TIMEOUT: duration('5s').describe('A connection attempt to the follower that takes longer fails (503, and /ready says why).'),
 });
 
 export interface ApiSettings {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PdmErrorCode } from '../lib/errors';
 
 /**
  * What the API answers, as zod schemas: the one description of every response body. The views
@@ -230,7 +231,7 @@ export const acceptedSchema = z
   })
   .meta({ id: 'Accepted', description: 'The action is on the control topic; it shows in the API once the sink has recorded it (about a second).' });
 
-export const API_ERROR_CODES = ['bad_request', 'unauthorized', 'not_found', 'method_not_allowed', 'conflict', 'database_unavailable', 'kafka_unavailable', 'stopping', 'internal'] as const;
+export const API_ERROR_CODES = ['bad_request', 'unauthorized', 'not_found', 'method_not_allowed', 'conflict', 'database_unavailable', 'kafka_unavailable', 'stopping', 'internal'] as const satisfies readonly PdmErrorCode[];
 
 export const errorBodySchema = z
   .object({

@@ -6,6 +6,7 @@ import { parseDuration } from '../lib/duration';
 import { MAX_EXTRAS } from '../schemas/channels';
 import type { Compression } from '../lib/kafka/compression';
 import { connectionEnv } from './connections';
+import { PdmError } from '../lib/errors';
 
 const BENCHMARKS = ['produce', 'window', 'inference'] as const;
 
@@ -25,13 +26,13 @@ interface BenchFlags {
 
 const count = (flag: string, value: string): number => {
   const n = Number(value.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} must be a whole number above 0, not ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new PdmError('USAGE', `${flag} must be a whole number above 0, not ${JSON.stringify(value)}`);
   return n;
 };
 
 const extraChannels = (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > MAX_EXTRAS) throw new Error(`--extras must be a whole number from 0 to ${MAX_EXTRAS}, not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_EXTRAS) throw new PdmError('USAGE', `--extras must be a whole number from 0 to ${MAX_EXTRAS}, not ${JSON.stringify(value)}`);
   return n;
 };
 
@@ -53,7 +54,7 @@ export function registerBenchCommand(program: Command): void {
     .action(async (name: string, flags: BenchFlags) => {
       const print = (line: string) => console.log(line);
       if (name === 'produce') {
-        if (!['zstd', 'gzip', 'none'].includes(flags.compression)) throw new Error(`--compression is zstd, gzip or none, not ${flags.compression}`);
+        if (!['zstd', 'gzip', 'none'].includes(flags.compression)) throw new PdmError('USAGE', `--compression is zstd, gzip or none, not ${flags.compression}`);
         await produceBench(
           { records: count('--records', flags.records ?? '1000000'), machines: count('--machines', flags.machines ?? '20'), compression: flags.compression as Compression, batchSize: count('--batch-size', flags.batchSize) },
           connectionEnv(),

@@ -1,24 +1,15 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { parseEnv } from '../lib/config';
 import { redactUrl } from '../lib/logger';
 import { migrate, migrationStatus } from '../sinks/postgres/migrations';
 import { connectionEnv } from './connections';
+import { postgresSettings } from '../lib/shared.settings';
 
 /**
  * `pdmctl db migrate` / `db status`: the Postgres sink's migrations (sinks/postgres/migrations/),
  * applied with DATABASE_URL (the schema owner). sink-postgres applies them at start too.
  */
-const schema = z.object({
-  /** The primary, as the schema owner. */
-  DATABASE_URL: z.string().min(1, 'is required: the Postgres primary'),
-  /** The schema to migrate (tests use their own). */
-  PDM_POSTGRES_SCHEMA: z.string().default('pdm'),
-  /** Set as pdm_writer's login password when given. */
-  PDM_WRITER_PASSWORD: z.string().optional(),
-  /** Set as pdm_analyst's login password when given. */
-  PDM_ANALYST_PASSWORD: z.string().optional(),
-});
+const schema = postgresSettings;
 
 export function registerDbCommands(program: Command): void {
   const db = program.command('db').description('the Postgres schema of sink-postgres: migrations and their state');

@@ -18,6 +18,7 @@ import type { TruthFault } from '../models/events';
 import type { WindowFeatures } from '../schemas';
 import { FLEET_OPTIONS } from './simulate.command';
 import { DEFAULT_SIMULATION, readTruth, simulatedData, type SimulatedFlags } from './train.command';
+import { PdmError } from '../lib/errors';
 
 interface Flags extends SimulatedFlags {
   skab?: string | boolean;
@@ -130,7 +131,7 @@ async function simulatedReport(flags: Flags): Promise<string> {
   let spanMs;
   let source;
   if (flags.fromCsv) {
-    if (!flags.truth) throw new Error('--from-csv needs --truth FILE (pdmctl simulate --truth)');
+    if (!flags.truth) throw new PdmError('USAGE', '--from-csv needs --truth FILE (pdmctl simulate --truth)');
     windows = readWindowsCsv(flags.fromCsv);
     truth = readTruth(flags.truth);
     spanMs = Math.max(...windows.map((w) => w.windowEnd)) - Math.min(...windows.map((w) => w.windowStart));
@@ -207,7 +208,7 @@ export function registerEvaluateCommand(program: Command): void {
     .addOption(FLEET_OPTIONS.fault())
     .option('--report <file>', 'also write the report (Markdown) to this file')
     .action(async (flags: Flags) => {
-      if (!flags.skab && !flags.simulate && !flags.fromCsv) throw new Error('choose --skab [dir], --simulate or --from-csv FILE --truth FILE');
+      if (!flags.skab && !flags.simulate && !flags.fromCsv) throw new PdmError('USAGE', 'choose --skab [dir], --simulate or --from-csv FILE --truth FILE');
       const parts: string[] = [];
       const skabDir = typeof flags.skab === 'string' ? flags.skab : path.resolve(repoRoot, '..', 'shared', 'data', 'skab');
       if (flags.skab) parts.push(await skabReport(skabDir, parseDuration(flags.skabWindow), flags.skabFolders?.split(',').map((f: string) => f.trim())));

@@ -37,8 +37,8 @@ registerPendingCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Expected failures (a missing prerequisite, a bad setting) read as one clear message; anything
-  // else keeps its stack trace for a bug report.
-  if (err instanceof PdmError) console.error(`pdmctl: ${err.message}`);
+  // else (STAGE_NOT_OPEN is a bug too) keeps its stack trace for a bug report.
+  if (err instanceof PdmError && err.code !== 'STAGE_NOT_OPEN') console.error(`pdmctl: ${err.message}`);
   else console.error(`pdmctl: ${errorMessage(err)}\n${err instanceof Error ? err.stack : ''}`);
   process.exitCode = 1;
 });

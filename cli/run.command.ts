@@ -5,6 +5,8 @@ import { createLogger } from '../lib/logger';
 import { createRegistry } from '../lib/metrics';
 import { closeServer, healthApp, listen, type RunningService, type ServiceDefinition } from '../lib/service';
 import { pipelineServices, type PipelineServiceName } from '../lib/services';
+import { parseEnv } from '../lib/config';
+import { serviceSettings } from '../lib/shared.settings';
 import { onShutdown } from '../lib/shutdown';
 import { retrainEnabled } from '../models/retrain.settings';
 import { connectionEnv } from './connections';
@@ -44,7 +46,8 @@ interface RunFlags {
 
 export async function runServices(names: ServiceName[], flags: RunFlags = {}): Promise<void> {
   const env = connectionEnv();
-  const host = env.PDM_METRICS_HOST ?? '127.0.0.1';
+  const serviceEnv = parseEnv(serviceSettings, env);
+  const host = serviceEnv.PDM_METRICS_HOST;
   const started: Array<{ name: string; service: RunningService; server: Server }> = [];
   const stopAll = async () => {
     for (const { name, service, server } of started.reverse()) {
@@ -79,7 +82,7 @@ export async function runServices(names: ServiceName[], flags: RunFlags = {}): P
       const startedMs = clock();
       const service = await definition.start({ env, logger, metrics, clock, fail: fail(name) });
       const defaultPort = metricsPortOf(name);
-      const port = Number(names.length === 1 ? (flags.metricsPort ?? env.PDM_METRICS_PORT ?? defaultPort) : defaultPort);
+      const port = Number(names.length === 1 ? (flags.metricsPort ?? serviceEnv.PDM_METRICS_PORT ?? defaultPort) : defaultPort);
       const app = healthApp(name, metrics, () => service.ready(), startedMs, clock);
       if (service.routes) app.use(service.routes);
       const server = await listen(app, port, host);

@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
+import { parseEnv } from '../lib/config';
 import { parseDuration } from '../lib/duration';
 import { commandLogger } from '../lib/logger';
 import { createRegistry } from '../lib/metrics';
 import { progressBar } from '../lib/progress';
+import { serviceSettings } from '../lib/shared.settings';
 import { closeServer, healthApp, listen } from '../lib/service';
 import { onShutdown } from '../lib/shutdown';
 import { FEATURES } from '../schemas';
@@ -19,6 +21,7 @@ import {
 import { parseFleet, parseSensors, runSimulation, scenarioKinds, type SimulateOptions } from '../producers/simulate/simulate.job';
 import { openReadingsOutput } from '../producers/runtime';
 import { connectionEnv } from './connections';
+import { PdmError } from '../lib/errors';
 
 /** The fleet's sensors and requested faults: shared by simulate, train --simulate and evaluate --simulate. */
 export interface FleetFlags {
@@ -44,7 +47,7 @@ interface Flags extends FleetFlags {
 function parseTime(text: string, flag: string): number {
   const zoned = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text}Z` : text;
   const ms = Date.parse(zoned);
-  if (Number.isNaN(ms)) throw new Error(`${flag} ${JSON.stringify(text)} is not an ISO-8601 time (example: 2026-01-01T00:00:00Z)`);
+  if (Number.isNaN(ms)) throw new PdmError('USAGE', `${flag} ${JSON.stringify(text)} is not an ISO-8601 time (example: 2026-01-01T00:00:00Z)`);
   return ms;
 }
 
@@ -53,14 +56,14 @@ export function parseFaultFlag(text: string): FaultRequest {
   const flag = `--fault ${JSON.stringify(text)}`;
   const usage = `${flag}: use MACHINE:KIND:ONSET[:FAILURE], such as lathe-1-spindle:overheating:2026-01-07T08:00:00Z`;
   const match = /^([^:]+):([^:]+):(.+)$/.exec(text.trim());
-  if (!match) throw new Error(usage);
+  if (!match) throw new PdmError('USAGE', usage);
   const [, machineId, kind, times] = match as unknown as [string, string, string, string];
   if (!(MACHINE_FAULTS as readonly string[]).includes(kind)) {
-    throw new Error(`${flag}: ${JSON.stringify(kind)} is not a machine fault: use ${MACHINE_FAULTS.join(', ')}`);
+    throw new PdmError('USAGE', `${flag}: ${JSON.stringify(kind)} is not a machine fault: use ${MACHINE_FAULTS.join(', ')}`);
   }
   // The failure time starts where a date follows a colon; an offset such as +01:00 never does.
   const [onset, failure, ...rest] = times.split(/:(?=\d{4}-\d\d-\d\d)/);
-  if (rest.length > 0) throw new Error(usage);
+  if (rest.length > 0) throw new PdmError('USAGE', usage);
   const request: FaultRequest = { machineId, kind: kind as MachineFaultKind, onsetMs: parseTime(onset!, `--fault ${machineId}:${kind} onset`) };
   if (failure !== undefined) request.failureMs = parseTime(failure, `--fault ${machineId}:${kind} failure`);
   return request;
@@ -105,11 +108,11 @@ const parseWhole = (text: string): number => (/^\s*-?\d+\s*$/.test(text) ? Numbe
 export function simulateOptions(flags: Flags, nowMs: number): SimulateOptions & FleetSettings {
   const intervalMs = parseDuration(flags.interval);
   const machines = parseWhole(flags.machines);
-  if (!Number.isInteger(machines) || machines < 1) throw new Error(`--machines must be a positive whole number, not ${flags.machines}`);
-  if (flags.speed !== 'max' && flags.speed !== 'realtime') throw new Error(`--speed is max or realtime, not ${flags.speed}`);
-  if (flags.to && flags.duration && flags.from) throw new Error('give two of --from, --to and --duration, not all three');
+  if (!Number.isInteger(machines) || machines < 1) throw new PdmError('USAGE', `--machines must be a positive whole number, not ${flags.machines}`);
+  if (flags.speed !== 'max' && flags.speed !== 'realtime') throw new PdmError('USAGE', `--speed is max or realtime, not ${flags.speed}`);
+  if (flags.to && flags.duration && flags.from) throw new PdmError('USAGE', 'give two of --from, --to and --duration, not all three');
   const seed = parseWhole(flags.seed);
-  if (!Number.isSafeInteger(seed)) throw new Error(`--seed must be a whole number, not ${flags.seed}`);
+  if (!Number.isSafeInteger(seed)) throw new PdmError('USAGE', `--seed must be a whole number, not ${flags.seed}`);
   scenarioKinds(flags.scenario);
   const align = (ms: number) => Math.floor(ms / intervalMs) * intervalMs;
   const duration = flags.duration ? parseDuration(flags.duration) : undefined;
@@ -129,9 +132,9 @@ export function simulateOptions(flags: Flags, nowMs: number): SimulateOptions & 
     fromMs = nowMs - (duration ?? 86_400_000);
   }
   fromMs = align(fromMs);
-  if (!(toMs > fromMs)) throw new Error('the simulated time range is empty: --to must come after --from');
+  if (!(toMs > fromMs)) throw new PdmError('USAGE', 'the simulated time range is empty: --to must come after --from');
   const faultyFraction = Number(flags.faultyFraction);
-  if (!(faultyFraction >= 0 && faultyFraction <= 1)) throw new Error(`--faulty-fraction is between 0 and 1, not ${flags.faultyFraction}`);
+  if (!(faultyFraction >= 0 && faultyFraction <= 1)) throw new PdmError('USAGE', `--faulty-fraction is between 0 and 1, not ${flags.faultyFraction}`);
   const fleet = fleetOptions(flags, machines, toMs);
   return { machines, intervalMs, fromMs, toMs, speed: flags.speed, scenario: flags.scenario, seed, faultyFraction, truthFile: flags.truth, ...fleet };
 }
@@ -161,7 +164,7 @@ export function registerSimulateCommand(program: Command): void {
       const env = connectionEnv();
       const output = await openReadingsOutput({ stage: 'simulate', env, logger, metrics });
       const server = flags.metricsPort
-        ? await listen(healthApp('simulate', metrics, async () => undefined, Date.now(), Date.now), Number(flags.metricsPort), env.PDM_METRICS_HOST ?? '127.0.0.1')
+        ? await listen(healthApp('simulate', metrics, async () => undefined, Date.now(), Date.now), Number(flags.metricsPort), parseEnv(serviceSettings, env).PDM_METRICS_HOST)
         : undefined;
       const abort = new AbortController();
       const release = onShutdown(() => abort.abort());

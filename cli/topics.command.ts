@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { parseEnv } from '../lib/config';
 import { ensureTopics } from '../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../lib/kafka/client';
 import { createRegistry, registerTopicSchemas } from '../lib/registry';
+import { topicSettings } from '../lib/shared.settings';
 import { topicSpecs } from '../lib/topics';
 import { connectionEnv } from './connections';
 
@@ -13,7 +15,9 @@ export interface TopicsOptions {
 /** Creates or verifies the topics and registers their schemas; true when nothing drifted. */
 export async function runTopics(options: TopicsOptions = {}): Promise<boolean> {
   const env = connectionEnv();
-  const specs = topicSpecs({ prefix: options.prefix, partitions: options.partitions });
+  // --prefix overrides PDM_TOPIC_PREFIX, which every service and producer reads the same way.
+  const prefix = options.prefix ?? parseEnv(topicSettings, env).PDM_TOPIC_PREFIX;
+  const specs = topicSpecs({ prefix, partitions: options.partitions });
   const reports = await ensureTopics(kafkaConnectionFromEnv('pdmctl-topics', env), specs);
   for (const r of reports) {
     const mark = r.status === 'drift' ? '✘' : '✔';
@@ -32,7 +36,7 @@ export function registerTopicsCommand(program: Command): void {
   program
     .command('topics')
     .description('create or verify every topic of the contract and register every schema (idempotent)')
-    .option('--prefix <prefix>', 'prefix for every topic name (isolated test environments)')
+    .option('--prefix <prefix>', 'prefix for every topic name (isolated test environments); default: PDM_TOPIC_PREFIX')
     .option('--partitions <n>', 'partitions for new topics', (v) => Number.parseInt(v, 10))
     .action(async (options: TopicsOptions) => {
       if (!(await runTopics(options))) process.exitCode = 1;

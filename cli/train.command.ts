@@ -15,6 +15,7 @@ import { readTopicWindows, trainAndStore, type TrainingData } from '../models/tr
 import { fleetIds, machineSensors } from '../producers/simulate/fleet';
 import { connectionEnv } from './connections';
 import { FLEET_OPTIONS, fleetOptions, type FleetFlags } from './simulate.command';
+import { PdmError } from '../lib/errors';
 
 interface Flags extends SimulatedFlags {
   simulate?: boolean;
@@ -59,7 +60,7 @@ export interface SimulatedFlags extends FleetFlags {
 /** Simulated readings windowed offline, with a progress bar over event time. */
 export function simulatedData(flags: SimulatedFlags, label: string): { windows: WindowFeatures[]; truth: TruthFault[]; source: string; spanMs: number } {
   const fromMs = Date.parse(flags.from);
-  if (!Number.isFinite(fromMs)) throw new Error(`--from ${flags.from} is not an ISO-8601 time`);
+  if (!Number.isFinite(fromMs)) throw new PdmError('USAGE', `--from ${flags.from} is not an ISO-8601 time`);
   const spanMs = parseDuration(flags.duration);
   const machines = Number(flags.machines);
   const fleet = fleetOptions(flags, machines, fromMs + spanMs);
@@ -91,7 +92,7 @@ export function simulatedData(flags: SimulatedFlags, label: string): { windows: 
 
 async function loadData(flags: Flags): Promise<TrainingData> {
   const chosen = [flags.simulate, flags.fromCsv, flags.fromPostgres, flags.fromTopic].filter((v) => v !== undefined && v !== false).length;
-  if (chosen !== 1) throw new Error('choose one source: --simulate, --from-csv FILE, --from-postgres [TABLE] or --from-topic');
+  if (chosen !== 1) throw new PdmError('USAGE', 'choose one source: --simulate, --from-csv FILE, --from-postgres [TABLE] or --from-topic');
   if (flags.simulate) {
     const data = simulatedData(flags, 'simulate');
     return { windows: data.windows, truth: data.truth, source: data.source };
@@ -102,7 +103,7 @@ async function loadData(flags: Flags): Promise<TrainingData> {
     const env = connectionEnv();
     const table = typeof flags.fromPostgres === 'string' ? flags.fromPostgres : 'pdm.window_features';
     const url = env.DATABASE_FOLLOWER_URL ?? env.DATABASE_URL;
-    if (!url) throw new Error('DATABASE_FOLLOWER_URL (or DATABASE_URL) is not set');
+    if (!url) throw new PdmError('CONFIG_INVALID', 'DATABASE_FOLLOWER_URL (or DATABASE_URL) is not set');
     return { windows: await readWindowsFromPostgres(url, { table }), truth, source: `postgres ${table}` };
   }
   return { ...(await readTopicWindows(connectionEnv(), 'pdmctl-train')), truth };
@@ -178,7 +179,7 @@ export function registerTrainCommand(program: Command): void {
     .action(async (flags: Flags) => {
       const started = Date.now();
       const kind = KINDS.find((k) => k === flags.kind);
-      if (!kind) throw new Error(`--kind ${flags.kind}: one of ${KINDS.join(', ')}`);
+      if (!kind) throw new PdmError('USAGE', `--kind ${flags.kind}: one of ${KINDS.join(', ')}`);
       const { windows, truth, source } = await loadData(flags);
       if (flags.exportCsv) fs.writeFileSync(flags.exportCsv, windowsCsv(windows));
       console.error(`${windows.length.toLocaleString('en')} windows of ${new Set(windows.map((w) => w.machineId)).size} machines from ${source}`);

@@ -1,4 +1,6 @@
 import pino, { type Logger } from 'pino';
+import { parseEnv } from './config';
+import { serviceSettings } from './shared.settings';
 
 export type { Logger };
 
@@ -10,7 +12,7 @@ export type { Logger };
 export function createLogger(options: { level?: string; name?: string; stderr?: boolean } = {}): Logger {
   return pino(
     {
-      level: process.env.PDM_LOG_LEVEL ?? options.level ?? 'info',
+      level: parseEnv(serviceSettings).PDM_LOG_LEVEL ?? options.level ?? 'info',
       base: { service: options.name ?? 'pdm' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: ['password', '*.password', 'secret', '*.secret'], censor: '[redacted]' },

@@ -1,4 +1,4 @@
-import { errorMessage } from './errors';
+import { errorMessage, PdmError } from './errors';
 import { describeCluster } from './kafka/admin';
 import type { KafkaConnection } from './kafka/client';
 
@@ -19,7 +19,7 @@ export function kafkaProbe(connection: KafkaConnection, timeoutMs = 3000): Probe
     name: 'kafka',
     async check() {
       const cluster = await describeCluster(connection, timeoutMs);
-      if (cluster.brokers === 0) throw new Error('no broker in the cluster metadata');
+      if (cluster.brokers === 0) throw new PdmError('KAFKA_UNREACHABLE', 'no broker in the cluster metadata');
     },
   };
 }
@@ -29,7 +29,7 @@ export function registryProbe(url: string, timeoutMs = 3000): Probe {
     name: 'schema registry',
     async check() {
       const response = await fetch(`${url.replace(/\/$/, '')}/subjects`, { signal: AbortSignal.timeout(timeoutMs) });
-      if (!response.ok) throw new Error(`GET /subjects answered ${response.status}`);
+      if (!response.ok) throw new PdmError('REGISTRY', `GET /subjects answered ${response.status}`);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import type { Logger } from './logger';
 import type { Registry } from './metrics';
+import { PdmError } from './errors';
 
 /**
  * The lifecycle every long-running service shares: start, serve /health, /ready and /metrics,
@@ -54,7 +55,7 @@ export function listen(app: express.Express, port: number, host: string): Promis
     const server = app.listen(port, host);
     server.once('listening', () => resolve(server));
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} for /health, /ready and /metrics is taken; set PDM_METRICS_PORT to another`) : err),
+      reject(err.code === 'EADDRINUSE' ? new PdmError('CONFIG_INVALID', `port ${port} for /health, /ready and /metrics is taken; set PDM_METRICS_PORT to another`) : err),
     );
   });
 }

@@ -10,6 +10,7 @@ import { forecastMetrics } from './train';
 import { readSkabFile, skabFiles } from './data/skab';
 import { SKAB_LEADERBOARD } from './skab-metrics';
 import type { SkabPipelineReport, SkabScores } from './skab-pipeline';
+import { PdmError } from '../lib/errors';
 
 /**
  * Evaluation through the production path: every score and forecast here comes from the ONNX
@@ -101,7 +102,7 @@ export const SKAB_DEFAULTS: SkabOptions = { lookback: 10, explained: 0.9, limitQ
  */
 export async function evaluateSkab(dir: string, options: SkabOptions, open: (bytes: Uint8Array, channels: number) => Promise<OnnxModel>, onProgress?: (done: number, total: number, file: string) => void) {
   const files = skabFiles(dir);
-  if (files.length === 0) throw new Error(`no SKAB files under ${dir} (valve1/, valve2/, other/)`);
+  if (files.length === 0) throw new PdmError('MODEL_DATA', `no SKAB files under ${dir} (valve1/, valve2/, other/)`);
   const alarms: boolean[] = [];
   const labels: boolean[] = [];
   const perFile: Array<{ file: string; rows: number; f1: number }> = [];

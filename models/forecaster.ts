@@ -1,4 +1,5 @@
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
+import { PdmError } from '../lib/errors';
 
 /**
  * The forecaster, pure: a linear map from a machine's last L windows to its next H windows, of
@@ -110,7 +111,7 @@ export interface FitOptions {
 /** Fits the weights by ridge least squares on `train`, then the interval quantiles on `calibrate`. */
 export function fitForecaster(train: readonly ForecastSample[], calibrate: readonly ForecastSample[], options: FitOptions): ForecasterParams {
   const { lookback, horizon, channels, scaling, period } = options;
-  if (period > 0 && (period < horizon || period > lookback)) throw new Error(`the seasonal period ${period} must lie between the horizon ${horizon} and the lookback ${lookback}`);
+  if (period > 0 && (period < horizon || period > lookback)) throw new PdmError('USAGE', `the seasonal period ${period} must lie between the horizon ${horizon} and the lookback ${lookback}`);
   const calendar = options.calendar ? CALENDAR_LENGTH : 0;
   const scale = options.channelSd.map((sd) => Math.fround((scaling === 'global' ? sd : 0.05 * sd) || 1e-9));
   const width = lookback * channels + calendar + 1;

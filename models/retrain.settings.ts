@@ -7,13 +7,12 @@ import { PdmError } from '../lib/errors';
  * `pdmctl run retrain`'s settings, from the environment. The topic (`PDM_TOPIC_PREFIX`) and the
  * model store (`MODELS_DIR`) are the shared ones, read where `pdmctl train` reads them.
  */
-const schema = z.object({
-  /** How often the fleet models retrain from the compacted window topic (`24h`, `7d`); unset or `off`: never, and `pdmctl run retrain` refuses to start. */
-  PDM_RETRAIN_EVERY: z.string().default('off'),
-  /** A run that finds fewer windows than this on the topic trains nothing (outcome `skipped_too_few_windows`). */
-  PDM_RETRAIN_MIN_WINDOWS: z.coerce.number().int().min(1).default(500),
-  /** Which models a run retrains: `both`, `forecaster` or `anomaly`. */
-  PDM_RETRAIN_KIND: z.enum(['both', 'forecaster', 'anomaly']).default('both'),
+export const schema = z.object({
+  PDM_RETRAIN_EVERY: z.string().default('off')
+    .describe('How often the fleet models retrain from the compacted window topic (`24h`, `7d`); unset or `off`: never, and `pdmctl run retrain` refuses to start.'),
+  PDM_RETRAIN_MIN_WINDOWS: z.coerce.number().int().min(1).default(500)
+    .describe('A run that finds fewer windows than this on the topic trains nothing (outcome `skipped_too_few_windows`).'),
+  PDM_RETRAIN_KIND: z.enum(['both', 'forecaster', 'anomaly']).default('both').describe('Which models a run retrains: `both`, `forecaster` or `anomaly`.'),
 });
 
 export type RetrainKind = z.infer<typeof schema>['PDM_RETRAIN_KIND'];

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from './contract';
+import { PdmError } from '../lib/errors';
 
 /**
  * The production path: onnxruntime-node runs a model's graph. The only file that imports it.
@@ -30,7 +31,7 @@ export async function openOnnxModel(manifest: Manifest, bytes: Uint8Array): Prom
       for (const spec of manifest.inputs) {
         const dims = spec.shape.map((d, i) => (i === 0 ? inputs.batch : (d as number)));
         const data = spec.role === 'values' ? inputs.x : spec.role === 'mask' ? inputs.mask : inputs.calendar;
-        if (!data) throw new Error(`model ${manifest.name}/${manifest.version} needs input ${spec.name} (${spec.role})`);
+        if (!data) throw new PdmError('MODEL_INVALID', `model ${manifest.name}/${manifest.version} needs input ${spec.name} (${spec.role})`);
         feeds[spec.name] = new ort.Tensor('float32', data, dims);
       }
       const results = await session.run(feeds);

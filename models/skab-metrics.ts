@@ -1,3 +1,4 @@
+import { PdmError } from '../lib/errors';
 /**
  * SKAB's own scores, pure: what the benchmark's evaluation code computes, so our figures sit beside
  * its leaderboard on the same terms. Followed, line by line where it matters:
@@ -38,7 +39,7 @@ export interface PointScores extends PointCounts {
 
 /** One file's confusion counts, row by row (`core/metrics.py::confusion_matrix`). */
 export function pointCounts(labels: readonly boolean[], predictions: readonly boolean[]): PointCounts {
-  if (labels.length !== predictions.length) throw new Error(`labels (${labels.length}) and predictions (${predictions.length}) differ in length`);
+  if (labels.length !== predictions.length) throw new PdmError('MODEL_DATA', `labels (${labels.length}) and predictions (${predictions.length}) differ in length`);
   const c: PointCounts = { tp: 0, tn: 0, fp: 0, fn: 0 };
   labels.forEach((label, i) => {
     const alarm = predictions[i]!;

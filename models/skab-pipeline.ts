@@ -6,6 +6,7 @@ import { closeIdle, emptyPartition, processReading, windowStartOf } from '../pro
 import { episodesOf } from '../processors/inference/inference.evaluate';
 import { SKAB_ALL_COLUMNS, SKAB_COLUMNS, readSkabFile, skabFiles, type SkabFile } from './data/skab';
 import { changepointPredictions, changepointScores, pointScores, type ChangepointScores, type PointScores } from './skab-metrics';
+import { PdmError } from '../lib/errors';
 
 /**
  * SKAB through the pipeline's own code: each labelled file is one machine whose rows become
@@ -148,7 +149,7 @@ export interface SkabPipelineReport {
 export async function replaySkabFile(dir: string, name: string, replay: SkabReplay, options: SkabPipelineOptions): Promise<SkabFileResult> {
   const file = readSkabFile(dir, name, options.columns);
   const changepoint = readSkabChangepoints(dir, name);
-  if (changepoint.length !== file.rows.length) throw new Error(`${name}: ${changepoint.length} changepoint labels for ${file.rows.length} rows`);
+  if (changepoint.length !== file.rows.length) throw new PdmError('MODEL_DATA', `${name}: ${changepoint.length} changepoint labels for ${file.rows.length} rows`);
   const machineId = skabMachineId(name);
   const windows = windowReadings(skabReadings(file, machineId, options.columns), options.windowMs);
   const warmupWindows = warmupWindowCount(windows, file.timesMs, options.fitRows, options.windowMs);
@@ -196,7 +197,7 @@ export async function evaluateSkabPipeline(
   onProgress?: (done: number, total: number, file: string) => void,
 ): Promise<SkabPipelineReport> {
   const names = skabFiles(dir).filter((name) => !options.folders || options.folders.some((folder) => name.startsWith(`${folder}/`)));
-  if (names.length === 0) throw new Error(`no SKAB files under ${dir} (valve1/, valve2/, other/)${options.folders ? ` in ${options.folders.join(', ')}` : ''}`);
+  if (names.length === 0) throw new PdmError('MODEL_DATA', `no SKAB files under ${dir} (valve1/, valve2/, other/)${options.folders ? ` in ${options.folders.join(', ')}` : ''}`);
   const files: SkabFileResult[] = [];
   for (const [index, name] of names.entries()) {
     files.push(await replaySkabFile(dir, name, replay, options));

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from '../lib/config';
 import { repoRoot } from '../lib/paths';
+import { modelSettings } from '../lib/shared.settings';
 import { ModelError, loadModelFolder, writeModelFolder, type LoadedModel, type Manifest } from './contract';
 
 /**
@@ -12,7 +14,7 @@ import { ModelError, loadModelFolder, writeModelFolder, type LoadedModel, type M
 export const CURRENT_FILE = 'current';
 export const HISTORY_FILE = 'promotions.jsonl';
 
-export const modelsDir = (env: NodeJS.ProcessEnv = process.env): string => path.resolve(repoRoot, env.MODELS_DIR || 'models');
+export const modelsDir = (env: NodeJS.ProcessEnv = process.env): string => path.resolve(repoRoot, parseEnv(modelSettings, env).MODELS_DIR);
 
 export interface Promotion {
   version: string;

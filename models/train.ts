@@ -7,6 +7,7 @@ import { fitForecaster, lastValueForecast, maeByStep, predict, quantile, seasona
 import { inFaultDevelopment, touchedByFault, type TruthFault } from './events';
 import { anomalyGraph, anomalySpec, forecasterGraph, forecasterSpec, type GraphSpec } from './onnx/graphs';
 import { OPSET } from './onnx/builder';
+import { PdmError } from '../lib/errors';
 
 export { OPSET };
 
@@ -137,7 +138,7 @@ export function forecastMetrics(samples: readonly TimedSample[], forecasts: Read
 }
 
 export function train(windows: readonly WindowFeatures[], truth: readonly TruthFault[] | null, options: TrainOptions, onStep?: (step: string) => void): TrainResult {
-  if (windows.length === 0) throw new Error('no window features to train on');
+  if (windows.length === 0) throw new PdmError('MODEL_DATA', 'no window features to train on');
   const windowMs = windowLengthOf(windows);
   const range = dataRange(windows);
   const split = timeSplit(range.fromMs, range.toMs, options.trainShare, options.validationShare);
@@ -154,7 +155,7 @@ export function train(windows: readonly WindowFeatures[], truth: readonly TruthF
   const trainSet = samples.filter((s) => s.originMs + horizonMs <= split.validationFromMs);
   const validation = samples.filter((s) => s.originMs >= split.validationFromMs && s.originMs + horizonMs <= split.testFromMs);
   const test = samples.filter((s) => s.originMs >= split.testFromMs);
-  if (trainSet.length < 10 || validation.length < 1) throw new Error(`too little data for a lookback of ${fo.lookback} and a horizon of ${fo.horizon} windows: ${trainSet.length} training and ${validation.length} validation samples`);
+  if (trainSet.length < 10 || validation.length < 1) throw new PdmError('MODEL_DATA', `too little data for a lookback of ${fo.lookback} and a horizon of ${fo.horizon} windows: ${trainSet.length} training and ${validation.length} validation samples`);
   onStep?.(`forecaster: ridge fit on ${trainSet.length} samples`);
   const fParams = fitForecaster(trainSet, validation, { ...fo, channels: FORECAST_CHANNELS.length, channelSd: moments.sd });
   const fValidation = forecastMetrics(validation, validation.map((s) => predict(fParams, s)), fo, moments.sd);

@@ -1,4 +1,6 @@
+import { parseEnv } from '../lib/config';
 import { kafkaConnectionFromEnv } from '../lib/kafka/client';
+import { topicSettings } from '../lib/shared.settings';
 import { TOPICS } from '../lib/topics';
 import type { WindowFeatures } from '../schemas';
 import { loadModelFolder } from './contract';
@@ -27,7 +29,7 @@ export interface TrainingData {
 
 /** The compacted window-features topic (under PDM_TOPIC_PREFIX), read to its end; a topic carries no ground truth. */
 export async function readTopicWindows(env: NodeJS.ProcessEnv, clientId: string): Promise<TrainingData> {
-  const topic = `${env.PDM_TOPIC_PREFIX ?? ''}${TOPICS.windowFeatures}`;
+  const topic = `${parseEnv(topicSettings, env).PDM_TOPIC_PREFIX}${TOPICS.windowFeatures}`;
   const windows = await readWindowsFromTopic(kafkaConnectionFromEnv(clientId, env), env.SCHEMA_REGISTRY_URL ?? '', topic);
   return { windows, truth: null, source: `topic ${topic}` };
 }

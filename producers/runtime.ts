@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, parseEnv } from '../lib/config';
+import { parseEnv } from '../lib/config';
 import { kafkaConnectionFromEnv } from '../lib/kafka/client';
 import type { Compression } from '../lib/kafka/compression';
 import { connectProducer, type BatchProducer } from '../lib/kafka/producer';
@@ -9,15 +9,14 @@ import { createRegistry as createSchemaRegistry } from '../lib/registry';
 import { TOPICS } from '../lib/topics';
 import { ReadingsProducer } from './readings.producer';
 import { DEFAULT_RULES, allowListFrom, type ValidationRules } from './validation';
+import { topicSettings } from '../lib/shared.settings';
 
 /** Settings every producer shares, from the environment. */
-const schema = z.object({
-  /** Machine ids accepted, comma-separated, `*` as wildcard (`lathe-*,cnc-mill-5-axis`); empty accepts all. */
-  PDM_MACHINE_ALLOWLIST: z.string().optional(),
-  /** How far ahead of the producer's clock a reading's timestamp may be. */
-  PDM_MAX_CLOCK_SKEW: duration('5m'),
-  /** Topic prefix (isolated environments and tests). */
-  PDM_TOPIC_PREFIX: z.string().default(''),
+export const schema = z.object({
+  PDM_MACHINE_ALLOWLIST: z.string().optional()
+    .describe('Machine ids accepted, comma-separated, `*` as wildcard (`lathe-*,cnc-mill-5-axis`); empty accepts all.'),
+  PDM_MAX_CLOCK_SKEW: topicSettings.shape.PDM_MAX_CLOCK_SKEW,
+  PDM_TOPIC_PREFIX: topicSettings.shape.PDM_TOPIC_PREFIX,
 });
 
 export function producerRules(env: NodeJS.ProcessEnv = process.env): { rules: ValidationRules; prefix: string } {

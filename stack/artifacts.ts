@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PdmError } from '../lib/errors';
 import type { Reporter } from './reporter';
-import { kafkaMajor, type StackSettings } from './settings';
+import { kafkaMajor, loadStackSettings, type StackSettings } from './settings';
 
 /**
  * Where the stack's servers come from: Kafka and Apicurio Registry from Maven Central (through
@@ -178,7 +178,8 @@ export function ensureDebianPackages(packages: string[], reporter: Reporter): vo
 /** The folder with initdb, postgres and pg_basebackup: PDM_PG_BINDIR, else Debian's newest. */
 export function findPostgresBinDir(): string | undefined {
   const candidates: string[] = [];
-  if (process.env.PDM_PG_BINDIR) candidates.push(process.env.PDM_PG_BINDIR);
+  const { PDM_PG_BINDIR } = loadStackSettings();
+  if (PDM_PG_BINDIR) candidates.push(PDM_PG_BINDIR);
   try {
     const versions = fs.readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((v) => `/usr/lib/postgresql/${v}/bin`));

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PdmError } from '../lib/errors';
 
 /**
  * Plain-process supervision for the local stack: start a server detached with its output in a log
@@ -57,7 +58,7 @@ export function spawnDetached(spec: SpawnSpec): Spawned {
     gid: spec.gid,
   });
   fs.closeSync(out);
-  if (child.pid === undefined) throw new Error(`could not start ${spec.command}`);
+  if (child.pid === undefined) throw new PdmError('STACK_SERVER_FAILED', `could not start ${spec.command}`);
   let status: string | undefined;
   child.once('exit', (code, signal) => {
     status = signal ? `signal ${signal}` : `exit code ${code}`;

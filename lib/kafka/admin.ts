@@ -43,7 +43,7 @@ export async function ensureTopics(connection: KafkaConnection, specs: readonly 
           // "does not host this topic-partition" while the topics are being created: wait for them.
           if (!(cause as { retriable?: boolean }).retriable) throw cause;
           await waitForTopics(admin, missing, 30_000).catch((waited: Error) => {
-            throw new Error(`${(cause as Error).message}; then ${waited.message}`);
+            throw new PdmError('KAFKA_ADMIN', `${(cause as Error).message}; then ${waited.message}`);
           });
         })
         .catch((cause: unknown) => {
@@ -75,7 +75,7 @@ async function waitForTopics(admin: Admin, specs: readonly TopicSpec[], timeoutM
       .then((m) => specs.every((spec) => m.topics.find((t) => t.name === spec.name)?.partitions.filter((p) => p.leader >= 0).length === spec.partitions))
       .catch(() => false);
     if (ready) return;
-    if (Date.now() > deadline) throw new Error(`topics without leaders after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new PdmError('KAFKA_ADMIN', `topics without leaders after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

@@ -1,6 +1,9 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from '../logger';
+import { parseEnv } from '../config';
+import { kafkaSettings } from '../shared.settings';
 import { registerZstd } from './compression';
+import { PdmError } from '../errors';
 
 /**
  * The Kafka adapter: the only place that imports kafkajs (ESLint enforces it). Everything else
@@ -17,17 +20,18 @@ export interface KafkaConnection {
 
 /** Connection settings from CONTRACT.md's environment: KAFKA_BROKERS plus optional SASL/TLS. */
 export function kafkaConnectionFromEnv(clientId: string, env: NodeJS.ProcessEnv = process.env, fallbackBrokers?: string): KafkaConnection {
-  const brokers = (env.KAFKA_BROKERS ?? fallbackBrokers ?? '')
+  const settings = parseEnv(kafkaSettings, env);
+  const brokers = (settings.KAFKA_BROKERS ?? fallbackBrokers ?? '')
     .split(',')
     .map((b) => b.trim())
     .filter(Boolean);
-  if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set (run `eval "$(npx pdmctl stack env)"` for the local stack)');
-  const connection: KafkaConnection = { brokers, clientId, ssl: env.KAFKA_SSL === 'true' };
-  if (env.KAFKA_SASL_MECHANISM) {
+  if (brokers.length === 0) throw new PdmError('CONFIG_INVALID', 'KAFKA_BROKERS is not set (run `eval "$(npx pdmctl stack env)"` for the local stack)');
+  const connection: KafkaConnection = { brokers, clientId, ssl: settings.KAFKA_SSL === 'true' };
+  if (settings.KAFKA_SASL_MECHANISM) {
     connection.sasl = {
-      mechanism: env.KAFKA_SASL_MECHANISM as 'plain',
-      username: env.KAFKA_SASL_USERNAME ?? '',
-      password: env.KAFKA_SASL_PASSWORD ?? '',
+      mechanism: settings.KAFKA_SASL_MECHANISM as 'plain',
+      username: settings.KAFKA_SASL_USERNAME ?? '',
+      password: settings.KAFKA_SASL_PASSWORD ?? '',
     };
   }
   return connection;
@@ -56,7 +60,7 @@ export function createKafka(connection: KafkaConnection, options: { logger?: Log
     retry: { retries: options.retries ?? 5, ...(options.maxRetryTimeMs !== undefined ? { maxRetryTime: options.maxRetryTimeMs } : {}) },
     logLevel: options.logger ? logLevel.INFO : logLevel.NOTHING,
   };
-  const logger = options.logger?.child({ component: 'kafkajs' }, { level: process.env.PDM_KAFKA_LOG_LEVEL ?? 'error' });
+  const logger = options.logger?.child({ component: 'kafkajs' }, { level: parseEnv(kafkaSettings).PDM_KAFKA_LOG_LEVEL });
   if (logger) {
     config.logCreator = () => (entry: LogEntry) => {
       const { message, ...rest } = entry.log;

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { WindowFeatures } from '../../schemas';
 import { rowToWindow, WINDOW_COLUMNS } from './windows-table';
+import { PdmError } from '../../lib/errors';
 
 /**
  * `pdmctl train --from-postgres`: window features from `pdm.window_features` (or another table of
@@ -9,7 +10,7 @@ import { rowToWindow, WINDOW_COLUMNS } from './windows-table';
  */
 export async function readWindowsFromPostgres(url: string, options: { table?: string; fromMs?: number; toMs?: number } = {}): Promise<WindowFeatures[]> {
   const table = options.table ?? 'pdm.window_features';
-  if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(table)) throw new Error(`not a table name: ${table}`);
+  if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(table)) throw new PdmError('USAGE', `not a table name: ${table}`);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

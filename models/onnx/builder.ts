@@ -1,4 +1,5 @@
 import { onnx } from 'onnx-proto';
+import { PdmError } from '../../lib/errors';
 
 /**
  * A small ONNX graph builder over the ONNX protobuf messages (npm `onnx-proto`): constants as
@@ -34,7 +35,7 @@ export class GraphBuilder {
   /** A float constant of the given shape (values row-major; rounded to float32). */
   floats(name: string, dims: number[], values: ArrayLike<number>): string {
     const data = Float32Array.from(values as ArrayLike<number>);
-    if (data.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`constant ${name}: ${data.length} values for shape [${dims.join(', ')}]`);
+    if (data.length !== dims.reduce((a, b) => a * b, 1)) throw new PdmError('MODEL_INVALID', `constant ${name}: ${data.length} values for shape [${dims.join(', ')}]`);
     this.initializers.push({ name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer.slice(0)) });
     return name;
   }

@@ -11,6 +11,7 @@ import { InferenceCore, historyLayout, type DeployedModels, type MachineState } 
 import { historyStarts, type HistoryLayout } from './lookback';
 import { PROGRESS_KEY, alertsKey, baselineKey, encodeAlerts, encodeBaseline, encodeLimits, encodeProgress, encodeWindow, limitsKey, windowKey } from './inference.state';
 import type { RelearnRequest } from './baseline';
+import { PdmError } from '../../lib/errors';
 
 /**
  * The inference processor around the core (inference.core.ts), per input partition: decodes final
@@ -102,7 +103,7 @@ export class InferenceProcessor {
 
   async process(partition: number, records: IncomingRecord[], batch: BatchInfo): Promise<TopicBatch[]> {
     const task = this.tasks.get(partition);
-    if (!task) throw new Error(`partition ${partition} is not open in the inference processor`);
+    if (!task) throw new PdmError('STAGE_NOT_OPEN', `partition ${partition} is not open in the inference processor`);
     const started = process.hrtime.bigint();
     const deadLetters: DeadLetter[] = [];
     const windows: WindowFeatures[] = [];

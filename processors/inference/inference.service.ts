@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { duration, parseEnv } from '../../lib/config';
+import { parseEnv } from '../../lib/config';
 import { PdmError } from '../../lib/errors';
 import { ensureTopics, requireTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
@@ -21,6 +20,7 @@ import type { AlertPolicy } from './alerts';
 import { deploy, type DeployedModel, type DeployedModels } from './inference.core';
 import { replayAlerts } from './inference.evaluate';
 import { InferenceProcessor, STAGE } from './inference.processor';
+import { schema } from './inference.settings';
 import { InferenceRestorer } from './inference.state';
 import { DEFAULT_LIMIT_POLICY, type LimitPolicy } from './limits';
 import { DEFAULT_BASELINE_POLICY, type BaselinePolicy } from './baseline';
@@ -35,39 +35,6 @@ import { openControlTable } from '../../lib/control-table';
  * promoted; a version that fails to load or its self-check is refused and the previous one keeps
  * running.
  */
-
-const schema = z.object({
-  /** Consumer group and transactional-id prefix; the changelog is `<group>-inference-state-changelog`. Default `<prefix>pdm-inference`. */
-  PDM_INFERENCE_GROUP_ID: z.string().optional(),
-  /** Detector model name under MODELS_DIR (empty: no anomaly alerts). */
-  PDM_DETECTOR_MODEL: z.string().default('pdm-anomaly'),
-  /** Forecaster model name under MODELS_DIR (empty: no forecast alerts). */
-  PDM_FORECASTER_MODEL: z.string().default('pdm-forecaster'),
-  /** Windows in a row a condition must hold before it fires; default: the detector's `consecutive`, else 3. */
-  PDM_ALERT_FOR_WINDOWS: z.coerce.number().int().min(1).optional(),
-  /** Windows in a row a firing condition must be clear before it resolves. */
-  PDM_ALERT_CLEAR_WINDOWS: z.coerce.number().int().min(1).default(3),
-  /** Anomaly severity: WARNING from this score/threshold ratio, CRITICAL from the next. */
-  PDM_ALERT_WARNING_RATIO: z.coerce.number().gt(1).default(1.5),
-  PDM_ALERT_CRITICAL_RATIO: z.coerce.number().gt(1).default(3),
-  /** Forecast-breach severity: WARNING when the breach is this close, CRITICAL when the next is (and the point forecast crosses). */
-  PDM_BREACH_WARNING_LEAD: duration('6h'),
-  PDM_BREACH_CRITICAL_LEAD: duration('2h'),
-  /** Forecast limits: `learned` (each machine's own, from its first assessable lookback; limits.ts) or `manifest` (the fleet's, from the forecaster). */
-  PDM_LIMITS: z.enum(['learned', 'manifest']).default('learned'),
-  /** Learned upper limit = max + margin * max(max - median, floor) of the baseline lookback. */
-  PDM_LIMITS_MARGIN: z.coerce.number().min(0).default(DEFAULT_LIMIT_POLICY.margin),
-  /** How often MODELS_DIR is checked for a newly promoted version. */
-  PDM_MODEL_RELOAD_INTERVAL: duration('10s'),
-  /** The per-machine detector (each machine's own normal, from whatever channels it reports): `on` or `off`. */
-  PDM_BASELINE: z.enum(['on', 'off']).default('on'),
-  /** Windows a machine learns its normal from before it is watched; 0: a day's worth (24 hourly windows, 1,440 of a minute, at least 14). */
-  PDM_WARMUP_WINDOWS: z.coerce.number().int().min(0).default(DEFAULT_BASELINE_POLICY.warmupWindows),
-  /** Control limit of the per-machine detector, in EWMA standard deviations of a channel's residual. */
-  PDM_DEVIATION_LIMIT: z.coerce.number().positive().default(DEFAULT_BASELINE_POLICY.limit),
-  /** A machine reporting current is off when its window mean is at or below this (amperes). */
-  PDM_OFF_CURRENT: z.coerce.number().min(0).default(DEFAULT_BASELINE_POLICY.offCurrent),
-});
 
 /** The per-machine detector's policy from the environment, or undefined when PDM_BASELINE=off. */
 export function baselineSettings(env: NodeJS.ProcessEnv): BaselinePolicy | undefined {

@@ -4,6 +4,7 @@ import type { MachineState } from './inference.core';
 import type { LearnedLimits } from './limits';
 import type { MachineBaseline } from './baseline';
 import { emptyHistory, rememberRow, rowOf, type HistoryLayout } from './lookback';
+import { PdmError } from '../../lib/errors';
 
 /**
  * The inference processor's changelog records, pure: what it keeps per machine (recent windows,
@@ -25,7 +26,7 @@ export const PROGRESS_KEY = Buffer.from('P');
 
 const framed = (body: Buffer): Buffer => Buffer.concat([Buffer.from([FORMAT]), body]);
 function body(value: Buffer, what: string): Buffer {
-  if (value[0] !== FORMAT) throw new Error(`${what} has format ${value[0]}, this processor reads format ${FORMAT}`);
+  if (value[0] !== FORMAT) throw new PdmError('STATE_FORMAT', `${what} has format ${value[0]}, this processor reads format ${FORMAT}`);
   return value.subarray(1);
 }
 

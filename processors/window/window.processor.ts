@@ -9,6 +9,7 @@ import { MAX_ABS_READING, channelsProblem } from '../../schemas/channels';
 import { closeIdle, finalize, processReading, windowKey, windowStartOf, type PartitionWindows, type ReadingOutcome, type WindowConfig } from './window';
 import { FORGET_AFTER_MS, lastSeenOf, machineStates, noteReading, type LastSeen } from './silence';
 import { PROGRESS_KEY, channelStateKey, encodeChannel, encodeProgress, encodeWindow, windowStateKey, type PartitionProgress } from './window.state';
+import { PdmError } from '../../lib/errors';
 
 /**
  * The window processor around the pure rule (window.ts): per input partition it decodes readings,
@@ -240,7 +241,7 @@ export class WindowProcessor {
   /** One batch of one partition, in offset order: the records its transaction must write. */
   async process(partition: number, records: IncomingRecord[], batch: BatchInfo): Promise<TopicBatch[]> {
     const task = this.tasks.get(partition);
-    if (!task) throw new Error(`partition ${partition} is not open in the window processor`);
+    if (!task) throw new PdmError('STAGE_NOT_OPEN', `partition ${partition} is not open in the window processor`);
     const { config, topics } = this.options;
     const out = new Outputs(topics, partition);
     const touched = new Set<string>();

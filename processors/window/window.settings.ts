@@ -3,25 +3,24 @@ import { duration, parseEnv } from '../../lib/config';
 import { PdmError } from '../../lib/errors';
 import { processorSettings, type ProcessorSettings } from '../runtime';
 import type { WindowProcessorConfig } from './window.processor';
+import { topicSettings } from '../../lib/shared.settings';
 
 /** The window processor's own settings, from the environment (the shared ones are in processors/runtime.ts). */
-const schema = z.object({
-  /** Tumbling window size in event time: `1h`, `10m`, down to `1s`. */
-  PDM_WINDOW_SIZE: duration('1h'),
-  /** How long after a window's end (in stream time) readings for it are still taken; later ones go to pdm.late-readings.v1. */
-  PDM_WINDOW_GRACE: duration('5m', { allowZero: true }),
-  /** A caught-up partition with no new reading for this long (wall clock) closes its open windows; default: window size plus grace. */
-  PDM_WINDOW_IDLE_TIMEOUT: z.string().optional(),
-  /** A machine with no reading for this long of its partition's stream time counts as silent (`pdm_window_machines{state="silent"}`); default: window size plus grace. */
-  PDM_WINDOW_SILENT_AFTER: z.string().optional(),
-  /** Also emit running aggregates of open windows with every transaction, marked `pdm.window.final=false`. */
-  PDM_WINDOW_EARLY_UPDATES: z.enum(['true', 'false']).default('false'),
-  /** A reading dated more than this after the broker appended its record is refused (dead-lettered): the producers' clock-skew tolerance. */
-  PDM_MAX_CLOCK_SKEW: duration('5m'),
-  /** Most distinct extra channel names (SensorReading.extras) a partition takes over its history; a reading bringing one more is dead-lettered. */
-  PDM_WINDOW_MAX_EXTRA_CHANNELS: z.coerce.number().int().min(0).default(256),
-  /** Consumer group and transactional-id prefix; its state changelog is `<group>-window-state-changelog`. Default: `<PDM_TOPIC_PREFIX>pdm-window`. */
-  PDM_WINDOW_GROUP_ID: z.string().optional(),
+export const schema = z.object({
+  PDM_WINDOW_SIZE: duration('1h').describe('Tumbling window size in event time: `1h`, `10m`, down to `1s`.'),
+  PDM_WINDOW_GRACE: duration('5m', { allowZero: true })
+    .describe("How long after a window's end (in stream time) readings for it are still taken; later ones go to pdm.late-readings.v1."),
+  PDM_WINDOW_IDLE_TIMEOUT: z.string().optional()
+    .describe('A caught-up partition with no new reading for this long (wall clock) closes its open windows; default: window size plus grace.'),
+  PDM_WINDOW_SILENT_AFTER: z.string().optional()
+    .describe("A machine with no reading for this long of its partition's stream time counts as silent (`pdm_window_machines{state=\"silent\"}`); default: window size plus grace."),
+  PDM_WINDOW_EARLY_UPDATES: z.enum(['true', 'false']).default('false')
+    .describe('Also emit running aggregates of open windows with every transaction, marked `pdm.window.final=false`.'),
+  PDM_MAX_CLOCK_SKEW: topicSettings.shape.PDM_MAX_CLOCK_SKEW,
+  PDM_WINDOW_MAX_EXTRA_CHANNELS: z.coerce.number().int().min(0).default(256)
+    .describe('Most distinct extra channel names (SensorReading.extras) a partition takes over its history; a reading bringing one more is dead-lettered.'),
+  PDM_WINDOW_GROUP_ID: z.string().optional()
+    .describe('Consumer group and transactional-id prefix; its state changelog is `<group>-window-state-changelog`. Default: `<PDM_TOPIC_PREFIX>pdm-window`.'),
 });
 
 export interface WindowSettings extends ProcessorSettings {

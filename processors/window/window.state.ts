@@ -2,6 +2,7 @@ import avro from 'avsc';
 import { FEATURES, type Feature } from '../../schemas';
 import type { FeatureAggregate, OpenWindow, PartitionWindows, WindowConfig } from './window';
 import { windowKey } from './window';
+import { PdmError } from '../../lib/errors';
 
 /**
  * The window processor's changelog records: pure encoding of one partition's open windows and its
@@ -80,7 +81,7 @@ export const channelStateKey = (name: string): Buffer => Buffer.from(`C${name}`,
 const framed = (body: Buffer): Buffer => Buffer.concat([Buffer.from([FORMAT]), body]);
 
 function body(value: Buffer, what: string, formats: readonly number[] = [FORMAT]): Buffer {
-  if (!formats.includes(value[0]!)) throw new Error(`${what} has format ${value[0]}, this processor reads format ${formats.join(' or ')}`);
+  if (!formats.includes(value[0]!)) throw new PdmError('STATE_FORMAT', `${what} has format ${value[0]}, this processor reads format ${formats.join(' or ')}`);
   return value.subarray(1);
 }
 

@@ -5,32 +5,28 @@ import { redactUrl } from '../../lib/logger';
 import { defaultMachineIdSegment, machineIdSegmentProblem, topicFilterProblem } from './message';
 
 /** The MQTT bridge's settings, from the environment (the shared producer settings live in producers/runtime.ts). */
-const schema = z.object({
-  /** Broker URL: mqtt://, mqtts:// (TLS), ws:// or wss://; a password in it is never logged. */
+export const schema = z.object({
   MQTT_URL: z
     .string()
     .default('mqtt://127.0.0.1:1883')
-    .refine((value) => URL.canParse(value) && /^(mqtts?|wss?):$/.test(new URL(value).protocol), 'expected a URL such as mqtt://host:1883 (mqtt, mqtts, ws or wss)'),
-  /** Topic filter to subscribe to with QoS 1: `+` is one level, `#` the rest; `$share/<group>/...` spreads the load over several bridges. */
+    .refine((value) => URL.canParse(value) && /^(mqtts?|wss?):$/.test(new URL(value).protocol), 'expected a URL such as mqtt://host:1883 (mqtt, mqtts, ws or wss)')
+      .describe('Broker URL: mqtt://, mqtts:// (TLS), ws:// or wss://; a password in it is never logged.'),
   MQTT_TOPIC: z
     .string()
     .default('sensors/+/telemetry')
     .superRefine((value, ctx) => {
       const problem = topicFilterProblem(value);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
-  /** Fixed client id: the broker keeps this bridge's session (subscription, unacknowledged messages) under it across restarts. */
-  MQTT_CLIENT_ID: z.string().min(1).max(65535).default('pdm-mqtt-bridge'),
-  /** User name for the broker, if it asks for one. */
-  MQTT_USERNAME: z.string().optional(),
-  /** Password for the broker; never logged. */
-  MQTT_PASSWORD: z.string().optional(),
-  /** Topic level (0-based) that holds the machine id; default: the first `+` of MQTT_TOPIC (1 in `sensors/+/telemetry`). */
-  MQTT_MACHINE_ID_SEGMENT: z.coerce.number().int().min(0).optional(),
-  /** How long the broker keeps the session, queueing readings, while the bridge is away (MQTT 5 session expiry). */
-  MQTT_SESSION_EXPIRY: duration('7d'),
-  /** Payloads larger than this are dead-lettered unparsed (a reading is a few hundred bytes; Kafka takes about 1 MB). */
-  MQTT_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(900_000).default(65_536),
+    }).describe('Topic filter to subscribe to with QoS 1: `+` is one level, `#` the rest; `$share/<group>/...` spreads the load over several bridges.'),
+  MQTT_CLIENT_ID: z.string().min(1).max(65535).default('pdm-mqtt-bridge')
+    .describe("Fixed client id: the broker keeps this bridge's session (subscription, unacknowledged messages) under it across restarts."),
+  MQTT_USERNAME: z.string().optional().describe('User name for the broker, if it asks for one.'),
+  MQTT_PASSWORD: z.string().optional().describe('Password for the broker; never logged.'),
+  MQTT_MACHINE_ID_SEGMENT: z.coerce.number().int().min(0).optional()
+    .describe('Topic level (0-based) that holds the machine id; default: the first `+` of MQTT_TOPIC (1 in `sensors/+/telemetry`).'),
+  MQTT_SESSION_EXPIRY: duration('7d').describe('How long the broker keeps the session, queueing readings, while the bridge is away (MQTT 5 session expiry).'),
+  MQTT_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(900_000).default(65_536)
+    .describe('Payloads larger than this are dead-lettered unparsed (a reading is a few hundred bytes; Kafka takes about 1 MB).'),
 });
 
 export interface MqttSettings {

@@ -1,5 +1,6 @@
 import { FEATURES, type Feature } from '../../schemas';
 import type { Random } from './random';
+import { PdmError } from '../../lib/errors';
 
 /**
  * The simulated fleet: machine types with their physics, and the faults a run injects. Pure data
@@ -97,12 +98,12 @@ export function machineSensors(index: number, options: FleetOptions = {}): reado
   if (options.fleet === 'heterogeneous') {
     // Both would choose each machine's sensors; a silent intersection could leave a machine with none.
     if (FEATURES.some((f) => !sensors.includes(f))) {
-      throw new Error('a heterogeneous fleet chooses each machine\'s sensors itself: give --sensors or --fleet heterogeneous, not both');
+      throw new PdmError('USAGE', 'a heterogeneous fleet chooses each machine\'s sensors itself: give --sensors or --fleet heterogeneous, not both');
     }
     return HETEROGENEOUS_SENSORS[index % HETEROGENEOUS_SENSORS.length]!;
   }
   const own = FEATURES.filter((f) => sensors.includes(f));
-  if (own.length === 0) throw new Error(`a machine needs at least one of the sensors ${FEATURES.join(', ')}`);
+  if (own.length === 0) throw new PdmError('USAGE', `a machine needs at least one of the sensors ${FEATURES.join(', ')}`);
   return own;
 }
 
@@ -214,16 +215,16 @@ export function requestedFaults(fleet: ReadonlyArray<string | Pick<Machine, 'id'
   return requests.map((r) => {
     if (!machineIds.includes(r.machineId)) {
       const listed = machineIds.length <= 6 ? machineIds.join(', ') : `${machineIds.slice(0, 5).join(', ')}, ..., ${machineIds.at(-1)}`;
-      throw new Error(`${describeRequest(r)}: no machine ${r.machineId} in this fleet of ${machineIds.length} (${listed})`);
+      throw new PdmError('USAGE', `${describeRequest(r)}: no machine ${r.machineId} in this fleet of ${machineIds.length} (${listed})`);
     }
     const machine = fleet.find((m): m is Pick<Machine, 'id' | 'type'> => typeof m !== 'string' && m.id === r.machineId);
     if (machine && !faultFits(r.kind, machine.type)) {
-      throw new Error(`${describeRequest(r)}: ${r.machineId} is a ${machine.type}; ${r.kind} is a fault of ${FAULT_MACHINE_TYPES[r.kind]!.join(', ')} machines`);
+      throw new PdmError('USAGE', `${describeRequest(r)}: ${r.machineId} is a ${machine.type}; ${r.kind} is a fault of ${FAULT_MACHINE_TYPES[r.kind]!.join(', ')} machines`);
     }
-    if (!(r.onsetMs < toMs)) throw new Error(`${describeRequest(r)}: the onset is not before the end of the run (${new Date(toMs).toISOString()})`);
+    if (!(r.onsetMs < toMs)) throw new PdmError('USAGE', `${describeRequest(r)}: the onset is not before the end of the run (${new Date(toMs).toISOString()})`);
     const [minH, maxH] = DEVELOPMENT_HOURS[r.kind];
     const failureMs = r.failureMs ?? r.onsetMs + Math.round(((minH + maxH) / 2) * HOUR);
-    if (!(failureMs > r.onsetMs)) throw new Error(`${describeRequest(r)}: the failure must come after the onset`);
+    if (!(failureMs > r.onsetMs)) throw new PdmError('USAGE', `${describeRequest(r)}: the failure must come after the onset`);
     return { machineId: r.machineId, kind: r.kind, category: 'machine', onsetMs: r.onsetMs, failureMs, endMs: failureMs + REPAIR_HOURS * HOUR };
   });
 }

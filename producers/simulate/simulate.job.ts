@@ -19,6 +19,7 @@ import {
 } from './fleet';
 import { Random } from './random';
 import { simulate } from './simulator';
+import { PdmError } from '../../lib/errors';
 
 export interface SimulateOptions {
   machines: number;
@@ -46,7 +47,7 @@ export function scenarioKinds(scenario: string): FaultKind[] {
   const kinds = scenario.split(',').map((k) => k.trim()).filter(Boolean);
   const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
   if (unknown.length > 0 || kinds.length === 0) {
-    throw new Error(`unknown scenario ${JSON.stringify(unknown.join(',') || scenario)}: use normal, mixed, or any of ${FAULT_KINDS.join(', ')}`);
+    throw new PdmError('USAGE', `unknown scenario ${JSON.stringify(unknown.join(',') || scenario)}: use normal, mixed, or any of ${FAULT_KINDS.join(', ')}`);
   }
   return kinds as FaultKind[];
 }
@@ -57,13 +58,13 @@ export function parseSensors(text: string): Feature[] {
   const unknown = names.filter((n) => !FEATURES.some((f) => f.toLowerCase() === n.toLowerCase()));
   if (unknown.length > 0 || names.length === 0) {
     const named = JSON.stringify(unknown.join(',') || text);
-    throw new Error(`unknown sensor ${named} in --sensors: use one or more of ${FEATURES.join(', ')}, separated by commas`);
+    throw new PdmError('USAGE', `unknown sensor ${named} in --sensors: use one or more of ${FEATURES.join(', ')}, separated by commas`);
   }
   return FEATURES.filter((f) => names.some((n) => n.toLowerCase() === f.toLowerCase()));
 }
 
 export function parseFleet(text: string): FleetKind {
-  if (!(FLEET_KINDS as readonly string[]).includes(text)) throw new Error(`--fleet is ${FLEET_KINDS.join(' or ')}, not ${text}`);
+  if (!(FLEET_KINDS as readonly string[]).includes(text)) throw new PdmError('USAGE', `--fleet is ${FLEET_KINDS.join(' or ')}, not ${text}`);
   return text as FleetKind;
 }
 

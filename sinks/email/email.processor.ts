@@ -1,5 +1,5 @@
 import { refuseRecord, type DeadLetter } from '../../lib/dead-letter';
-import { errorMessage } from '../../lib/errors';
+import { errorMessage, PdmError } from '../../lib/errors';
 import type { IncomingRecord } from '../../lib/kafka/runner';
 import type { TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
@@ -127,7 +127,7 @@ export class EmailProcessor {
   /** One batch: alerts into the state (no mail yet: that is the tick's), bad records to the dead-letter topic. */
   async process(partition: number, records: IncomingRecord[]): Promise<TopicBatch[]> {
     const task = this.tasks.get(partition);
-    if (!task) throw new Error(`partition ${partition} is not open in the email sink`);
+    if (!task) throw new PdmError('STAGE_NOT_OPEN', `partition ${partition} is not open in the email sink`);
     const deadLetters: DeadLetter[] = [];
     for (const record of records) {
       this.stage.recordsIn.inc({ stage: STAGE });

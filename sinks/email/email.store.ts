@@ -38,7 +38,7 @@ export class EmailStore {
     private readonly pool: Pool,
     schema = 'pdm',
   ) {
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`not a schema name: ${schema}`);
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new PdmError('CONFIG_INVALID', `not a schema name: ${schema}`);
     this.log = `${schema}.notifications`;
     this.windows = `${schema}.window_features`;
   }

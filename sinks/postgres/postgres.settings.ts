@@ -2,38 +2,26 @@ import { z } from 'zod';
 import { duration, parseEnv } from '../../lib/config';
 import { PdmError } from '../../lib/errors';
 import { processorSettings } from '../../processors/runtime';
+import { postgresSettings } from '../../lib/shared.settings';
 
 /** sink-postgres settings, from the environment (PDM_TOPIC_PREFIX, PDM_SESSION_TIMEOUT and PDM_FETCH_MAX_BYTES are the processors' shared ones). */
-const schema = z.object({
-  /** The primary the sink writes to and migrates (the schema owner's login). */
-  DATABASE_URL: z.string().min(1, 'is required: the Postgres primary, postgres://user:password@host:port/db'),
-  /** The schema of the tables; tests give each run its own. */
-  PDM_POSTGRES_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').default('pdm'),
-  /** Password of the role pdm_writer; when set, migrations give it to the role and the sink writes as pdm_writer, else as DATABASE_URL's user. */
-  PDM_WRITER_PASSWORD: z.string().optional(),
-  /** Password of the read-only role pdm_analyst (analysts log in on the follower); set on the role at each migration run. */
-  PDM_ANALYST_PASSWORD: z.string().optional(),
-  /** Apply pending migrations at start (`false` when an owner runs `pdmctl db migrate` and DATABASE_URL can't do DDL). */
-  PDM_SINK_POSTGRES_MIGRATE: z.enum(['true', 'false']).default('true'),
-  /**
-   * Consumer group prefix: the groups are `<it>-<input>`: window-features, alerts, assessments, machine-control, alert-control.
-   * Default `<PDM_TOPIC_PREFIX>pdm-sink-postgres`.
-   */
-  PDM_SINK_POSTGRES_GROUP_ID: z.string().optional(),
-  /** Most rows in one multi-row INSERT (also bounded by Postgres' 65535 parameters). */
-  PDM_SINK_POSTGRES_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(500),
-  /** First wait before retrying a failed batch write; it doubles on each failure. */
-  PDM_SINK_POSTGRES_RETRY_INITIAL: duration('200ms'),
-  /** Longest wait between retries of a batch write. */
-  PDM_SINK_POSTGRES_RETRY_MAX: duration('10s'),
-  /** A statement slower than this is cancelled and its batch retried (a stuck database). */
-  PDM_SINK_POSTGRES_STATEMENT_TIMEOUT: duration('30s'),
-  /** A connection attempt that takes longer fails (and is retried). */
-  PDM_SINK_POSTGRES_CONNECT_TIMEOUT: duration('5s'),
-  /** How often readiness checks the database while no batch is being written. */
-  PDM_SINK_POSTGRES_PROBE_INTERVAL: duration('5s'),
-  /** How long start waits for the database to take the migrations before it fails. */
-  PDM_SINK_POSTGRES_START_TIMEOUT: duration('60s'),
+export const schema = z.object({
+  DATABASE_URL: postgresSettings.shape.DATABASE_URL,
+  PDM_POSTGRES_SCHEMA: postgresSettings.shape.PDM_POSTGRES_SCHEMA,
+  PDM_WRITER_PASSWORD: postgresSettings.shape.PDM_WRITER_PASSWORD,
+  PDM_ANALYST_PASSWORD: postgresSettings.shape.PDM_ANALYST_PASSWORD,
+  PDM_SINK_POSTGRES_MIGRATE: z.enum(['true', 'false']).default('true')
+    .describe("Apply pending migrations at start (`false` when an owner runs `pdmctl db migrate` and DATABASE_URL can't do DDL)."),
+  PDM_SINK_POSTGRES_GROUP_ID: z.string().optional()
+    .describe('Consumer group prefix: the groups are `<it>-<input>`: window-features, alerts, assessments, machine-control, alert-control. Default `<PDM_TOPIC_PREFIX>pdm-sink-postgres`.'),
+  PDM_SINK_POSTGRES_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(500)
+    .describe("Most rows in one multi-row INSERT (also bounded by Postgres' 65535 parameters)."),
+  PDM_SINK_POSTGRES_RETRY_INITIAL: duration('200ms').describe('First wait before retrying a failed batch write; it doubles on each failure.'),
+  PDM_SINK_POSTGRES_RETRY_MAX: duration('10s').describe('Longest wait between retries of a batch write.'),
+  PDM_SINK_POSTGRES_STATEMENT_TIMEOUT: duration('30s').describe('A statement slower than this is cancelled and its batch retried (a stuck database).'),
+  PDM_SINK_POSTGRES_CONNECT_TIMEOUT: duration('5s').describe('A connection attempt that takes longer fails (and is retried).'),
+  PDM_SINK_POSTGRES_PROBE_INTERVAL: duration('5s').describe('How often readiness checks the database while no batch is being written.'),
+  PDM_SINK_POSTGRES_START_TIMEOUT: duration('60s').describe('How long start waits for the database to take the migrations before it fails.'),
 });
 
 export interface PostgresSinkSettings {

@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '../../lib/paths';
 import { serverDir, type StackServer } from '../server';
+import { PdmError } from '../../lib/errors';
 
 /** MailDev (npm): an SMTP server that keeps every message in an inbox a person opens in a browser. */
 export const smtpServer: StackServer = {
@@ -41,7 +42,7 @@ export const smtpServer: StackServer = {
 function smtpBanner(host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
-    socket.setTimeout(2000, () => socket.destroy(new Error('no SMTP greeting within 2 s')));
+    socket.setTimeout(2000, () => socket.destroy(new PdmError('STACK_SERVER_FAILED', 'no SMTP greeting within 2 s')));
     socket.once('data', (data) => {
       socket.end('QUIT\r\n');
       resolve(data.toString('utf8').trim());

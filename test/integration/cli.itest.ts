@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { deleteTopics } from '../../lib/kafka/admin';
+import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
 import { repoRoot } from '../../lib/paths';
 import { topicSpecs } from '../../lib/topics';
 import { uniqueName } from './servers';
@@ -40,5 +42,21 @@ describe('pdmctl as a person runs it', () => {
     const second = pdmctl(['topics', '--prefix', prefix, '--partitions', '2']);
     expect(second.status).toBe(0);
     expect(second.stderr.match(/ ok$/gm)).toHaveLength(topicSpecs().length);
+  });
+
+  test('PDM_TOPIC_PREFIX, as a new user sets it, prefixes the topics pdmctl topics creates and the ones simulate then writes', async () => {
+    const prefix = `${uniqueName('cli-env')}.`;
+    const env = { ...process.env, PDM_TOPIC_PREFIX: prefix };
+    try {
+      const topics = pdmctl(['topics', '--partitions', '1'], env);
+      expect(topics.status).toBe(0);
+      expect(topics.stderr).toContain(`${prefix}pdm.sensor-readings.v1 `);
+      expect(topics.stderr).toContain(`${prefix}pdm.sensor-readings.v1-value`);
+      const simulate = pdmctl(['simulate', '--machines', '1', '--duration', '1m', '--speed', 'max'], env);
+      expect(simulate.stderr).toMatch(/Done: \d+ readings produced/);
+      expect(simulate.status).toBe(0);
+    } finally {
+      await deleteTopics(kafkaConnectionFromEnv('cli-itest-cleanup'), topicSpecs({ prefix }).map((spec) => spec.name));
+    }
   });
 });
