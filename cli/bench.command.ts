@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { apiBench } from '../bench/api.bench';
 import { inferenceBench } from '../bench/inference.bench';
 import { produceBench } from '../bench/produce.bench';
 import { windowBench } from '../bench/window.bench';
@@ -8,7 +9,7 @@ import type { Compression } from '../lib/kafka/compression';
 import { connectionEnv } from './connections';
 import { PdmError } from '../lib/errors';
 
-const BENCHMARKS = ['produce', 'window', 'inference'] as const;
+const BENCHMARKS = ['produce', 'window', 'inference', 'api'] as const;
 
 interface BenchFlags {
   records?: string;
@@ -22,6 +23,9 @@ interface BenchFlags {
   restoreReadings: string;
   kafkaStreams: boolean;
   extras: string;
+  hours: string;
+  browser: boolean;
+  keep?: boolean;
 }
 
 const count = (flag: string, value: string): number => {
@@ -41,7 +45,7 @@ export function registerBenchCommand(program: Command): void {
     .command('bench <name>')
     .description(`the benchmarks, each printing its figures: ${BENCHMARKS.join(', ')}`)
     .option('--records <n>', 'readings to produce (produce: 1000000; window: 2000000)')
-    .option('--machines <n>', 'simulated machines (produce, window: 20; inference: 10000)')
+    .option('--machines <n>', 'simulated machines (produce, window: 20; inference, api: 10000)')
     .option('--live-hours <n>', 'inference: hours of every machine\'s windows measured after the warm-up', '12')
     .option('--compression <codec>', 'produce: zstd, gzip or none', 'zstd')
     .option('--batch-size <n>', 'produce: records per request', '5000')
@@ -51,6 +55,9 @@ export function registerBenchCommand(program: Command): void {
     .option('--restore-readings <n>', 'window: readings per machine in those windows', '60')
     .option('--no-kafka-streams', 'window: skip the Kafka Streams comparison')
     .option('--extras <n>', 'window: extra channels per reading beyond the six features, 0 to 64 (the Kafka Streams comparison runs only without)', '0')
+    .option('--hours <n>', 'api: hourly windows of every machine seeded', '168')
+    .option('--no-browser', 'api: skip the console in Chromium')
+    .option('--keep', 'api: leave the seeded schema (to EXPLAIN its queries) instead of dropping it')
     .action(async (name: string, flags: BenchFlags) => {
       const print = (line: string) => console.log(line);
       if (name === 'produce') {
@@ -81,6 +88,11 @@ export function registerBenchCommand(program: Command): void {
       }
       if (name === 'inference') {
         await inferenceBench({ machines: count('--machines', flags.machines ?? '10000'), liveHours: count('--live-hours', flags.liveHours) }, connectionEnv(), print);
+        return;
+      }
+      if (name === 'api') {
+        const machines = count('--machines', flags.machines ?? '10000');
+        await apiBench({ machines, hours: count('--hours', flags.hours), browser: flags.browser, keep: flags.keep === true }, connectionEnv(), print);
         return;
       }
       console.error(`pdmctl bench: unknown benchmark ${JSON.stringify(name)}; one of ${BENCHMARKS.join(', ')}`);
