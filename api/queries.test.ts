@@ -1,4 +1,5 @@
-import { alertsFilter, databaseUnavailable } from './queries';
+import { alertsFilter, ApiQueries, databaseUnavailable, FLEET_CACHE_MS } from './queries';
+import type { FleetView } from './schemas';
 
 describe('alertsFilter', () => {
   test('no filter: no WHERE', () => {
@@ -39,5 +40,53 @@ describe('databaseUnavailable', () => {
     [new TypeError('x is undefined'), false],
   ])('%j: %s', (err, unavailable) => {
     expect(databaseUnavailable(err)).toBe(unavailable);
+  });
+});
+
+describe('ApiQueries.fleet: a count reused for FLEET_CACHE_MS, then the previous one served while the next runs', () => {
+  const fleetAt = (machines: number) => ({ machines }) as unknown as FleetView;
+  const deferred = () => {
+    let resolve!: (v: FleetView) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<FleetView>((res, rej) => ((resolve = res), (reject = rej)));
+    return { promise, resolve, reject };
+  };
+
+  test('the first request waits; the next ones within the interval do not count again; past it, the old count while the new one runs', async () => {
+    let now = 0;
+    const queries = new ApiQueries({ query: async () => ({ rows: [] }) }, 'pdm', () => now);
+    const counts: Array<ReturnType<typeof deferred>> = [];
+    const count = jest.spyOn(queries as unknown as { countFleet(nowMs: number): Promise<FleetView> }, 'countFleet').mockImplementation(() => {
+      counts.push(deferred());
+      return counts[counts.length - 1]!.promise;
+    });
+    const first = queries.fleet();
+    counts[0]!.resolve(fleetAt(1));
+    expect(await first).toEqual(fleetAt(1));
+    now = FLEET_CACHE_MS - 1;
+    expect(await queries.fleet()).toEqual(fleetAt(1));
+    expect(count).toHaveBeenCalledTimes(1);
+
+    now = FLEET_CACHE_MS;
+    expect(await queries.fleet()).toEqual(fleetAt(1));
+    expect(await queries.fleet()).toEqual(fleetAt(1));
+    expect(count).toHaveBeenCalledTimes(2);
+    counts[1]!.resolve(fleetAt(2));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await queries.fleet()).toEqual(fleetAt(2));
+
+    // A failed count: the previous one is still served, and the next request tries again.
+    now = 3 * FLEET_CACHE_MS;
+    expect(await queries.fleet()).toEqual(fleetAt(2));
+    counts[2]!.reject(new Error('the follower is away'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await queries.fleet()).toEqual(fleetAt(2));
+    expect(count).toHaveBeenCalledTimes(4);
+  });
+
+  test('without a previous count a failure reaches the request', async () => {
+    const queries = new ApiQueries({ query: async () => ({ rows: [] }) }, 'pdm', () => 0);
+    jest.spyOn(queries as unknown as { countFleet(nowMs: number): Promise<FleetView> }, 'countFleet').mockRejectedValue(new Error('the follower is away'));
+    await expect(queries.fleet()).rejects.toThrow('the follower is away');
   });
 });

@@ -74,7 +74,7 @@ export class ApiQueries {
   /** The schema, quoted for SQL. */
   private readonly s: string;
   readonly actions: ActionQueries;
-  private fleetCache: { atMs: number; fleet: Promise<FleetView> } | undefined;
+  private fleetCache: { atMs: number; value?: FleetView; pending?: Promise<FleetView> } | undefined;
 
   /** `schema` is a validated identifier (api.settings.ts). */
   constructor(
@@ -97,14 +97,27 @@ export class ApiQueries {
     return undefined;
   }
 
-  /** GET /fleet: every machine counted by state (computed STATE_SCAN_CHUNK machines at a time), reused for FLEET_CACHE_MS. */
-  fleet(): Promise<FleetView> {
+  /**
+   * GET /fleet: every machine counted by state (STATE_SCAN_CHUNK machines a query). A count is
+   * reused for FLEET_CACHE_MS; after that the next request starts a new count and is answered the
+   * previous one meanwhile (at 10,000 machines a count takes a second or two: nobody waits for it
+   * but the first request).
+   */
+  async fleet(): Promise<FleetView> {
     const nowMs = this.clock();
-    if (this.fleetCache && nowMs - this.fleetCache.atMs < FLEET_CACHE_MS) return this.fleetCache.fleet;
-    const fleet = this.countFleet(nowMs);
-    this.fleetCache = { atMs: nowMs, fleet };
-    fleet.catch(() => (this.fleetCache = undefined));
-    return fleet;
+    const cache = (this.fleetCache ??= { atMs: -Infinity });
+    if (cache.value && nowMs - cache.atMs < FLEET_CACHE_MS) return cache.value;
+    if (!cache.pending) {
+      const pending = this.countFleet(nowMs).then((value) => {
+        cache.value = value;
+        cache.atMs = nowMs;
+        return value;
+      });
+      cache.pending = pending.finally(() => (cache.pending = undefined));
+      // Handled here too: while a previous count is served, nobody else awaits this one (a failed count is tried again by the next request).
+      cache.pending.catch(() => undefined);
+    }
+    return cache.value ?? cache.pending;
   }
 
   private async countFleet(nowMs: number): Promise<FleetView> {
@@ -113,14 +126,14 @@ export class ApiQueries {
     let machines = 0;
     let activeAlerts = 0;
     for (let after = ''; ; ) {
-      const windows = await this.lastWindows(after, STATE_SCAN_CHUNK);
-      for (const summary of await this.summaries(windows, context, false)) {
+      const chunk = await this.states(after, STATE_SCAN_CHUNK, context);
+      for (const machine of chunk) {
         machines += 1;
-        byState[summary.state] += 1;
-        activeAlerts += summary.activeAlerts.length;
+        byState[machine.state] += 1;
+        activeAlerts += machine.activeAlerts;
       }
-      if (windows.length < STATE_SCAN_CHUNK) break;
-      after = windows[windows.length - 1]!.machineId;
+      if (chunk.length < STATE_SCAN_CHUNK) break;
+      after = chunk[chunk.length - 1]!.machineId;
     }
     const lastWindowEnd = context.fleetLastEndMs === undefined ? null : isoTime(context.fleetLastEndMs);
     return { machines, byState, activeAlerts, activeSilences: context.silences.length, lastWindowEnd, asOf: isoTime(nowMs) };
@@ -129,41 +142,98 @@ export class ApiQueries {
   /**
    * GET /machines: each machine's last window, latest assessment, active alerts, silence and state,
    * by machine id; `q` and `state` filter. A state is computed, not stored: with a state filter,
-   * machines are summarised STATE_SCAN_CHUNK at a time until the page is full.
+   * the states of STATE_SCAN_CHUNK machines at a time are computed from what they need alone,
+   * until the page is full; then only the page's machines are read whole.
    */
   async machines(query: MachinesQuery): Promise<Page<MachineSummary>> {
     const context = await this.summaryContext(this.clock());
-    const chunk = query.state ? Math.max(query.limit + 1, STATE_SCAN_CHUNK) : query.limit + 1;
-    const items: MachineSummary[] = [];
-    for (let after = query.cursor?.[0] ?? ''; ; ) {
-      const windows = await this.lastWindows(after, chunk, query.q);
-      const summaries = await this.summaries(windows, context, true);
-      items.push(...summaries.filter((m) => !query.state || query.state.includes(m.state)));
-      if (items.length > query.limit || windows.length < chunk) break;
-      after = windows[windows.length - 1]!.machineId;
+    let ids: string[] | undefined;
+    let more = false;
+    if (query.state) {
+      ids = [];
+      for (let after = query.cursor?.[0] ?? ''; ; ) {
+        const chunk = await this.states(after, STATE_SCAN_CHUNK, context, query.q);
+        ids.push(...chunk.filter((m) => query.state!.includes(m.state)).map((m) => m.machineId));
+        if (ids.length > query.limit || chunk.length < STATE_SCAN_CHUNK) break;
+        after = chunk[chunk.length - 1]!.machineId;
+      }
+      more = ids.length > query.limit;
+      ids = ids.slice(0, query.limit);
     }
-    const kept = items.slice(0, query.limit);
-    return { items: kept, nextCursor: items.length > query.limit ? encodeCursor('machines', [kept[kept.length - 1]!.machineId]) : null };
+    const windows = ids ? await this.lastWindowsOf(ids) : await this.lastWindows(query.cursor?.[0] ?? '', query.limit + 1, query.q);
+    if (!ids) {
+      more = windows.length > query.limit;
+      windows.splice(query.limit);
+    }
+    const items = await this.summaries(windows, context, true);
+    return { items, nextCursor: more && items.length > 0 ? encodeCursor('machines', [items[items.length - 1]!.machineId]) : null };
   }
 
-  /** The last window of up to `limit` machines after `after` by id (those whose id contains `q`, in any case). */
-  private async lastWindows(after: string, limit: number, q?: string): Promise<WindowView[]> {
-    // The distinct machine ids after the cursor, one index probe each (a loose index scan of
-    // window_features' primary key), then each one's last window, newest first on the same key.
-    const values: unknown[] = [after, limit];
+  /** The ids of up to `limit` machines after `after` (whose id contains `q`, in any case): a loose index scan of window_features' primary key. */
+  private idsAfter(q: string | undefined, values: unknown[]): string {
     const match = q === undefined ? '' : `AND strpos(lower(machine_id), lower($${values.push(q)})) > 0`;
-    const { rows } = await this.db.query(
-      `WITH RECURSIVE ids(machine_id) AS (
+    return `WITH RECURSIVE ids(machine_id) AS (
          SELECT min(machine_id) FROM ${this.s}.window_features WHERE machine_id > $1
          UNION ALL
          SELECT (SELECT min(f.machine_id) FROM ${this.s}.window_features f WHERE f.machine_id > ids.machine_id) FROM ids WHERE ids.machine_id IS NOT NULL
        )
-       SELECT w.* FROM (SELECT machine_id FROM ids WHERE machine_id IS NOT NULL ${match} LIMIT $2) AS machine
+       SELECT machine_id FROM ids WHERE machine_id IS NOT NULL ${match} LIMIT $2`;
+  }
+
+  /** The last window of up to `limit` machines after `after` by id (those whose id contains `q`, in any case). */
+  private async lastWindows(after: string, limit: number, q?: string): Promise<WindowView[]> {
+    const values: unknown[] = [after, limit];
+    const ids = this.idsAfter(q, values);
+    const { rows } = await this.db.query(
+      `SELECT w.* FROM (${ids}) AS machine
        CROSS JOIN LATERAL (SELECT ${windowSelect(this.s, 'f')} FROM ${this.s}.window_features f WHERE f.machine_id = machine.machine_id ORDER BY f.window_start DESC LIMIT 1) AS w
        ORDER BY w.machine_id`,
       values,
     );
     return rows.map(windowView);
+  }
+
+  /** The last window of each of `ids`, by id. */
+  private async lastWindowsOf(ids: readonly string[]): Promise<WindowView[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.db.query(
+      `SELECT w.* FROM unnest($1::text[]) AS machine(machine_id)
+       CROSS JOIN LATERAL (SELECT ${windowSelect(this.s, 'f')} FROM ${this.s}.window_features f WHERE f.machine_id = machine.machine_id ORDER BY f.window_start DESC LIMIT 1) AS w
+       ORDER BY w.machine_id`,
+      [ids],
+    );
+    return rows.map(windowView);
+  }
+
+  /**
+   * The state of up to `limit` machines after `after` by id, from what it needs alone: the last
+   * window's start and end, the latest assessment's state and warm-up, the active alerts' count;
+   * one query (no window's statistics, no alert's fields).
+   */
+  private async states(after: string, limit: number, context: SummaryContext, q?: string): Promise<Array<{ machineId: string; state: MachineSummary['state']; activeAlerts: number }>> {
+    const values: unknown[] = [after, limit];
+    const ids = this.idsAfter(q, values);
+    const { rows } = await this.db.query(
+      `SELECT m.machine_id, w.window_start, w.window_end, a.machine_id IS NOT NULL AS assessed, a.state, a.warming_up,
+         (SELECT count(*) FROM (SELECT DISTINCT ON (x.dedup_key) x.status FROM ${this.s}.alerts x WHERE x.machine_id = m.machine_id
+                                ORDER BY x.dedup_key, x.created_at DESC, x.alert_id DESC) latest WHERE latest.status = 'FIRING')::int AS active
+       FROM (${ids}) AS m
+       CROSS JOIN LATERAL (SELECT f.window_start, f.window_end FROM ${this.s}.window_features f WHERE f.machine_id = m.machine_id ORDER BY f.window_start DESC LIMIT 1) AS w
+       LEFT JOIN LATERAL (SELECT x.machine_id, x.state, x.warming_up FROM ${this.s}.assessments x WHERE x.machine_id = m.machine_id ORDER BY x.window_end DESC LIMIT 1) AS a ON true
+       ORDER BY m.machine_id`,
+      values,
+    );
+    return rows.map((r) => {
+      const activeAlerts = Number(r.active);
+      const state = machineState({
+        activeAlerts,
+        latestAssessment: r.assessed ? { warmingUp: r.warming_up === null ? null : String(r.warming_up), state: r.state === null ? null : String(r.state) } : undefined,
+        lastWindow: { startMs: Date.parse(isoTime(r.window_start)), endMs: Date.parse(isoTime(r.window_end)) },
+        fleetLastEndMs: context.fleetLastEndMs,
+        nowMs: context.nowMs,
+      });
+      return { machineId: String(r.machine_id), state, activeAlerts };
+    });
   }
 
   private async summaryContext(nowMs: number): Promise<SummaryContext> {
