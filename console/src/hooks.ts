@@ -49,6 +49,12 @@ export function useChanges(kinds: readonly ChangeKind[], refetch: () => void, de
     let timer: ReturnType<typeof setTimeout> | undefined;
     const unsubscribe = latestChange.subscribe((change) => {
       if (!change) return;
+      // The view loaded itself when it mounted: the first markers it sees are its baseline, not news
+      // (a reconnection keeps `seen`, so what moved meanwhile is still caught).
+      if (seen === undefined) {
+        seen = change;
+        return;
+      }
       const moved = movedKinds(seen, change);
       seen = change;
       if (!key.split(',').some((kind) => moved.has(kind as ChangeKind))) return;
