@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KIND } from '../lib/alert-control';
 import { PdmError } from '../lib/errors';
 import { API_ERROR_CODES, MACHINE_STATES } from './schemas';
 
@@ -43,7 +44,6 @@ export const MACHINE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export const STATUSES = ['FIRING', 'RESOLVED'] as const;
 export const SEVERITIES = ['INFO', 'WARNING', 'CRITICAL'] as const;
-export const KIND = /^[A-Z][A-Z0-9_]{0,63}$/;
 /** Most values of one comma-separated filter. */
 const MAX_LIST = 100;
 

@@ -1,5 +1,6 @@
 import { rowToWindow } from '../models/data/windows-table';
 import { FEATURES } from '../schemas';
+import { ALERT_ACTIONS } from './schemas';
 import type { AcknowledgementView, ActionView, AlertView, AnomalyView, AssessmentPoint, AssessmentView, ForecastView, NotificationView, SilenceView, WindowView } from './schemas';
 
 /**
@@ -162,7 +163,7 @@ export function actionView(row: Row): ActionView {
   const action = String(row.action);
   return {
     requestId: String(row.request_id),
-    action: (['ACK', 'SILENCE', 'UNSILENCE'].includes(action) ? action : 'UNKNOWN') as ActionView['action'],
+    action: ((ALERT_ACTIONS as readonly string[]).includes(action) ? action : 'UNKNOWN') as ActionView['action'],
     machine: textOrNull(row.machine_id),
     kind: textOrNull(row.kind),
     alertId: textOrNull(row.alert_id),

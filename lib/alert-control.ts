@@ -25,7 +25,7 @@ import { PdmError } from './errors';
 export const MAX_SILENCE_MS = 31 * 86_400_000;
 
 /** An AlertEvent kind: upper case, as the schema's symbols (ANOMALY, FORECAST_BREACH, ...). */
-const KIND = /^[A-Z][A-Z0-9_]{0,63}$/;
+export const KIND = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 const NOTHING = { machineId: null, kind: null, alertId: null, dedupKey: null, silenceId: null, startsAt: null, endsAt: null };
 
