@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { duration, parseEnv } from '../lib/config';
 import { PdmError } from '../lib/errors';
-import { postgresSettings } from '../lib/shared.settings';
+import { followerSettings, postgresSettings } from '../lib/shared.settings';
 
 /** The read API's settings, from the environment, validated once and frozen. */
 export const schema = z.object({
-  DATABASE_FOLLOWER_URL: z.string({ error: 'is required: the Postgres follower, postgres://user:password@host:port/db' })
-    .describe('The Postgres follower the API reads; it never connects to the primary.'),
+  DATABASE_FOLLOWER_URL: followerSettings.shape.DATABASE_FOLLOWER_URL,
   PDM_ANALYST_PASSWORD: postgresSettings.shape.PDM_ANALYST_PASSWORD,
   PDM_POSTGRES_SCHEMA: postgresSettings.shape.PDM_POSTGRES_SCHEMA,
   PDM_API_KEY: z.string().min(16, 'must be at least 16 characters (openssl rand -hex 24 makes one)').optional()

@@ -3,7 +3,7 @@ import { kafkaConnectionFromEnv } from '../lib/kafka/client';
 import type { Compression } from '../lib/kafka/compression';
 import { createLogger } from '../lib/logger';
 import { createRegistry as createMetrics } from '../lib/metrics';
-import { createRegistry, registerTopicSchemas } from '../lib/registry';
+import { createRegistry, registerTopicSchemas, registryUrlFromEnv } from '../lib/registry';
 import { frame } from '../lib/serde';
 import { topicSpecs } from '../lib/topics';
 import { buildFleet, planFaults } from '../producers/simulate/fleet';
@@ -45,7 +45,7 @@ export async function produceBench(options: ProduceBenchOptions, env: NodeJS.Pro
   const prefix = `bench-${Date.now()}.`;
   const specs = topicSpecs({ prefix });
   const connection = kafkaConnectionFromEnv('pdm-bench', env);
-  const registry = createRegistry(env.SCHEMA_REGISTRY_URL ?? '');
+  const registry = createRegistry(registryUrlFromEnv(env));
   await ensureTopics(connection, specs);
   await registerTopicSchemas(registry, specs);
   print(`bench produce: ${options.records.toLocaleString('en')} readings of ${options.machines} simulated machines, ${options.compression}, batches of ${options.batchSize}, into ${specs[0]!.partitions} partitions on ${connection.brokers.join(',')}`);

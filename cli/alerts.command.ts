@@ -11,7 +11,7 @@ import type { AlertControl } from '../schemas';
 import { ALERT_CONTROL, publishOnce } from '../producers/control.publisher';
 import { connectionEnv } from './connections';
 import { parseEnv } from '../lib/config';
-import { postgresSettings } from '../lib/shared.settings';
+import { followerSettings, postgresSettings } from '../lib/shared.settings';
 
 /**
  * `pdmctl alerts ack | silence | unsilence`: operators' actions on alert mail, written to
@@ -87,8 +87,7 @@ export function describeAlertControl(c: AlertControl, topic: string): string {
 
 /** The alert `target` (an alert id or a dedup key) on the follower (DATABASE_FOLLOWER_URL, schema PDM_POSTGRES_SCHEMA). */
 async function lookUpAlert(target: string, env: NodeJS.ProcessEnv): Promise<AlertToAck> {
-  const url = env.DATABASE_FOLLOWER_URL ?? '';
-  const schema = parseEnv(postgresSettings.pick({ PDM_POSTGRES_SCHEMA: true }), env).PDM_POSTGRES_SCHEMA;
+  const { DATABASE_FOLLOWER_URL: url, PDM_POSTGRES_SCHEMA: schema } = parseEnv(followerSettings.extend({ PDM_POSTGRES_SCHEMA: postgresSettings.shape.PDM_POSTGRES_SCHEMA }), env);
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, statement_timeout: 10_000 });
   client.on('error', () => undefined);
   let found: AlertToAck | undefined;

@@ -13,7 +13,7 @@ import { evaluateSkabPipeline, SKAB_PIPELINE_DEFAULTS } from '../models/skab-pip
 import { loadCurrent, modelsDir } from '../models/store';
 import { DEFAULT_TRAIN_OPTIONS } from '../models/train';
 import { alertReport } from '../processors/inference/inference.evaluate';
-import { replayAsService, replaySkab } from '../processors/inference/inference.service';
+import { replayAsService, replaySkab } from '../processors/inference/inference.replay';
 import type { TruthFault } from '../models/events';
 import type { WindowFeatures } from '../schemas';
 import { FLEET_OPTIONS } from './simulate.command';

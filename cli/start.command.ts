@@ -19,7 +19,7 @@ import { postgresSinkSettings } from '../sinks/postgres/postgres.settings';
 import { processorSettings } from '../processors/runtime';
 import { windowSettings } from '../processors/window/window.settings';
 import { DEFAULT_BASELINE_POLICY, warmupWindowsFor } from '../processors/inference/baseline';
-import { baselineSettings } from '../processors/inference/inference.service';
+import { baselineSettings } from '../processors/inference/inference.settings';
 import { FAULT_SIGNS, type FaultRequest } from '../producers/simulate/fleet';
 import { continuingFault, firstStartHistory, simulateFlags } from './start.history';
 

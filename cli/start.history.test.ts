@@ -4,7 +4,7 @@
 import { simulateWindows } from '../models/data/simulated';
 import { loadCurrent, modelsDir } from '../models/store';
 import { DEFAULT_BASELINE_POLICY, warmupWindowsFor } from '../processors/inference/baseline';
-import { replayAsService } from '../processors/inference/inference.service';
+import { replayAsService } from '../processors/inference/inference.replay';
 import { DEVELOPMENT_HOURS, REPAIR_HOURS } from '../producers/simulate/fleet';
 import { shiftLoad } from '../producers/simulate/simulator';
 import { parseFaultFlag } from './simulate.command';

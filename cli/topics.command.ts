@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseEnv } from '../lib/config';
 import { ensureTopics } from '../lib/kafka/admin';
 import { kafkaConnectionFromEnv } from '../lib/kafka/client';
-import { createRegistry, registerTopicSchemas } from '../lib/registry';
+import { createRegistry, registerTopicSchemas, registryUrlFromEnv } from '../lib/registry';
 import { topicSettings } from '../lib/shared.settings';
 import { topicSpecs } from '../lib/topics';
 import { connectionEnv } from './connections';
@@ -23,7 +23,7 @@ export async function runTopics(options: TopicsOptions = {}): Promise<boolean> {
     const mark = r.status === 'drift' ? '✘' : '✔';
     console.error(`  ${mark} ${r.topic.padEnd(34)} ${r.status}${r.differences.map((d) => `\n      ${d}`).join('')}`);
   }
-  const subjects = await registerTopicSchemas(createRegistry(env.SCHEMA_REGISTRY_URL!), specs);
+  const subjects = await registerTopicSchemas(createRegistry(registryUrlFromEnv(env)), specs);
   for (const s of subjects) console.error(`  ✔ ${s.subject.padEnd(40)} schema id ${s.id} (${s.schema}, BACKWARD)`);
   const drifted = reports.filter((r) => r.status === 'drift');
   if (drifted.length > 0) {

@@ -16,6 +16,8 @@ import { fleetIds, machineSensors } from '../producers/simulate/fleet';
 import { connectionEnv } from './connections';
 import { FLEET_OPTIONS, fleetOptions, type FleetFlags } from './simulate.command';
 import { PdmError } from '../lib/errors';
+import { parseEnv } from '../lib/config';
+import { followerSettings, postgresSettings } from '../lib/shared.settings';
 
 interface Flags extends SimulatedFlags {
   simulate?: boolean;
@@ -102,7 +104,7 @@ async function loadData(flags: Flags): Promise<TrainingData> {
   if (flags.fromPostgres) {
     const env = connectionEnv();
     const table = typeof flags.fromPostgres === 'string' ? flags.fromPostgres : 'pdm.window_features';
-    const url = env.DATABASE_FOLLOWER_URL ?? env.DATABASE_URL;
+    const url = parseEnv(followerSettings.partial(), env).DATABASE_FOLLOWER_URL ?? parseEnv(postgresSettings.pick({ DATABASE_URL: true }).partial(), env).DATABASE_URL;
     if (!url) throw new PdmError('CONFIG_INVALID', 'DATABASE_FOLLOWER_URL (or DATABASE_URL) is not set');
     return { windows: await readWindowsFromPostgres(url, { table }), truth, source: `postgres ${table}` };
   }

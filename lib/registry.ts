@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { COMPATIBILITY, SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { parseEnv } from './config';
 import { PdmError } from './errors';
+import { kafkaSettings } from './shared.settings';
 import { repoRoot } from './paths';
 import { keySubject, valueSubject, type TopicSpec } from './topics';
 
@@ -20,6 +22,13 @@ export interface Registry {
 
 export function createRegistry(url: string): Registry {
   return { url: url.replace(/\/+$/, ''), client: new SchemaRegistry({ host: url }) };
+}
+
+/** SCHEMA_REGISTRY_URL, as every command reads it; a clear error when it is missing. */
+export function registryUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const url = parseEnv(kafkaSettings, env).SCHEMA_REGISTRY_URL;
+  if (!url) throw new PdmError('CONFIG_INVALID', 'SCHEMA_REGISTRY_URL is not set (run `eval "$(npx pdmctl stack env)"` for the local stack)');
+  return url;
 }
 
 /** One call to the Confluent-compatible REST API; errors carry the registry's own message. */

@@ -49,6 +49,12 @@ export const postgresSettings = z.object({
     .describe('Password of the read-only role pdm_analyst; set on the role at each migration run, and the API reads as pdm_analyst with it.'),
 });
 
+/** The Postgres streaming follower: what the API, analysts and offline readers read, never the primary. */
+export const followerSettings = z.object({
+  DATABASE_FOLLOWER_URL: z.string({ error: 'is required: the Postgres follower, postgres://user:password@host:port/db' })
+    .describe('The Postgres follower: the API reads it (never the primary), and so do `pdmctl alerts ack` and `pdmctl train --from-postgres`.'),
+});
+
 /** Where model versions live. */
 export const modelSettings = z.object({
   MODELS_DIR: z.string().default('models').describe('Folder of the model versions, relative to the repository root.'),

@@ -1,6 +1,7 @@
 import { parseEnv } from '../lib/config';
 import { kafkaConnectionFromEnv } from '../lib/kafka/client';
 import { topicSettings } from '../lib/shared.settings';
+import { registryUrlFromEnv } from '../lib/registry';
 import { TOPICS } from '../lib/topics';
 import type { WindowFeatures } from '../schemas';
 import { loadModelFolder } from './contract';
@@ -30,7 +31,7 @@ export interface TrainingData {
 /** The compacted window-features topic (under PDM_TOPIC_PREFIX), read to its end; a topic carries no ground truth. */
 export async function readTopicWindows(env: NodeJS.ProcessEnv, clientId: string): Promise<TrainingData> {
   const topic = `${parseEnv(topicSettings, env).PDM_TOPIC_PREFIX}${TOPICS.windowFeatures}`;
-  const windows = await readWindowsFromTopic(kafkaConnectionFromEnv(clientId, env), env.SCHEMA_REGISTRY_URL ?? '', topic);
+  const windows = await readWindowsFromTopic(kafkaConnectionFromEnv(clientId, env), registryUrlFromEnv(env), topic);
   return { windows, truth: null, source: `topic ${topic}` };
 }
 

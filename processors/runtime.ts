@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { duration, parseEnv } from '../lib/config';
+import type { RunningService, ServiceContext } from '../lib/service';
 import { topicSettings } from '../lib/shared.settings';
+import { hostStage, type Stage, type StageScope } from '../lib/stage-host';
 
 /**
  * Settings every stream processor (window, inference) shares, from the environment. Each
@@ -34,5 +36,36 @@ export function processorSettings(env: NodeJS.ProcessEnv = process.env): Readonl
     sessionTimeoutMs: raw.PDM_SESSION_TIMEOUT,
     transactionTimeoutMs: raw.PDM_TRANSACTION_TIMEOUT,
     maxBytesPerPartition: raw.PDM_FETCH_MAX_BYTES,
+  });
+}
+
+/** A processor's settings once its own are added: its group, and its changelog `<group>-<name>-state-changelog`. */
+export interface StreamProcessorSettings extends ProcessorSettings {
+  groupId: string;
+  changelogTopic: string;
+}
+
+/**
+ * Hosts a stream processor (lib/stage-host.ts): one input, its outputs, its state in a changelog
+ * co-partitioned with the input, the delivery guarantee and runner settings every processor shares.
+ */
+export function hostProcessor(
+  context: ServiceContext,
+  settings: StreamProcessorSettings,
+  spec: { name: string; title: string; input: string; outputs: string[]; changelog: string; wire(scope: StageScope): Promise<{ stage: Stage; running: Record<string, unknown> }> },
+): Promise<RunningService> {
+  const { name, title, input } = spec;
+  const guarantee = settings.exactlyOnce ? 'exactly-once' : 'at-least-once';
+  return hostStage(context, {
+    name,
+    title,
+    metricsPrefix: `pdm_${name}`,
+    topics: [input, ...spec.outputs],
+    changelog: { topic: settings.changelogTopic, input, description: spec.changelog },
+    runner: settings,
+    async wire(scope) {
+      const { stage, running } = await spec.wire(scope);
+      return { inputs: [{ topic: input, groupId: settings.groupId, delivery: guarantee, restoreFrom: 'changelog', stage }], running: { input, group: settings.groupId, guarantee, ...running } };
+    },
   });
 }

@@ -5,7 +5,7 @@ import { kafkaConnectionFromEnv } from '../lib/kafka/client';
 import { connectProducer, type RecordPosition } from '../lib/kafka/producer';
 import type { Logger } from '../lib/logger';
 import { registryProbe } from '../lib/readiness';
-import { createRegistry as createSchemaRegistry } from '../lib/registry';
+import { createRegistry as createSchemaRegistry, registryUrlFromEnv } from '../lib/registry';
 import { Serde } from '../lib/serde';
 import { TOPICS, keySubject, valueSubject } from '../lib/topics';
 import { SCHEMA_FILES, avroType, schemaText, type AlertControl, type MachineControl, type SchemaFile } from '../schemas';
@@ -77,7 +77,7 @@ export async function openControlPublisher<T>(control: ControlTopic<T>, options:
   const { prefix } = producerRules(options.env);
   const topic = `${prefix}${control.contractName}`;
   const connection = kafkaConnectionFromEnv(options.clientId ?? 'pdm-control', options.env);
-  const registryUrl = options.env.SCHEMA_REGISTRY_URL ?? '';
+  const registryUrl = registryUrlFromEnv(options.env);
   const log = options.logger.child({ component: 'control-publisher', topic });
   const producer = await connectProducer(connection, { logger: options.logger });
   try {

@@ -5,7 +5,7 @@ import type { Compression } from '../lib/kafka/compression';
 import { connectProducer, type BatchProducer } from '../lib/kafka/producer';
 import type { Logger } from '../lib/logger';
 import { stageMetrics, type Registry } from '../lib/metrics';
-import { createRegistry as createSchemaRegistry } from '../lib/registry';
+import { createRegistry as createSchemaRegistry, registryUrlFromEnv } from '../lib/registry';
 import { TOPICS } from '../lib/topics';
 import { ReadingsProducer } from './readings.producer';
 import { DEFAULT_RULES, allowListFrom, type ValidationRules } from './validation';
@@ -47,7 +47,7 @@ export async function openReadingsOutput(options: {
   try {
     const readings = await ReadingsProducer.create({
       producer,
-      registry: createSchemaRegistry(options.env.SCHEMA_REGISTRY_URL ?? '').client,
+      registry: createSchemaRegistry(registryUrlFromEnv(options.env)).client,
       topics: { readings: `${prefix}${TOPICS.readings}`, deadLetter: `${prefix}${TOPICS.deadLetter}` },
       stage: options.stage,
       metrics: stageMetrics(options.metrics),

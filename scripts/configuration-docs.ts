@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { schema as apiSchema } from '../api/api.settings';
 import { repoRoot } from '../lib/paths';
-import { kafkaSettings, modelSettings, postgresSettings, serviceSettings, topicSettings } from '../lib/shared.settings';
+import { followerSettings, kafkaSettings, modelSettings, postgresSettings, serviceSettings, topicSettings } from '../lib/shared.settings';
 import { schema as retrainSchema } from '../models/retrain.settings';
 import { schema as inferenceSchema } from '../processors/inference/inference.settings';
 import { schema as processorSchema } from '../processors/runtime';
@@ -35,6 +35,7 @@ const SHARED: Section[] = Object.entries({
   'Topics and records': topicSettings,
   'Logs and metrics (every service)': serviceSettings,
   Postgres: postgresSettings,
+  'Postgres follower': followerSettings,
   Models: modelSettings,
 }).map(([title, schema]) => ({ title, source: 'lib/shared.settings.ts', schema }));
 

@@ -1,4 +1,4 @@
-import { anomalySeverity, assessWindow, breachSeverity, emptyMachineAlerts, firstBreach, transitionId, type AlertPolicy, type WindowAssessment, resolveAll } from './alerts';
+import { anomalySeverity, assessWindow, breachSeverity, emptyMachineAlerts, transitionId, type AlertPolicy, type WindowAssessment, resolveAll } from './alerts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 8);
@@ -79,25 +79,7 @@ describe('anomaly alerts: for, hysteresis, severity', () => {
   });
 });
 
-describe('forecast breaches', () => {
-  const limit = { lower: 10, upper: 50 };
-  const series = (forecast: number[], spread = 2) => ({ forecast, lower: forecast.map((v) => v - spread), upper: forecast.map((v) => v + spread) });
-
-  test.each([
-    ['within limits and interval: none', [40, 42, 44], undefined],
-    ['the point forecast crosses the upper limit at step 2', [40, 45, 51], { atMs: T0 + 2 * HOUR, value: 51, direction: 'above', pointCrosses: true }],
-    ['the point forecast falls below the lower limit first', [20, 9, 60], { atMs: T0 + HOUR, value: 9, direction: 'below', pointCrosses: true }],
-    ['only the interval crosses', [40, 49, 44], { atMs: T0 + HOUR, value: 51, direction: 'above', pointCrosses: false }],
-    ['a point crossing later wins over an interval crossing earlier', [49, 40, 55], { atMs: T0 + 2 * HOUR, value: 55, pointCrosses: true }],
-  ])('%s', (_label, forecast, expected) => {
-    const breach = firstBreach('tempA', series(forecast), limit, T0, HOUR);
-    if (expected === undefined) expect(breach).toBeUndefined();
-    else expect(breach).toMatchObject({ feature: 'tempA', ...expected });
-  });
-
-  test('a limit that is null on one side is never crossed on that side', () => {
-    expect(firstBreach('accX', series([-100, -200]), { lower: null, upper: 1 }, T0, HOUR)).toBeUndefined();
-  });
+describe('forecast breach severity and conditions', () => {
 
   test('severity from how soon, capped at WARNING when only the interval crosses', () => {
     const at = (hours: number, pointCrosses = true) => breachSeverity({ feature: 'f', atMs: T0 + hours * HOUR, value: 1, limit: 0, direction: 'above', pointCrosses }, T0, policy);

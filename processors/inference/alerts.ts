@@ -249,33 +249,6 @@ export function assessWindow(state: MachineAlerts, assessment: WindowAssessment,
 }
 
 /**
- * The first forecast step at which a feature crosses its limit: the point forecast, or failing
- * that the edge of its prediction interval (upper bound for an upper limit, lower for a lower).
- * `forecast`, `lower` and `upper` are [H] for one feature; step h covers the window starting at
- * `windowEndMs + h * windowMs`.
- */
-export function firstBreach(
-  feature: string,
-  series: { forecast: ArrayLike<number>; lower: ArrayLike<number>; upper: ArrayLike<number> },
-  limit: { lower: number | null; upper: number | null },
-  windowEndMs: number,
-  windowMs: number,
-): ForecastBreach | undefined {
-  for (let h = 0; h < series.forecast.length; h++) {
-    const atMs = windowEndMs + h * windowMs;
-    const point = series.forecast[h]!;
-    if (limit.upper !== null && point > limit.upper) return { feature, atMs, value: point, limit: limit.upper, direction: 'above', pointCrosses: true };
-    if (limit.lower !== null && point < limit.lower) return { feature, atMs, value: point, limit: limit.lower, direction: 'below', pointCrosses: true };
-  }
-  for (let h = 0; h < series.forecast.length; h++) {
-    const atMs = windowEndMs + h * windowMs;
-    if (limit.upper !== null && series.upper[h]! > limit.upper) return { feature, atMs, value: series.upper[h]!, limit: limit.upper, direction: 'above', pointCrosses: false };
-    if (limit.lower !== null && series.lower[h]! < limit.lower) return { feature, atMs, value: series.lower[h]!, limit: limit.lower, direction: 'below', pointCrosses: false };
-  }
-  return undefined;
-}
-
-/**
  * Resolves every open condition of a machine at once (an operator reset its baseline): RESOLVED
  * transitions at `windowEndMs` with `reason`, in dedupKey order; conditions not firing are dropped.
  */

@@ -1,15 +1,15 @@
 import type { Manifest } from '../../models/contract';
-import type { IoPdmstreamV1 as AssessmentTypes } from '../../schemas/types/machine-assessment';
 import { calendarOneHot } from '../../models/forecaster';
 import type { OnnxModel } from '../../models/runtime';
 import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
-import { assessWindow, emptyMachineAlerts, firstBreach, resolveAll, type AlertDriver, type AlertPolicy, type ForecastBreach, type MachineAlerts, type WindowAssessment } from './alerts';
+import { assessWindow, emptyMachineAlerts, resolveAll, type AlertDriver, type AlertPolicy, type ForecastBreach, type MachineAlerts, type WindowAssessment } from './alerts';
 import { applyScore, channelValues, featureOfChannel, driversOf, finishLearning, flatFeatures, isOff, learnWindow, scoringRow, startLearning, warmupWindowsFor, withoutStuck, type MachineBaseline, type RelearnRequest, type ScoringRow, type WatchingBaseline } from './baseline';
 import type { BaselineModel } from './baseline.model';
 import { coversChannels, DEFAULT_LIMIT_POLICY, learnLimits, type LearnedLimits, type Limit, type LimitPolicy } from './limits';
 import { emptyHistory, modelInput, remember, reshape, type HistoryLayout, type MachineHistory } from './lookback';
 import type { Channel } from '../../models/features';
 import { stableRunner, type StableRunner } from './stable-batches';
+import { boundedFeatures, interpretForecast, type ForecastPoint } from './forecast';
 
 /**
  * The inference step without Kafka: final windows in, alert transitions out. For every machine it
@@ -73,10 +73,8 @@ export interface CoreResult {
   runs: Array<{ model: 'detector' | 'forecaster' | 'baseline'; batch: number }>;
 }
 
-type ForecastPoint = AssessmentTypes.ForecastPoint;
 
 /** A channel's name in a forecast: the feature for a mean (what the forecaster predicts), else the channel. */
-const forecastName = (channel: string): string => (channel.endsWith('.mean') ? featureOfChannel(channel) : channel);
 
 interface Ran {
   window: WindowFeatures;
@@ -358,32 +356,10 @@ export class InferenceCore {
     const found = new Map<string, { breaches: ForecastBreach[]; features: string[]; points: ForecastPoint[] }>();
     if (!deployed || due.length === 0) return found;
     const { manifest } = deployed;
-    const H = manifest.horizon;
-    const C = manifest.channels.length;
-    const bounded = (l: Limit | undefined): l is Limit => l !== undefined && (l.lower !== null || l.upper !== null);
-    const features = [...new Set(manifest.channels.filter((channel) => bounded(manifest.limits[channel])).map(featureOfChannel))];
+    const features = boundedFeatures(manifest.channels, manifest.limits);
     for (const ran of await this.run(due, deployed, result, 'forecaster', notReady)) {
       const { window, at } = ran;
-      const limits = this.limitsOf(ran, manifest, result);
-      const series = { forecast: at('forecast'), lower: at('lower'), upper: at('upper') };
-      const breaches: ForecastBreach[] = [];
-      const points: ForecastPoint[] = [];
-      for (let c = 0; c < C; c++) {
-        const channel = manifest.channels[c]!;
-        const limit = limits[channel];
-        const pick = (values: Float32Array) => Array.from({ length: H }, (_, h) => values[h * C + c]!);
-        const one = { forecast: pick(series.forecast), lower: pick(series.lower), upper: pick(series.upper) };
-        for (let h = 0; h < H; h++) {
-          points.push({ feature: forecastName(channel), windowStart: window.windowEnd + h * manifest.windowMs, mean: one.forecast[h]!, lower: one.lower[h]!, upper: one.upper[h]!, limitLower: limit?.lower ?? null, limitUpper: limit?.upper ?? null });
-        }
-        if (!bounded(limit)) continue;
-        const breach = firstBreach(featureOfChannel(channel), one, limit, window.windowEnd, manifest.windowMs);
-        if (!breach) continue;
-        // One condition per feature: the earliest breach among its channels.
-        const existing = breaches.findIndex((b) => b.feature === breach.feature);
-        if (existing < 0) breaches.push(breach);
-        else if (breach.atMs < breaches[existing]!.atMs) breaches[existing] = breach;
-      }
+      const { breaches, points } = interpretForecast({ forecast: at('forecast'), lower: at('lower'), upper: at('upper') }, manifest, this.limitsOf(ran, manifest, result), window.windowEnd);
       found.set(window.machineId, { breaches, features, points });
     }
     return found;

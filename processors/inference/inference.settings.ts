@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { duration } from '../../lib/config';
-import { DEFAULT_BASELINE_POLICY } from './baseline';
-import { DEFAULT_LIMIT_POLICY } from './limits';
+import { duration, parseEnv } from '../../lib/config';
+import { PdmError } from '../../lib/errors';
+import { processorSettings, type ProcessorSettings } from '../runtime';
+import type { AlertPolicy } from './alerts';
+import { DEFAULT_BASELINE_POLICY, type BaselinePolicy } from './baseline';
+import { DEFAULT_LIMIT_POLICY, type LimitPolicy } from './limits';
 
 /** The inference processor's own settings, from the environment (the shared ones are in processors/runtime.ts); inference.service.ts reads them. */
 export const schema = z.object({
@@ -32,3 +35,51 @@ export const schema = z.object({
   PDM_OFF_CURRENT: z.coerce.number().min(0).default(DEFAULT_BASELINE_POLICY.offCurrent)
     .describe('A machine reporting current is off when its window mean is at or below this (amperes).'),
 });
+
+export interface InferenceSettings extends ProcessorSettings {
+  groupId: string;
+  changelogTopic: string;
+  /** Model names under MODELS_DIR by role; undefined: the role is not used. */
+  models: { detector?: string; forecaster?: string };
+  reloadIntervalMs: number;
+}
+
+/** The service's settings (the decisions' are `decisionSettings`, shared with the offline replay). */
+export function inferenceSettings(env: NodeJS.ProcessEnv = process.env): Readonly<InferenceSettings> {
+  const shared = processorSettings(env);
+  const raw = parseEnv(schema, env);
+  const groupId = raw.PDM_INFERENCE_GROUP_ID ?? `${shared.prefix}pdm-inference`;
+  return Object.freeze({
+    ...shared,
+    groupId,
+    changelogTopic: `${groupId}-inference-state-changelog`,
+    models: { detector: raw.PDM_DETECTOR_MODEL || undefined, forecaster: raw.PDM_FORECASTER_MODEL || undefined },
+    reloadIntervalMs: raw.PDM_MODEL_RELOAD_INTERVAL,
+  });
+}
+
+/** The per-machine detector's policy from the environment, or undefined when PDM_BASELINE=off. */
+export function baselineSettings(env: NodeJS.ProcessEnv): BaselinePolicy | undefined {
+  const settings = parseEnv(schema, env);
+  if (settings.PDM_BASELINE === 'off') return undefined;
+  return { ...DEFAULT_BASELINE_POLICY, warmupWindows: settings.PDM_WARMUP_WINDOWS, limit: settings.PDM_DEVIATION_LIMIT, offCurrent: settings.PDM_OFF_CURRENT };
+}
+
+/**
+ * The alert policy and limits from the environment, as the service uses them (and `pdmctl
+ * evaluate`, to score exactly what the service would decide). `consecutive` is the detector's own
+ * `for:` when PDM_ALERT_FOR_WINDOWS is unset.
+ */
+export function decisionSettings(env: NodeJS.ProcessEnv, consecutive?: number): { policy: AlertPolicy; limits: LimitPolicy } {
+  const settings = parseEnv(schema, env);
+  const policy: AlertPolicy = {
+    forWindows: settings.PDM_ALERT_FOR_WINDOWS ?? consecutive ?? 3,
+    clearWindows: settings.PDM_ALERT_CLEAR_WINDOWS,
+    anomalyRatio: { warning: settings.PDM_ALERT_WARNING_RATIO, critical: settings.PDM_ALERT_CRITICAL_RATIO },
+    breachLeadMs: { warning: settings.PDM_BREACH_WARNING_LEAD, critical: settings.PDM_BREACH_CRITICAL_LEAD },
+  };
+  if (policy.anomalyRatio.critical <= policy.anomalyRatio.warning) throw new PdmError('CONFIG_INVALID', `PDM_ALERT_CRITICAL_RATIO (${policy.anomalyRatio.critical}) must be above PDM_ALERT_WARNING_RATIO (${policy.anomalyRatio.warning})`);
+  if (policy.breachLeadMs.critical >= policy.breachLeadMs.warning) throw new PdmError('CONFIG_INVALID', 'PDM_BREACH_CRITICAL_LEAD must be shorter than PDM_BREACH_WARNING_LEAD');
+  const limits: LimitPolicy = settings.PDM_LIMITS === 'manifest' ? { kind: 'manifest' } : { ...DEFAULT_LIMIT_POLICY, margin: settings.PDM_LIMITS_MARGIN };
+  return { policy, limits };
+}

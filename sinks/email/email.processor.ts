@@ -89,6 +89,7 @@ export function alertProblem(alert: AlertEvent): string | undefined {
 
 export class EmailProcessor {
   private readonly tasks = new Map<number, PartitionTask>();
+  private readonly restoring = new Map<number, PartitionTask>();
   private readonly stage: StageMetrics;
   private readonly metrics: ReturnType<typeof emailMetrics>;
   private ticking: Promise<void> | undefined;
@@ -100,27 +101,30 @@ export class EmailProcessor {
     this.metrics = emailMetrics(options.metrics, this.tasks);
   }
 
-  /** Starts a partition's state over; `restore` then feeds it the partition's history. */
-  open(partition: number): void {
-    this.tasks.set(partition, { state: emptyState(), restoredUpTo: 0n });
-  }
-
-  /** Applies history read from the partition (no dead letters: process() writes those). */
+  /**
+   * Applies history read from the partition (no dead letters: process() writes those), into a
+   * state the tick does not see until `open`: a half-restored partition mails nothing.
+   */
   async restore(partition: number, records: IncomingRecord[]): Promise<void> {
-    const task = this.tasks.get(partition);
-    if (!task) return;
+    let task = this.restoring.get(partition);
+    if (!task) this.restoring.set(partition, (task = { state: emptyState(), restoredUpTo: 0n }));
     for (const record of records) {
       const alert = await this.decode(record).catch(() => undefined);
       if (alert && !('refused' in alert)) applyAlert(task.state, alert, this.options.clock(), this.options.lifecycle);
     }
   }
 
-  restored(partition: number, endOffset: bigint): void {
-    const task = this.tasks.get(partition);
-    if (task) task.restoredUpTo = endOffset;
+  /** The partition's history is read up to `endOffset`: its state is live, and mails from the next tick. */
+  open(partition: number, restored: { endOffset: bigint }): { endOffset: string } {
+    const task = this.restoring.get(partition) ?? { state: emptyState(), restoredUpTo: 0n };
+    this.restoring.delete(partition);
+    task.restoredUpTo = restored.endOffset;
+    this.tasks.set(partition, task);
+    return { endOffset: restored.endOffset.toString() };
   }
 
   close(partition: number): void {
+    this.restoring.delete(partition);
     this.tasks.delete(partition);
   }
 

@@ -1,14 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { PdmError, errorMessage } from '../../lib/errors';
-import { requireTopics } from '../../lib/kafka/admin';
-import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
+import type { IncomingRecord } from '../../lib/kafka/runner';
 import type { Logger } from '../../lib/logger';
-import { kafkaProbe, readiness, registryProbe } from '../../lib/readiness';
-import { runStage, type IncomingRecord, type StageRunner } from '../../lib/kafka/runner';
-import { createRegistry as createSchemaRegistry } from '../../lib/registry';
-import { Serde } from '../../lib/serde';
-import type { RunningService, ServiceDefinition } from '../../lib/service';
+import type { ServiceDefinition } from '../../lib/service';
+import { hostStage } from '../../lib/stage-host';
 import { TOPICS } from '../../lib/topics';
 import { SCHEMA_FILES, avroType, type SchemaFile } from '../../schemas';
 import { migrate } from './migrations';
@@ -26,7 +22,7 @@ import { PostgresSink } from './postgres.sink';
  * into pdm.machine_control, and pdm.alert-control.v1 into pdm.alert_actions, at least once and
  * idempotently.
  *
- * One runner per topic (lib/kafka/runner/, at-least-once), each in a consumer group
+ * One runner per topic (lib/stage-host.ts, at-least-once), each in a consumer group
  * of its own: a batch of a partition is decoded, upserted in one database transaction, then its
  * dead letters are sent and its offsets committed. A crash between the database commit and the
  * offset commit repeats the batch, which the upsert makes harmless. While the database is away
@@ -92,73 +88,35 @@ function writerPool(settings: PostgresSinkSettings, log: Logger): pg.Pool {
 
 export const postgresSinkService: ServiceDefinition = {
   name: STAGE,
-  async start({ env, logger, metrics, clock, fail }): Promise<RunningService> {
-    const settings = postgresSinkSettings(env);
-    const log = logger.child({ component: STAGE });
-    const connection = kafkaConnectionFromEnv(`pdm-${STAGE}`, env);
+  start(context) {
+    const settings = postgresSinkSettings(context.env);
     const topicOf = (contractName: string) => `${settings.prefix}${contractName}`;
     const deadLetter = topicOf(TOPICS.deadLetter);
     const inputs = INPUTS.map((i) => ({ ...i, topic: topicOf(i.contractName), groupId: `${settings.groupId}-${i.group}` }));
-    await requireTopics(connection, [...inputs.map((i) => i.topic), deadLetter]);
-    if (settings.migrateAtStart) await migrateAtStart(settings, log, clock);
-
-    const pool = writerPool(settings, log);
-    const sink = new PostgresSink({ pool, schema: settings.schema, maxRowsPerStatement: settings.maxRowsPerStatement, retry: settings.retry, clock, sleep: (ms) => sleep(ms), logger: log, metrics });
-    const serde = new Serde(createSchemaRegistry(env.SCHEMA_REGISTRY_URL ?? '').client);
-    const dependencies = readiness([kafkaProbe(connection), registryProbe(env.SCHEMA_REGISTRY_URL ?? '')]);
-    let failure: Error | undefined;
-    const runners: StageRunner[] = [];
-    const startRunner = async ({ topic, groupId, spec, schema, skip }: (typeof inputs)[number]) => {
-      const decode = serde.decoder<never>(avroType(schema));
-      const processor = new TopicProcessor<never>({ topic, deadLetterTopic: deadLetter, spec, decode, sink, skip, clock, metrics, logger: log });
-      runners.push(
-        await runStage({
-          connection,
-          groupId,
-          inputTopic: topic,
-          transactionalIdPrefix: groupId,
-          delivery: 'at-least-once',
-          logger,
-          metrics: { registry: metrics, stage: STAGE },
-          sessionTimeoutMs: settings.sessionTimeoutMs,
-          maxBytesPerPartition: settings.maxBytesPerPartition,
-          process: (partition, records) => processor.process(partition, records),
-          onFatal: (error) => {
-            failure = error;
-            fail?.(error);
-          },
-        }),
-      );
-    };
-
-    const probe = setInterval(() => void sink.probe(), settings.probeIntervalMs);
-    probe.unref();
-    try {
-      for (const i of inputs) await startRunner(i);
-    } catch (err) {
-      clearInterval(probe);
-      sink.stop();
-      for (const runner of runners) await runner.stop().catch(() => undefined);
-      await pool.end().catch(() => undefined);
-      throw err;
-    }
-    const groups = `${settings.groupId}-{${inputs.map((i) => i.group).join(',')}}`;
-    const guarantee = 'at-least-once, idempotent upserts';
-    log.info({ inputs: inputs.map((i) => i.topic), schema: settings.schema, role: settings.writerRole, groups, guarantee }, 'postgres sink running');
-
-    return {
-      ready: async () => {
-        if (failure) return `the consumer failed: ${failure.message}`;
-        return sink.unavailable() ?? (await dependencies());
+    return hostStage(context, {
+      name: STAGE,
+      title: 'postgres sink',
+      metricsPrefix: 'pdm_sink_postgres',
+      topics: [...inputs.map((i) => i.topic), deadLetter],
+      runner: settings,
+      async wire(scope) {
+        if (settings.migrateAtStart) await migrateAtStart(settings, scope.log, scope.clock);
+        const pool = writerPool(settings, scope.log);
+        scope.defer(() => pool.end());
+        const sink = new PostgresSink({ pool, schema: settings.schema, maxRowsPerStatement: settings.maxRowsPerStatement, retry: settings.retry, clock: scope.clock, sleep: (ms) => sleep(ms), logger: scope.log, metrics: scope.metrics });
+        const probe = setInterval(() => void sink.probe(), settings.probeIntervalMs);
+        probe.unref();
+        scope.defer(() => clearInterval(probe));
+        const stageOf = ({ topic, spec, schema, skip }: (typeof inputs)[number]) =>
+          new TopicProcessor<never>({ topic, deadLetterTopic: deadLetter, spec, decode: scope.serde.decoder<never>(avroType(schema)), sink, skip, clock: scope.clock, metrics: scope.metrics, logger: scope.log });
+        return {
+          inputs: inputs.map((i) => ({ topic: i.topic, groupId: i.groupId, delivery: 'at-least-once', stage: stageOf(i) })),
+          blocked: () => sink.unavailable(),
+          // A batch waiting for the database gives up now, uncommitted: it is read again after a restart.
+          interrupt: () => sink.stop(),
+          running: { inputs: inputs.map((i) => i.topic), schema: settings.schema, role: settings.writerRole, groups: `${settings.groupId}-{${inputs.map((i) => i.group).join(',')}}`, guarantee: 'at-least-once, idempotent upserts' },
+        };
       },
-      async stop() {
-        clearInterval(probe);
-        // A batch waiting for the database gives up now, uncommitted: it is read again after a restart.
-        sink.stop();
-        await Promise.all(runners.map((r) => r.stop()));
-        await pool.end().catch(() => undefined);
-        log.info({ commits: runners.reduce((n, r) => n + r.commits, 0) }, 'postgres sink stopped');
-      },
-    };
+    });
   },
 };

@@ -19,7 +19,7 @@ import { readTruth } from '../../cli/train.command';
 import { rowToWindow } from '../../models/data/windows-table';
 import { loadCurrent } from '../../models/store';
 import { alertReport } from '../../processors/inference/inference.evaluate';
-import { replayAsService } from '../../processors/inference/inference.service';
+import { replayAsService } from '../../processors/inference/inference.replay';
 import { WINDOW_HEADERS } from '../../processors/window/window.processor';
 import { planSimulation } from '../../producers/simulate/simulate.job';
 import { Random } from '../../producers/simulate/random';

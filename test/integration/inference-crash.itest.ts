@@ -16,7 +16,7 @@ import { TOPICS, keySubject, valueSubject } from '../../lib/topics';
 import { simulateWindows } from '../../models/data/simulated';
 import { loadCurrent } from '../../models/store';
 import { InferenceCore, type DeployedModels } from '../../processors/inference/inference.core';
-import { deployLoaded, openBaselineFromEnv } from '../../processors/inference/inference.service';
+import { deployLoaded, openBaselineFromEnv } from '../../processors/inference/model-holder';
 import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type WindowFeatures, type WindowKey } from '../../schemas';
 import { consumeAll } from './consume';
 import { testEnv, uniqueName, useIsolatedTopics } from './servers';

@@ -14,7 +14,7 @@ import { Serde } from '../../lib/serde';
 import { TOPICS } from '../../lib/topics';
 import { loadCurrent } from '../../models/store';
 import { alertReport } from '../../processors/inference/inference.evaluate';
-import { replayAsService } from '../../processors/inference/inference.service';
+import { replayAsService } from '../../processors/inference/inference.replay';
 import { SCHEMA_FILES, avroType, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
 import { consumeAll } from './consume';
 import { testEnv, uniqueName, useIsolatedTopics, waitFor } from './servers';

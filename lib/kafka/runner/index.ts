@@ -1,6 +1,3 @@
-import { runStage } from './group';
-import type { StageOptions, StageRunner } from './types';
-
 /**
  * The stage runner: a stage's callbacks over the partitions of its input topic, in a consumer
  * group, exactly once or at least once. types.ts is the vocabulary, task-queue.ts the tasks of
@@ -11,12 +8,3 @@ import type { StageOptions, StageRunner } from './types';
 export { runStage, headersAsText } from './group';
 export type { BatchInfo, Delivery, IncomingRecord, StageCallbacks, StageOptions, StageRunner, TaskContext } from './types';
 
-/** The runner's former options: `exactlyOnce: false` is `delivery: 'at-least-once'`. */
-export interface TransactionalOptions extends Omit<StageOptions, 'delivery'> {
-  exactlyOnce?: boolean;
-}
-export type TransactionalRunner = StageRunner;
-
-/** `runStage` under its former name, for callers that pass `exactlyOnce`. */
-export const runTransactional = ({ exactlyOnce, ...options }: TransactionalOptions): Promise<StageRunner> =>
-  runStage({ ...options, delivery: exactlyOnce === false ? 'at-least-once' : 'exactly-once' });

@@ -1,0 +1,88 @@
+import type { IoPdmstreamV1 as AssessmentTypes } from '../../schemas/types/machine-assessment';
+import type { ForecastBreach } from './alerts';
+import { featureOfChannel } from './baseline';
+import type { Limit } from './limits';
+
+/**
+ * What a forecaster's output says about one machine, without I/O: the forecast points the
+ * assessment carries, and for each bounded feature the earliest step at which it crosses its limit.
+ */
+
+export type ForecastPoint = AssessmentTypes.ForecastPoint;
+
+/** The forecaster's outputs for one machine: [horizon * channels] each, step-major (`h * C + c`). */
+export interface ForecastOutput {
+  forecast: ArrayLike<number>;
+  lower: ArrayLike<number>;
+  upper: ArrayLike<number>;
+}
+
+export interface ForecastShape {
+  channels: readonly string[];
+  horizon: number;
+  windowMs: number;
+}
+
+/** A channel's name on a forecast point: a window mean is its feature (`tempA.mean` is `tempA`), any other statistic keeps its name. */
+export const forecastName = (channel: string): string => (channel.endsWith('.mean') ? featureOfChannel(channel) : channel);
+
+const bounded = (l: Limit | undefined): l is Limit => l !== undefined && (l.lower !== null || l.upper !== null);
+
+/** The features a forecaster can raise a breach on: those with a bounded channel among `limits`. */
+export function boundedFeatures(channels: readonly string[], limits: Record<string, Limit>): string[] {
+  return [...new Set(channels.filter((channel) => bounded(limits[channel])).map(featureOfChannel))];
+}
+
+/**
+ * The first forecast step at which a feature crosses its limit: the point forecast, or failing
+ * that the edge of its prediction interval (upper bound for an upper limit, lower for a lower).
+ * `forecast`, `lower` and `upper` are [H] for one feature; step h covers the window starting at
+ * `windowEndMs + h * windowMs`.
+ */
+export function firstBreach(
+  feature: string,
+  series: { forecast: ArrayLike<number>; lower: ArrayLike<number>; upper: ArrayLike<number> },
+  limit: { lower: number | null; upper: number | null },
+  windowEndMs: number,
+  windowMs: number,
+): ForecastBreach | undefined {
+  for (let h = 0; h < series.forecast.length; h++) {
+    const atMs = windowEndMs + h * windowMs;
+    const point = series.forecast[h]!;
+    if (limit.upper !== null && point > limit.upper) return { feature, atMs, value: point, limit: limit.upper, direction: 'above', pointCrosses: true };
+    if (limit.lower !== null && point < limit.lower) return { feature, atMs, value: point, limit: limit.lower, direction: 'below', pointCrosses: true };
+  }
+  for (let h = 0; h < series.forecast.length; h++) {
+    const atMs = windowEndMs + h * windowMs;
+    if (limit.upper !== null && series.upper[h]! > limit.upper) return { feature, atMs, value: series.upper[h]!, limit: limit.upper, direction: 'above', pointCrosses: false };
+    if (limit.lower !== null && series.lower[h]! < limit.lower) return { feature, atMs, value: series.lower[h]!, limit: limit.lower, direction: 'below', pointCrosses: false };
+  }
+  return undefined;
+}
+
+/**
+ * One machine's forecast read against its limits: a point per channel and step (step h is the
+ * window starting at `windowEndMs + h * windowMs`), and one breach per feature, the earliest among
+ * its channels.
+ */
+export function interpretForecast(output: ForecastOutput, shape: ForecastShape, limits: Record<string, Limit>, windowEndMs: number): { breaches: ForecastBreach[]; points: ForecastPoint[] } {
+  const { channels, horizon: H, windowMs } = shape;
+  const C = channels.length;
+  const breaches: ForecastBreach[] = [];
+  const points: ForecastPoint[] = [];
+  channels.forEach((channel, c) => {
+    const limit = limits[channel];
+    const pick = (values: ArrayLike<number>) => Array.from({ length: H }, (_, h) => values[h * C + c]!);
+    const one = { forecast: pick(output.forecast), lower: pick(output.lower), upper: pick(output.upper) };
+    for (let h = 0; h < H; h++) {
+      points.push({ feature: forecastName(channel), windowStart: windowEndMs + h * windowMs, mean: one.forecast[h]!, lower: one.lower[h]!, upper: one.upper[h]!, limitLower: limit?.lower ?? null, limitUpper: limit?.upper ?? null });
+    }
+    if (!bounded(limit)) return;
+    const breach = firstBreach(featureOfChannel(channel), one, limit, windowEndMs, windowMs);
+    if (!breach) return;
+    const existing = breaches.findIndex((b) => b.feature === breach.feature);
+    if (existing < 0) breaches.push(breach);
+    else if (breach.atMs < breaches[existing]!.atMs) breaches[existing] = breach;
+  });
+  return { breaches, points };
+}
