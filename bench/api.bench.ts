@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import type { CDPSession, Page } from 'playwright-core';
 import { FLEET_CACHE_MS } from '../api/queries';
 import { encodeCursor } from '../api/validation';
 import { progressBar } from '../lib/progress';
@@ -406,6 +407,28 @@ interface ConsoleFigures {
   heapAfterMachineMiB: number;
 }
 
+/** The page's JS heap (MiB, after a garbage collection) and DOM nodes, from Chromium's performance metrics. */
+async function pageMetrics(cdp: CDPSession): Promise<{ heapMiB: number; nodes: number }> {
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { metrics: m } = await cdp.send('Performance.getMetrics');
+  const value = (name: string) => m.find((x) => x.name === name)?.value ?? Number.NaN;
+  return { heapMiB: value('JSHeapUsedSize') / MiB, nodes: value('Nodes') };
+}
+
+/** Scrolls the fleet list to its end until machine `id`'s row is in the DOM; the milliseconds that took. */
+async function scrollToMachine(page: Page, id: string, pagesFetched: () => number): Promise<number> {
+  const scrolling = performance.now();
+  const scroller = `document.querySelector('.machine-list .scroller')`;
+  while ((await page.locator(`[data-machine-id="${id}"]`).count()) === 0) {
+    if (performance.now() - scrolling > 180_000) {
+      throw new Error(`console: ${id} not in the list after 3 minutes of scrolling (${pagesFetched()} pages fetched)`);
+    }
+    await page.evaluate(`${scroller}.scrollTop = ${scroller}.scrollHeight`);
+    await sleep(20);
+  }
+  return performance.now() - scrolling;
+}
+
 async function measureConsole(base: string, lastId: string, machine: { id: string; charts: number }, print: (line: string) => void): Promise<ConsoleFigures> {
   // A devDependency: loaded only when the browser part runs.
   const { chromium } = await import('playwright-core');
@@ -426,12 +449,6 @@ async function measureConsole(base: string, lastId: string, machine: { id: strin
     });
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
-    const metrics = async () => {
-      await cdp.send('HeapProfiler.collectGarbage');
-      const { metrics: m } = await cdp.send('Performance.getMetrics');
-      const value = (name: string) => m.find((x) => x.name === name)?.value ?? Number.NaN;
-      return { heapMiB: value('JSHeapUsedSize') / MiB, nodes: value('Nodes') };
-    };
     const failing = (what: string) => (err: Error) => {
       throw new Error(`console: ${what}: ${err.message}${errors.length ? `; page errors: ${errors.join('; ')}` : ''}`);
     };
@@ -447,19 +464,10 @@ async function measureConsole(base: string, lastId: string, machine: { id: strin
     print(`  console: first fleet rows after ${fmt(firstRowsMs)} ms; scrolling to ${lastId}...`);
 
     const pagesBefore = machinePages;
-    const scrolling = performance.now();
-    const scroller = `document.querySelector('.machine-list .scroller')`;
-    while ((await page.locator(`[data-machine-id="${lastId}"]`).count()) === 0) {
-      if (performance.now() - scrolling > 180_000) {
-        throw new Error(`console: ${lastId} not in the list after 3 minutes of scrolling (${machinePages - pagesBefore} pages fetched)`);
-      }
-      await page.evaluate(`${scroller}.scrollTop = ${scroller}.scrollHeight`);
-      await sleep(20);
-    }
-    const scrollToLastMs = performance.now() - scrolling;
+    const scrollToLastMs = await scrollToMachine(page, lastId, () => machinePages - pagesBefore);
     const rowsInDomAtEnd = await page.locator('[data-testid="machine-row"]').count();
     const rowCount = Number(await page.locator('.machine-list').getAttribute('aria-rowcount'));
-    const fleetMetrics = await metrics();
+    const fleetMetrics = await pageMetrics(cdp);
 
     const opening = performance.now();
     await page.evaluate(`location.hash = ${JSON.stringify(`#/machines/${encodeURIComponent(machine.id)}?range=7d`)}`);
@@ -470,7 +478,7 @@ async function measureConsole(base: string, lastId: string, machine: { id: strin
     await page.waitForFunction(drawn, undefined, { timeout: 60_000 }).catch(failing(`${machine.id}'s ${machine.charts} charts not drawn within 60 s`));
     const machinePageMs = performance.now() - opening;
     const charts = await page.locator('[data-testid="chart"]').count();
-    const machineMetrics = await metrics();
+    const machineMetrics = await pageMetrics(cdp);
     if (errors.length > 0) print(`  console: page errors: ${errors.join('; ')}`);
     return {
       browser: `Chromium ${browser.version()}`,

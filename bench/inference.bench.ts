@@ -3,16 +3,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deleteTopics, ensureTopics, openGroupWatcher } from '../lib/kafka/admin';
+import { deleteTopics, ensureTopics, openGroupWatcher, type GroupWatcher } from '../lib/kafka/admin';
 import { createKafka, kafkaConnectionFromEnv } from '../lib/kafka/client';
-import { connectProducer, type OutgoingRecord } from '../lib/kafka/producer';
+import { connectProducer, type OutgoingRecord, type RecordProducer } from '../lib/kafka/producer';
 import { progressBar } from '../lib/progress';
 import { createRegistry, registerTopicSchemas } from '../lib/registry';
 import { Serde } from '../lib/serde';
 import { TOPICS, keySubject, topicSpecs, valueSubject } from '../lib/topics';
 import { loadCurrent, modelsDir } from '../models/store';
 import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type FeatureStats, type MachineAssessment, type WindowFeatures, type WindowKey } from '../schemas';
-import { fmt, rssMiB, runService, stop } from './process';
+import { fmt, restoredPartitions, rssMiB, runService, stop } from './process';
 
 /**
  * `pdmctl bench inference`: the inference processor (`pdmctl run inference`, a process of its own,
@@ -88,6 +88,196 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
 
+/** A consumer of the bench's own, made by the Kafka adapter's client. */
+type Consumer = ReturnType<ReturnType<typeof createKafka>['consumer']>;
+
+/** The processor under test and how its input is made: what the warm-up and the live hours share. */
+interface Feed {
+  child: ChildProcess;
+  logFile: string;
+  producer: RecordProducer;
+  input: string;
+  machines: number;
+  /** Machine `m`'s window number `i`. */
+  windowOf: (m: number, i: number) => WindowFeatures;
+  /** A window of machine `m` as the window processor writes it. */
+  record: (w: WindowFeatures, m: number) => OutgoingRecord;
+}
+
+/** What the reader of assessments and alerts has seen in the live hours. */
+interface LiveTally {
+  /** From a window record's send to its assessment read, ms. */
+  latencies: number[];
+  /** From a window record's send to its alert read, ms. */
+  alertLatencies: number[];
+  assessedThisHour: number;
+  alerts: number;
+  /** Assessments with both a forecast and an anomaly score. */
+  bothModels: number;
+}
+
+/** The live hours' machine-windows, the seconds they took, and the processor's peak RSS meanwhile. */
+interface LiveResult {
+  windows: number;
+  seconds: number;
+  peakMiB: number;
+}
+
+/** Throws when the processor has exited: its log says why. */
+function assertRunning(child: ChildProcess, logFile: string): void {
+  if (child.exitCode !== null) throw new Error(`pdmctl run inference exited (${child.exitCode}); see ${logFile}`);
+}
+
+/** Waits until the processor has joined its group: it logs each partition it has restored. */
+async function awaitJoin(child: ChildProcess, logFile: string): Promise<void> {
+  const started = performance.now();
+  while (!fs.readFileSync(logFile, 'utf8').includes('"partition restored"')) {
+    assertRunning(child, logFile);
+    if (performance.now() - started > 120_000) throw new Error(`pdmctl run inference did not join within 2 minutes; see ${logFile}`);
+    await sleep(100);
+  }
+}
+
+/** Sends every machine's window number `i`, 2,000 machines a request; `sending` hears each request's windows just before it goes. */
+async function sendHour(feed: Feed, i: number, sending?: (windows: readonly WindowFeatures[]) => void): Promise<void> {
+  for (let m0 = 0; m0 < feed.machines; m0 += 2000) {
+    const windows: WindowFeatures[] = [];
+    for (let m = m0; m < Math.min(feed.machines, m0 + 2000); m++) windows.push(feed.windowOf(m, i));
+    const records = windows.map((w, k) => feed.record(w, m0 + k));
+    sending?.(windows);
+    await feed.producer.send([{ topic: feed.input, records }]);
+  }
+}
+
+/** Produces every machine's first `hours` windows. */
+async function produceWarmup(feed: Feed, hours: number): Promise<void> {
+  const bar = progressBar(feed.machines * hours, '  producing the warm-up');
+  for (let i = 0; i < hours; i++) {
+    await sendHour(feed, i);
+    bar.update((i + 1) * feed.machines, `${fmt((i + 1) * feed.machines)} windows`);
+  }
+  bar.stop();
+}
+
+/** Waits until `group` has committed all `total` warm-up windows: the seconds that took, and the processor's peak RSS meanwhile. */
+async function awaitWarmup(feed: Feed, watcher: GroupWatcher, group: string, total: number): Promise<{ seconds: number; peakMiB: number }> {
+  const warmStarted = performance.now();
+  let peakMiB = 0;
+  const warmBar = progressBar(total, '  warming up');
+  for (;;) {
+    assertRunning(feed.child, feed.logFile);
+    peakMiB = Math.max(peakMiB, rssMiB(feed.child.pid));
+    const { committed } = await watcher.progress(group, feed.input).catch(() => ({ committed: 0 }));
+    warmBar.update(Math.min(committed, total), `${fmt(committed)} windows committed`);
+    if (committed >= total) break;
+    if (performance.now() - warmStarted > 30 * 60_000) throw new Error(`the warm-up was not done after 30 minutes; see ${feed.logFile}`);
+    await sleep(200);
+  }
+  warmBar.stop();
+  return { seconds: (performance.now() - warmStarted) / 1000, peakMiB };
+}
+
+/**
+ * Reads the assessments and alerts from now on (read_committed), timing each against its window's
+ * send in `sentAt`; resolves once the reader has joined its group.
+ */
+async function startReader(consumer: Consumer, serde: Serde, prefix: string, sentAt: ReadonlyMap<string, number>): Promise<LiveTally> {
+  const tally: LiveTally = { latencies: [], alertLatencies: [], assessedThisHour: 0, alerts: 0, bothModels: 0 };
+  const decodeAssessment = serde.decoder<MachineAssessment>(avroType(SCHEMA_FILES.machineAssessment));
+  const decodeAlert = serde.decoder<AlertEvent>(avroType(SCHEMA_FILES.alertEvent));
+  const assessments = `${prefix}${TOPICS.assessments}`;
+  const alertTopic = `${prefix}${TOPICS.alerts}`;
+  await consumer.connect();
+  await consumer.subscribe({ topics: [assessments, alertTopic], fromBeginning: false });
+  let assigned = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (assigned = true));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const now = performance.now();
+      for (const message of batch.messages) {
+        if (!message.value) continue;
+        if (batch.topic === assessments) {
+          const a = await decodeAssessment(message.value);
+          const sent = sentAt.get(`${a.machineId}@${a.windowEnd}`);
+          if (sent === undefined) continue;
+          tally.latencies.push(now - sent);
+          tally.assessedThisHour++;
+          if (a.forecast !== null && a.anomaly !== null) tally.bothModels++;
+        } else {
+          const a = await decodeAlert(message.value);
+          const sent = sentAt.get(`${a.machineId}@${a.windowEnd}`);
+          tally.alerts++;
+          if (sent !== undefined) tally.alertLatencies.push(now - sent);
+        }
+      }
+    },
+  });
+  while (!assigned) await sleep(50);
+  await sleep(1000);
+  return tally;
+}
+
+/** `hours` live hours from window number `firstHour`: each a burst of every machine's next window, then a wait for all its assessments. */
+async function runLiveHours(feed: Feed, firstHour: number, hours: number, tally: LiveTally, sentAt: Map<string, number>): Promise<LiveResult> {
+  let liveWindows = 0;
+  let liveSeconds = 0;
+  let peakMiB = 0;
+  const liveBar = progressBar(hours, '  live hours');
+  for (let h = 0; h < hours; h++) {
+    tally.assessedThisHour = 0;
+    const first = performance.now();
+    await sendHour(feed, firstHour + h, (windows) => {
+      const sending = performance.now();
+      for (const w of windows) sentAt.set(`${w.machineId}@${w.windowEnd}`, sending);
+    });
+    const deadline = performance.now() + 10 * 60_000;
+    while (tally.assessedThisHour < feed.machines) {
+      assertRunning(feed.child, feed.logFile);
+      if (performance.now() > deadline) throw new Error(`hour ${h + 1}: ${tally.assessedThisHour} of ${feed.machines} assessments after 10 minutes; see ${feed.logFile}`);
+      await sleep(5);
+    }
+    liveSeconds += (performance.now() - first) / 1000;
+    liveWindows += feed.machines;
+    peakMiB = Math.max(peakMiB, rssMiB(feed.child.pid));
+    liveBar.update(h + 1, `${fmt(liveWindows / liveSeconds)} machine-windows/s`);
+  }
+  liveBar.stop();
+  return { windows: liveWindows, seconds: liveSeconds, peakMiB };
+}
+
+/** The live hours' figures: machine-windows/s, the latencies to assessments and alerts, memory per machine. */
+function printLive(print: (line: string) => void, options: InferenceBenchOptions, live: LiveResult, tally: LiveTally, memory: { baselineMiB: number; steadyMiB: number; peakMiB: number }): void {
+  const { machines, liveHours } = options;
+  const { latencies, alertLatencies } = tally;
+  const { baselineMiB, steadyMiB, peakMiB } = memory;
+  latencies.sort((a, b) => a - b);
+  alertLatencies.sort((a, b) => a - b);
+  const ms = (v: number) => `${v.toFixed(0)} ms`;
+  print(`  live         ${fmt(live.windows / live.seconds).padStart(8)} machine-windows/s   (${fmt(live.windows)} windows in ${live.seconds.toFixed(1)} s, ${fmt(tally.bothModels)} of them scored and forecast; ${liveHours} bursts of ${fmt(machines)})`);
+  print(`  latency, window record to its assessment: p50 ${ms(percentile(latencies, 0.5))}, p99 ${ms(percentile(latencies, 0.99))}, max ${ms(latencies.at(-1) ?? Number.NaN)} (${fmt(latencies.length)} windows; a burst of ${fmt(machines)} queues behind itself)`);
+  print(
+    alertLatencies.length > 0
+      ? `  latency, window record to its alert:      p50 ${ms(percentile(alertLatencies, 0.5))}, p99 ${ms(percentile(alertLatencies, 0.99))} (${fmt(alertLatencies.length)} alert transitions)`
+      : `  latency, window record to its alert:      no alert in the live hours (${tally.alerts} read)`,
+  );
+  print(`  memory       ${(((steadyMiB - baselineMiB) * 1024) / machines).toFixed(1)} KiB per machine   (RSS ${steadyMiB.toFixed(0)} MiB with ${fmt(machines)} machines, ${baselineMiB.toFixed(0)} MiB with none; peak ${peakMiB.toFixed(0)} MiB)`);
+}
+
+/** Waits until the restarted processor `child` has restored all `partitions` from the changelog, and prints how long that took. */
+async function reportRestore(child: ChildProcess, restoreLog: string, restartedAt: number, partitions: number, print: (line: string) => void): Promise<void> {
+  let restored: Array<{ ms: number; changelogRecords: number; machines: number }> = [];
+  while (restored.length < partitions) {
+    assertRunning(child, restoreLog);
+    if (performance.now() - restartedAt > 10 * 60_000) throw new Error(`the restore did not finish within 10 minutes; see ${restoreLog}`);
+    await sleep(100);
+    restored = restoredPartitions(restoreLog);
+  }
+  const fromStart = (performance.now() - restartedAt) / 1000;
+  print(
+    `  restore      ${(Math.max(...restored.map((r) => r.ms)) / 1000).toFixed(1)} s for ${fmt(restored.reduce((n, r) => n + r.machines, 0))} machines   (slowest of ${partitions} partitions, in parallel; ${fmt(restored.reduce((n, r) => n + r.changelogRecords, 0))} changelog records; ${fromStart.toFixed(1)} s from process start; RSS ${rssMiB(child.pid).toFixed(0)} MiB)`,
+  );
+}
+
 export async function inferenceBench(options: InferenceBenchOptions, env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
   const prefix = `bench-${Date.now()}.`;
   const connection = kafkaConnectionFromEnv('pdm-bench', env);
@@ -126,141 +316,29 @@ export async function inferenceBench(options: InferenceBenchOptions, env: NodeJS
     const serviceEnv = { ...env, PDM_TOPIC_PREFIX: prefix, PDM_INFERENCE_GROUP_ID: group, PDM_LOG_LEVEL: 'info' };
     const logFile = path.join(logDir, 'inference.log');
     child = runService('inference', serviceEnv, logFile);
-    const started = performance.now();
-    while (!fs.readFileSync(logFile, 'utf8').includes('"partition restored"')) {
-      if (child.exitCode !== null) throw new Error(`pdmctl run inference exited (${child.exitCode}); see ${logFile}`);
-      if (performance.now() - started > 120_000) throw new Error(`pdmctl run inference did not join within 2 minutes; see ${logFile}`);
-      await sleep(100);
-    }
+    await awaitJoin(child, logFile);
     await sleep(2000);
     const baselineMiB = rssMiB(child.pid);
+    const feed: Feed = { child, logFile, producer, input, machines, windowOf: (m, i) => syntheticWindow(m, i, fromMs, faultFrom(m)), record };
 
     // Warm-up.
     const warmTotal = machines * lookback;
-    const bar = progressBar(warmTotal, '  producing the warm-up');
-    for (let i = 0; i < lookback; i++) {
-      for (let m0 = 0; m0 < machines; m0 += 2000) {
-        const chunk: OutgoingRecord[] = [];
-        for (let m = m0; m < Math.min(machines, m0 + 2000); m++) chunk.push(record(syntheticWindow(m, i, fromMs, faultFrom(m)), m));
-        await producer.send([{ topic: input, records: chunk }]);
-      }
-      bar.update((i + 1) * machines, `${fmt((i + 1) * machines)} windows`);
-    }
-    bar.stop();
-    const warmStarted = performance.now();
-    let peakMiB = 0;
-    const warmBar = progressBar(warmTotal, '  warming up');
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`pdmctl run inference exited (${child.exitCode}); see ${logFile}`);
-      peakMiB = Math.max(peakMiB, rssMiB(child.pid));
-      const { committed } = await watcher.progress(group, input).catch(() => ({ committed: 0 }));
-      warmBar.update(Math.min(committed, warmTotal), `${fmt(committed)} windows committed`);
-      if (committed >= warmTotal) break;
-      if (performance.now() - warmStarted > 30 * 60_000) throw new Error(`the warm-up was not done after 30 minutes; see ${logFile}`);
-      await sleep(200);
-    }
-    warmBar.stop();
-    const warmSeconds = (performance.now() - warmStarted) / 1000;
-    print(`  warm-up      ${fmt(warmTotal / warmSeconds).padStart(8)} machine-windows/s   (${fmt(warmTotal)} windows in ${warmSeconds.toFixed(1)} s; the forecaster starts once ${Math.round(lookback * 0.75)} windows are in)`);
+    await produceWarmup(feed, lookback);
+    const warm = await awaitWarmup(feed, watcher, group, warmTotal);
+    print(`  warm-up      ${fmt(warmTotal / warm.seconds).padStart(8)} machine-windows/s   (${fmt(warmTotal)} windows in ${warm.seconds.toFixed(1)} s; the forecaster starts once ${Math.round(lookback * 0.75)} windows are in)`);
 
     // Live hours: a burst of every machine's next window, then wait for all its assessments.
     const sentAt = new Map<string, number>();
-    const latencies: number[] = [];
-    const alertLatencies: number[] = [];
-    let assessedThisHour = 0;
-    let alerts = 0;
-    let bothModels = 0;
-    const decodeAssessment = serde.decoder<MachineAssessment>(avroType(SCHEMA_FILES.machineAssessment));
-    const decodeAlert = serde.decoder<AlertEvent>(avroType(SCHEMA_FILES.alertEvent));
-    const assessments = `${prefix}${TOPICS.assessments}`;
-    const alertTopic = `${prefix}${TOPICS.alerts}`;
-    await consumer.connect();
-    await consumer.subscribe({ topics: [assessments, alertTopic], fromBeginning: false });
-    let assigned = false;
-    consumer.on(consumer.events.GROUP_JOIN, () => (assigned = true));
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        const now = performance.now();
-        for (const message of batch.messages) {
-          if (!message.value) continue;
-          if (batch.topic === assessments) {
-            const a = await decodeAssessment(message.value);
-            const sent = sentAt.get(`${a.machineId}@${a.windowEnd}`);
-            if (sent === undefined) continue;
-            latencies.push(now - sent);
-            assessedThisHour++;
-            if (a.forecast !== null && a.anomaly !== null) bothModels++;
-          } else {
-            const a = await decodeAlert(message.value);
-            const sent = sentAt.get(`${a.machineId}@${a.windowEnd}`);
-            alerts++;
-            if (sent !== undefined) alertLatencies.push(now - sent);
-          }
-        }
-      },
-    });
-    while (!assigned) await sleep(50);
-    await sleep(1000);
-    let liveWindows = 0;
-    let liveSeconds = 0;
-    const liveBar = progressBar(liveHours, '  live hours');
-    for (let h = 0; h < liveHours; h++) {
-      const i = lookback + h;
-      assessedThisHour = 0;
-      const first = performance.now();
-      for (let m0 = 0; m0 < machines; m0 += 2000) {
-        const windows: WindowFeatures[] = [];
-        for (let m = m0; m < Math.min(machines, m0 + 2000); m++) windows.push(syntheticWindow(m, i, fromMs, faultFrom(m)));
-        const records = windows.map((w, k) => record(w, m0 + k));
-        const sending = performance.now();
-        for (const w of windows) sentAt.set(`${w.machineId}@${w.windowEnd}`, sending);
-        await producer.send([{ topic: input, records }]);
-      }
-      const deadline = performance.now() + 10 * 60_000;
-      while (assessedThisHour < machines) {
-        if (child.exitCode !== null) throw new Error(`pdmctl run inference exited (${child.exitCode}); see ${logFile}`);
-        if (performance.now() > deadline) throw new Error(`hour ${h + 1}: ${assessedThisHour} of ${machines} assessments after 10 minutes; see ${logFile}`);
-        await sleep(5);
-      }
-      liveSeconds += (performance.now() - first) / 1000;
-      liveWindows += machines;
-      peakMiB = Math.max(peakMiB, rssMiB(child.pid));
-      liveBar.update(h + 1, `${fmt(liveWindows / liveSeconds)} machine-windows/s`);
-    }
-    liveBar.stop();
-    const steadyMiB = rssMiB(child.pid);
-    latencies.sort((a, b) => a - b);
-    alertLatencies.sort((a, b) => a - b);
-    const ms = (v: number) => `${v.toFixed(0)} ms`;
-    print(`  live         ${fmt(liveWindows / liveSeconds).padStart(8)} machine-windows/s   (${fmt(liveWindows)} windows in ${liveSeconds.toFixed(1)} s, ${fmt(bothModels)} of them scored and forecast; ${liveHours} bursts of ${fmt(machines)})`);
-    print(`  latency, window record to its assessment: p50 ${ms(percentile(latencies, 0.5))}, p99 ${ms(percentile(latencies, 0.99))}, max ${ms(latencies.at(-1) ?? Number.NaN)} (${fmt(latencies.length)} windows; a burst of ${fmt(machines)} queues behind itself)`);
-    print(
-      alertLatencies.length > 0
-        ? `  latency, window record to its alert:      p50 ${ms(percentile(alertLatencies, 0.5))}, p99 ${ms(percentile(alertLatencies, 0.99))} (${fmt(alertLatencies.length)} alert transitions)`
-        : `  latency, window record to its alert:      no alert in the live hours (${alerts} read)`,
-    );
-    print(`  memory       ${(((steadyMiB - baselineMiB) * 1024) / machines).toFixed(1)} KiB per machine   (RSS ${steadyMiB.toFixed(0)} MiB with ${fmt(machines)} machines, ${baselineMiB.toFixed(0)} MiB with none; peak ${peakMiB.toFixed(0)} MiB)`);
+    const tally = await startReader(consumer, serde, prefix, sentAt);
+    const live = await runLiveHours(feed, lookback, liveHours, tally, sentAt);
+    printLive(print, options, live, tally, { baselineMiB, steadyMiB: rssMiB(child.pid), peakMiB: Math.max(warm.peakMiB, live.peakMiB) });
 
     // Restore: a clean stop, and a new instance of the group rebuilds every machine from the changelog.
     await stop(child);
     const restoreLog = path.join(logDir, 'restore.log');
     const restartedAt = performance.now();
     child = runService('inference', serviceEnv, restoreLog);
-    let restored: Array<{ ms: number; changelogRecords: number; machines: number }> = [];
-    while (restored.length < partitions) {
-      if (child.exitCode !== null) throw new Error(`pdmctl run inference exited (${child.exitCode}); see ${restoreLog}`);
-      if (performance.now() - restartedAt > 10 * 60_000) throw new Error(`the restore did not finish within 10 minutes; see ${restoreLog}`);
-      await sleep(100);
-      restored = fs
-        .readFileSync(restoreLog, 'utf8')
-        .split('\n')
-        .filter((line) => line.includes('"partition restored"'))
-        .map((line) => JSON.parse(line) as { ms: number; changelogRecords: number; machines: number });
-    }
-    const fromStart = (performance.now() - restartedAt) / 1000;
-    print(
-      `  restore      ${(Math.max(...restored.map((r) => r.ms)) / 1000).toFixed(1)} s for ${fmt(restored.reduce((n, r) => n + r.machines, 0))} machines   (slowest of ${partitions} partitions, in parallel; ${fmt(restored.reduce((n, r) => n + r.changelogRecords, 0))} changelog records; ${fromStart.toFixed(1)} s from process start; RSS ${rssMiB(child.pid).toFixed(0)} MiB)`,
-    );
+    await reportRestore(child, restoreLog, restartedAt, partitions, print);
   } finally {
     if (child) await stop(child);
     await consumer.disconnect().catch(() => undefined);

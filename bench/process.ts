@@ -34,3 +34,12 @@ export function runService(service: string, env: NodeJS.ProcessEnv, logFile: str
 }
 
 export const fmt = (n: number): string => Math.round(n).toLocaleString('en');
+
+/** The `partition restored` lines a processor has logged to `logFile` so far, parsed. */
+export function restoredPartitions<T>(logFile: string): T[] {
+  return fs
+    .readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"partition restored"'))
+    .map((line) => JSON.parse(line) as T);
+}

@@ -14,7 +14,7 @@ import { TOPICS, keySubject, topicSpecs, valueSubject } from '../lib/topics';
 import { openReadingsOutput } from '../producers/runtime';
 import type { RawReading } from '../producers/simulate/simulator';
 import { simulatedReadings } from './produce.bench';
-import { fmt, rssMiB, runService, stop } from './process';
+import { fmt, restoredPartitions, rssMiB, runService, stop } from './process';
 
 /**
  * `pdmctl bench window`: readings per second through the window processor on a local broker,
@@ -165,6 +165,74 @@ function* withExtras(readings: Iterable<RawReading>, n: number): Generator<RawRe
 
 const rate = (r: RunResult) => r.records / r.seconds;
 
+/** What the bench's parts share: its settings, the broker and registry, where processes log, and what is cleaned up at the end. */
+interface WindowBenchRun {
+  options: WindowBenchOptions;
+  env: NodeJS.ProcessEnv;
+  connection: KafkaConnection;
+  registryUrl: string;
+  watcher: GroupWatcher;
+  logDir: string;
+  /** Topics deleted at the end. */
+  cleanup: string[];
+  /** Registers a process to kill at the end, should it still run. */
+  track: (child: ChildProcess) => ChildProcess;
+  print: (line: string) => void;
+}
+
+/** The environment of our window processor on the topics of `prefix`, as group `group` with `guarantee`. */
+function processorEnv(run: WindowBenchRun, prefix: string, group: string, guarantee: string): NodeJS.ProcessEnv {
+  return {
+    ...run.env,
+    PDM_TOPIC_PREFIX: prefix,
+    PDM_WINDOW_GROUP_ID: group,
+    PDM_WINDOW_SIZE: `${run.options.windowMs / 1000}s`,
+    PDM_WINDOW_GRACE: `${run.options.graceMs / 1000}s`,
+    PDM_PROCESSING_GUARANTEE: guarantee,
+    PDM_LOG_LEVEL: 'info',
+  };
+}
+
+/**
+ * Restore: one group builds the open windows of many machines, stops cleanly, and a new instance
+ * of the same group rebuilds them from the changelog. Prints the time that took.
+ */
+async function measureRestore(run: WindowBenchRun, restorePrefix: string): Promise<void> {
+  const { options, env, connection, registryUrl, watcher, logDir, cleanup, track, print } = run;
+  const restoreSpecs = topicSpecs({ prefix: restorePrefix });
+  cleanup.push(...restoreSpecs.map((s) => s.name));
+  await ensureTopics(connection, restoreSpecs);
+  await registerTopicSchemas(createRegistry(registryUrl), restoreSpecs);
+  const hour = 3_600_000;
+  const windowStart = Math.floor((Date.now() - 24 * hour) / hour) * hour;
+  const restoreTotal = options.restoreMachines * options.restoreReadings;
+  const spacingMs = Math.floor(hour / (options.restoreReadings + 1));
+  const restoreInput = withExtras(openWindowReadings(options.restoreMachines, options.restoreReadings, windowStart, spacingMs), options.extras);
+  await produce(env, restorePrefix, restoreInput, restoreTotal, `input of ${fmt(options.restoreMachines)} machines`);
+  const restoreGroup = `${restorePrefix}pdm-window`;
+  cleanup.push(`${restoreGroup}-window-state-changelog`);
+  const restoreEnv = { ...processorEnv(run, restorePrefix, restoreGroup, 'exactly-once'), PDM_WINDOW_SIZE: '1h', PDM_WINDOW_GRACE: '5m' };
+  await measure('building the state', track(ourProcessor(restoreEnv, path.join(logDir, 'restore-build.log'))), watcher, restoreGroup, `${restorePrefix}${TOPICS.readings}`, restoreTotal);
+  const restoreLog = path.join(logDir, 'restore.log');
+  const started = performance.now();
+  const child = track(ourProcessor(restoreEnv, restoreLog));
+  const partitions = restoreSpecs[0]!.partitions;
+  let restored: Array<{ ms: number; changelogRecords: number; openWindows: number }> = [];
+  while (restored.length < partitions) {
+    if (performance.now() - started > 5 * 60_000) throw new Error('the restore did not finish within 5 minutes');
+    await sleep(50);
+    restored = restoredPartitions(restoreLog);
+  }
+  const toRestored = (performance.now() - started) / 1000;
+  const rss = rssMiB(child.pid);
+  await stop(child);
+  const windows = restored.reduce((s, r) => s + r.openWindows, 0);
+  const records = restored.reduce((s, r) => s + r.changelogRecords, 0);
+  print(
+    `  restore ${fmt(windows)} open windows   ${(Math.max(...restored.map((r) => r.ms)) / 1000).toFixed(2)} s (slowest of ${partitions} partitions, restored in parallel; ${fmt(records)} changelog records; ${toRestored.toFixed(1)} s from process start, group join included; RSS ${rss.toFixed(0)} MiB)`,
+  );
+}
+
 export async function windowBench(options: WindowBenchOptions, env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
   const stamp = Date.now();
   const prefix = `bench-${stamp}.`;
@@ -181,6 +249,7 @@ export async function windowBench(options: WindowBenchOptions, env: NodeJS.Proce
     child.once('exit', () => children.delete(child));
     return child;
   };
+  const run: WindowBenchRun = { options, env, connection, registryUrl, watcher, logDir, cleanup, track, print };
   const cpus = os.cpus();
   const channels = options.extras > 0 ? `the six features and ${options.extras} extra channels` : 'the six features';
   print(`bench window: ${fmt(options.records)} readings (${channels}) of ${options.machines} simulated machines, ${options.windowMs / 60_000}-minute windows,` +
@@ -191,15 +260,6 @@ export async function windowBench(options: WindowBenchOptions, env: NodeJS.Proce
     await registerTopicSchemas(createRegistry(registryUrl), specs);
     const readings = withExtras(simulatedReadings(options.machines, options.records), options.extras);
     const produced = await produce(env, prefix, readings, options.records, 'producing the input');
-    const processorEnv = (group: string, guarantee: string): NodeJS.ProcessEnv => ({
-      ...env,
-      PDM_TOPIC_PREFIX: prefix,
-      PDM_WINDOW_GROUP_ID: group,
-      PDM_WINDOW_SIZE: `${options.windowMs / 1000}s`,
-      PDM_WINDOW_GRACE: `${options.graceMs / 1000}s`,
-      PDM_PROCESSING_GUARANTEE: guarantee,
-      PDM_LOG_LEVEL: 'info',
-    });
 
     const results: Array<{ label: string; result: RunResult }> = [];
     const report = (label: string, result: RunResult) => {
@@ -209,7 +269,7 @@ export async function windowBench(options: WindowBenchOptions, env: NodeJS.Proce
     for (const guarantee of ['exactly-once', 'at-least-once']) {
       const group = `${prefix}pdm-window-${guarantee}`;
       cleanup.push(`${group}-window-state-changelog`);
-      const child = track(ourProcessor(processorEnv(group, guarantee), path.join(logDir, `pdm-${guarantee}.log`)));
+      const child = track(ourProcessor(processorEnv(run, prefix, group, guarantee), path.join(logDir, `pdm-${guarantee}.log`)));
       report(`pdm-stream ${guarantee}`, await measure(`pdm-stream ${guarantee}`, child, watcher, group, input, produced));
     }
 
@@ -232,45 +292,7 @@ export async function windowBench(options: WindowBenchOptions, env: NodeJS.Proce
       print(`  ratio pdm-stream / Kafka Streams: exactly-once ${(rate(find('pdm-stream exactly-once')) / rate(find('Kafka Streams exactly-once'))).toFixed(2)}, at-least-once ${(rate(find('pdm-stream at-least-once')) / rate(find('Kafka Streams at-least-once'))).toFixed(2)}`);
     }
 
-    // Restore: one group builds the open windows of many machines, stops cleanly, and a new
-    // instance of the same group rebuilds them from the changelog.
-    const restorePrefix = `bench-${stamp}-restore.`;
-    const restoreSpecs = topicSpecs({ prefix: restorePrefix });
-    cleanup.push(...restoreSpecs.map((s) => s.name));
-    await ensureTopics(connection, restoreSpecs);
-    await registerTopicSchemas(createRegistry(registryUrl), restoreSpecs);
-    const hour = 3_600_000;
-    const windowStart = Math.floor((Date.now() - 24 * hour) / hour) * hour;
-    const restoreTotal = options.restoreMachines * options.restoreReadings;
-    const spacingMs = Math.floor(hour / (options.restoreReadings + 1));
-    const restoreInput = withExtras(openWindowReadings(options.restoreMachines, options.restoreReadings, windowStart, spacingMs), options.extras);
-    await produce(env, restorePrefix, restoreInput, restoreTotal, `input of ${fmt(options.restoreMachines)} machines`);
-    const restoreGroup = `${restorePrefix}pdm-window`;
-    cleanup.push(`${restoreGroup}-window-state-changelog`);
-    const restoreEnv = { ...processorEnv(restoreGroup, 'exactly-once'), PDM_TOPIC_PREFIX: restorePrefix, PDM_WINDOW_SIZE: '1h', PDM_WINDOW_GRACE: '5m' };
-    await measure('building the state', track(ourProcessor(restoreEnv, path.join(logDir, 'restore-build.log'))), watcher, restoreGroup, `${restorePrefix}${TOPICS.readings}`, restoreTotal);
-    const restoreLog = path.join(logDir, 'restore.log');
-    const started = performance.now();
-    const child = track(ourProcessor(restoreEnv, restoreLog));
-    const partitions = restoreSpecs[0]!.partitions;
-    let restored: Array<{ ms: number; changelogRecords: number; openWindows: number }> = [];
-    while (restored.length < partitions) {
-      if (performance.now() - started > 5 * 60_000) throw new Error('the restore did not finish within 5 minutes');
-      await sleep(50);
-      restored = fs
-        .readFileSync(restoreLog, 'utf8')
-        .split('\n')
-        .filter((line) => line.includes('"partition restored"'))
-        .map((line) => JSON.parse(line) as { ms: number; changelogRecords: number; openWindows: number });
-    }
-    const toRestored = (performance.now() - started) / 1000;
-    const rss = rssMiB(child.pid);
-    await stop(child);
-    const windows = restored.reduce((s, r) => s + r.openWindows, 0);
-    const records = restored.reduce((s, r) => s + r.changelogRecords, 0);
-    print(
-      `  restore ${fmt(windows)} open windows   ${(Math.max(...restored.map((r) => r.ms)) / 1000).toFixed(2)} s (slowest of ${partitions} partitions, restored in parallel; ${fmt(records)} changelog records; ${toRestored.toFixed(1)} s from process start, group join included; RSS ${rss.toFixed(0)} MiB)`,
-    );
+    await measureRestore(run, `bench-${stamp}-restore.`);
   } finally {
     for (const child of children) child.kill('SIGKILL');
     await watcher.close();

@@ -9,7 +9,7 @@ import { TOPICS } from '../lib/topics';
 import { pipelineServices } from '../lib/services';
 import { terminalReporter } from '../stack/reporter';
 import { writePipelineTargets } from '../stack/servers/prometheus';
-import { loadStackSettings } from '../stack/settings';
+import { loadStackSettings, type StackSettings } from '../stack/settings';
 import { stackEnv, stackUp } from '../stack/stack';
 import { scheduledJobs, serviceDefinitions } from './run.command';
 import { printUpFailures } from './stack.command';
@@ -79,6 +79,56 @@ function thisStartSimulation(env: NodeJS.ProcessEnv, file: string, firstStart: b
   return { flags: simulateFlags(fromMs, fault), expect };
 }
 
+/** What `npm start` prints when the pipeline runs: where each part answers, and what to expect. */
+function whereToLook(settings: StackSettings, env: NodeJS.ProcessEnv, services: readonly string[], simulatePort: number, expect: string | null): string {
+  const apiPort = pipelineServices.find((s) => s.name === 'api')!.metricsPort;
+  const apiUrl = `http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${apiPort}`;
+  // The API serves the console at / beside the read API.
+  const apiLines = services.includes('api')
+    ? `  Console              ${apiUrl}/\n  Read API             ${apiUrl}/machines${env.PDM_API_KEY ? ' (with the key in PDM_API_KEY)' : ''}\n`
+    : '';
+  const metricsLines = pipelineServices
+    .filter((s) => services.includes(s.name))
+    .map((s) => `  ${s.name.padEnd(20)} http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${s.metricsPort}/metrics`)
+    .join('\n');
+  return `
+Where to look:
+  Kafka                ${env.KAFKA_BROKERS}
+  Schema registry      ${env.SCHEMA_REGISTRY_URL}/subjects
+  Postgres (primary)   ${settings.PDM_STACK_HOST}:${settings.PDM_POSTGRES_PORT}, database pdm
+  Postgres (follower)  ${settings.PDM_STACK_HOST}:${settings.PDM_POSTGRES_FOLLOWER_PORT}, read-only
+  Mail inbox           ${env.PDM_INBOX_URL}
+  Prometheus           ${env.PROMETHEUS_URL}/targets
+  Simulated machines   http://${settings.PDM_STACK_HOST}:${simulatePort}/metrics
+${apiLines}${metricsLines}
+
+${expect ? `${expect}\n\n` : ''}Connection settings for another shell:  eval "$(npx pdmctl stack env)"
+Ctrl-C stops the pipeline (the stack keeps running; npx pdmctl stack down stops it).
+`;
+}
+
+/** Waits for the children: Ctrl-C stops them all, a child that ends on its own stops the rest (exit code 1). */
+async function superviseChildren(children: readonly Child[]): Promise<void> {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const c of children) c.process.kill('SIGTERM');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  // Whichever child ends first: on Ctrl-C all of them, otherwise one that failed.
+  const first = await Promise.race(children.map((c) => c.exited.then((code) => ({ name: c.name, code }))));
+  if (!stopping) {
+    console.error(`\n${first.name} exited (code ${first.code}); stopping the rest of the pipeline`);
+    process.exitCode = 1;
+    stop();
+  }
+  const codes = await Promise.all(children.map((c) => c.exited));
+  if (stopping && codes.some((c) => c !== 0 && c !== null)) process.exitCode = 1;
+  console.error('Pipeline stopped.');
+}
+
 /** `npm start`: the stack, the topics, every pipeline service built so far, and simulated machines. */
 export function registerStartCommand(program: Command): void {
   program
@@ -110,8 +160,6 @@ export function registerStartCommand(program: Command): void {
       const services = pipelineServices.filter((s) => serviceDefinitions[s.name] && !off.has(s.name) && (s.name !== 'mqtt-bridge' || env.MQTT_URL)).map((s) => s.name);
       for (const name of services) children.push(startChild(name, ['run', name], env));
       const simulatePort = pipelineServices.find((s) => s.name === 'simulate')!.metricsPort;
-      const apiPort = pipelineServices.find((s) => s.name === 'api')!.metricsPort;
-      const apiUrl = `http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${apiPort}`;
       // On the first start, the machines begin with a history (start.history.ts) at full speed,
       // then go live: windows, forecasts (the forecaster needs most of a week), alerts and the API
       // have data at once instead of after the first hour, and one machine is already at risk.
@@ -127,46 +175,7 @@ export function registerStartCommand(program: Command): void {
       if (off.has('retrain')) console.error('   retrain: not started; set PDM_RETRAIN_EVERY (e.g. 24h) to retrain the fleet models on a schedule');
       if (serviceDefinitions['mqtt-bridge'] && !env.MQTT_URL) console.error('   mqtt-bridge: not started; set MQTT_URL (and MQTT_TOPIC) to bridge your MQTT broker');
 
-      // The API serves the console at / beside the read API.
-      const apiLines = services.includes('api')
-        ? `  Console              ${apiUrl}/\n  Read API             ${apiUrl}/machines${env.PDM_API_KEY ? ' (with the key in PDM_API_KEY)' : ''}\n`
-        : '';
-      const metricsLines = pipelineServices
-        .filter((s) => services.includes(s.name))
-        .map((s) => `  ${s.name.padEnd(20)} http://${env.PDM_METRICS_HOST ?? '127.0.0.1'}:${s.metricsPort}/metrics`)
-        .join('\n');
-      console.error(`
-Where to look:
-  Kafka                ${env.KAFKA_BROKERS}
-  Schema registry      ${env.SCHEMA_REGISTRY_URL}/subjects
-  Postgres (primary)   ${settings.PDM_STACK_HOST}:${settings.PDM_POSTGRES_PORT}, database pdm
-  Postgres (follower)  ${settings.PDM_STACK_HOST}:${settings.PDM_POSTGRES_FOLLOWER_PORT}, read-only
-  Mail inbox           ${env.PDM_INBOX_URL}
-  Prometheus           ${env.PROMETHEUS_URL}/targets
-  Simulated machines   http://${settings.PDM_STACK_HOST}:${simulatePort}/metrics
-${apiLines}${metricsLines}
-
-${simulation.expect ? `${simulation.expect}\n\n` : ''}Connection settings for another shell:  eval "$(npx pdmctl stack env)"
-Ctrl-C stops the pipeline (the stack keeps running; npx pdmctl stack down stops it).
-`);
-
-      let stopping = false;
-      const stop = () => {
-        if (stopping) return;
-        stopping = true;
-        for (const c of children) c.process.kill('SIGTERM');
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      // Whichever child ends first: on Ctrl-C all of them, otherwise one that failed.
-      const first = await Promise.race(children.map((c) => c.exited.then((code) => ({ name: c.name, code }))));
-      if (!stopping) {
-        console.error(`\n${first.name} exited (code ${first.code}); stopping the rest of the pipeline`);
-        process.exitCode = 1;
-        stop();
-      }
-      const codes = await Promise.all(children.map((c) => c.exited));
-      if (stopping && codes.some((c) => c !== 0 && c !== null)) process.exitCode = 1;
-      console.error('Pipeline stopped.');
+      console.error(whereToLook(settings, env, services, simulatePort, simulation.expect));
+      await superviseChildren(children);
     });
 }

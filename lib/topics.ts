@@ -42,92 +42,108 @@ export const TOPICS = {
   alertControl: 'pdm.alert-control.v1',
 } as const;
 
+// Retention of raw streams counts from arrival (LogAppendTime): simulated or replayed history
+// carries old event times in its values and must not be deleted the moment it lands.
+const byArrival = { 'message.timestamp.type': 'LogAppendTime' };
+
+/** Config of a raw stream deleted `days` after arrival, given min.insync.replicas. */
+const deletedAfterDays =
+  (days: number) =>
+  (minIsr: string): Record<string, string> => ({ 'cleanup.policy': 'delete', 'retention.ms': String(days * DAY_MS), 'min.insync.replicas': minIsr, ...byArrival });
+
+/** Config of operators' requests: kept forever, a handful of records a day, and the audit trail of who asked what when. */
+const keptForever = (minIsr: string): Record<string, string> => ({ 'cleanup.policy': 'delete', 'retention.ms': '-1', 'min.insync.replicas': minIsr });
+
+/** A topic of CONTRACT.md as the table below states it: its config given min.insync.replicas. */
+interface TopicEntry extends Omit<TopicSpec, 'name' | 'replicationFactor' | 'partitions' | 'config'> {
+  config: (minIsr: string) => Record<string, string>;
+}
+
+/** The topics of CONTRACT.md, in its order. */
+const TOPIC_TABLE: readonly TopicEntry[] = [
+  {
+    contractName: TOPICS.readings,
+    config: deletedAfterDays(7),
+    keySchema: 'machine-id.avsc',
+    valueSchema: 'sensor-reading.avsc',
+    description: 'raw sensor readings, keyed by machine id',
+  },
+  {
+    contractName: TOPICS.windowFeatures,
+    // Compacted: one final record per machine and window. Segments roll hourly and the cleaner
+    // runs on a small dirty ratio so duplicates do not pile up; tombstones stay a day so every
+    // consumer sees them.
+    config: (minIsr) => ({
+      'cleanup.policy': 'compact',
+      'min.cleanable.dirty.ratio': '0.1',
+      'segment.ms': String(60 * 60 * 1000),
+      'delete.retention.ms': String(DAY_MS),
+      'min.compaction.lag.ms': '0',
+      'min.insync.replicas': minIsr,
+    }),
+    keySchema: 'window-key.avsc',
+    valueSchema: 'window-features.avsc',
+    description: 'final per-machine window aggregates',
+  },
+  {
+    contractName: TOPICS.alerts,
+    config: deletedAfterDays(365),
+    keySchema: 'machine-id.avsc',
+    valueSchema: 'alert-event.avsc',
+    description: 'alert transitions (FIRING, RESOLVED)',
+  },
+  {
+    contractName: TOPICS.assessments,
+    config: deletedAfterDays(30),
+    keySchema: 'machine-id.avsc',
+    valueSchema: 'machine-assessment.avsc',
+    description: 'per machine and window: anomaly score and forecast of the coming windows',
+  },
+  {
+    contractName: TOPICS.lateReadings,
+    config: deletedAfterDays(30),
+    keySchema: 'machine-id.avsc',
+    valueSchema: 'sensor-reading.avsc',
+    description: 'readings that arrived after their window closed',
+  },
+  {
+    contractName: TOPICS.deadLetter,
+    config: deletedAfterDays(90),
+    description: 'original bytes of records that could not be processed; headers say why',
+  },
+  {
+    contractName: TOPICS.machineControl,
+    config: keptForever,
+    keySchema: 'machine-id.avsc',
+    valueSchema: 'machine-control.avsc',
+    description: 'operator requests per machine (relearn its baseline), read by the inference processor',
+  },
+  {
+    contractName: TOPICS.alertControl,
+    // Keyed by the machine an action is about (an ACK's machine id, a silence's pattern, `*` for a
+    // kind on every machine; lib/alert-control.ts, controlKey): the actions on one machine share a
+    // partition and keep their order, and the key is a plain string like the alerts'.
+    config: keptForever,
+    keySchema: 'machine-id.avsc',
+    valueSchema: 'alert-control.avsc',
+    description: 'operator acknowledgements and silences of alert mail, read by the email sink',
+  },
+];
+
 export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
   const prefix = options.prefix ?? '';
   const partitions = options.partitions ?? 6;
   const replicationFactor = options.replicationFactor ?? 1;
   // Producers write with acks=all; min.insync.replicas can't exceed the replication factor.
   const minIsr = String(Math.min(2, replicationFactor));
-  // Retention of raw streams counts from arrival (LogAppendTime): simulated or replayed history
-  // carries old event times in its values and must not be deleted the moment it lands.
-  const byArrival = { 'message.timestamp.type': 'LogAppendTime' };
-  // Operators' requests are kept forever: a handful of records a day, and the audit trail of who asked what when.
-  const keptForever = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'min.insync.replicas': minIsr };
-  const spec = (contractName: string, rest: Omit<TopicSpec, 'name' | 'contractName' | 'replicationFactor'>): TopicSpec => ({
+  return TOPIC_TABLE.map(({ contractName, config, ...rest }) => ({
     name: `${prefix}${contractName}`,
     contractName,
     replicationFactor,
+    partitions,
+    config: config(minIsr),
     ...rest,
-  });
-  return [
-    spec(TOPICS.readings, {
-      partitions,
-      config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS), 'min.insync.replicas': minIsr, ...byArrival },
-      keySchema: 'machine-id.avsc',
-      valueSchema: 'sensor-reading.avsc',
-      description: 'raw sensor readings, keyed by machine id',
-    }),
-    spec(TOPICS.windowFeatures, {
-      partitions,
-      // Compacted: one final record per machine and window. Segments roll hourly and the cleaner
-      // runs on a small dirty ratio so duplicates do not pile up; tombstones stay a day so every
-      // consumer sees them.
-      config: {
-        'cleanup.policy': 'compact',
-        'min.cleanable.dirty.ratio': '0.1',
-        'segment.ms': String(60 * 60 * 1000),
-        'delete.retention.ms': String(DAY_MS),
-        'min.compaction.lag.ms': '0',
-        'min.insync.replicas': minIsr,
-      },
-      keySchema: 'window-key.avsc',
-      valueSchema: 'window-features.avsc',
-      description: 'final per-machine window aggregates',
-    }),
-    spec(TOPICS.alerts, {
-      partitions,
-      config: { 'cleanup.policy': 'delete', 'retention.ms': String(365 * DAY_MS), 'min.insync.replicas': minIsr, ...byArrival },
-      keySchema: 'machine-id.avsc',
-      valueSchema: 'alert-event.avsc',
-      description: 'alert transitions (FIRING, RESOLVED)',
-    }),
-    spec(TOPICS.assessments, {
-      partitions,
-      config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS), 'min.insync.replicas': minIsr, ...byArrival },
-      keySchema: 'machine-id.avsc',
-      valueSchema: 'machine-assessment.avsc',
-      description: 'per machine and window: anomaly score and forecast of the coming windows',
-    }),
-    spec(TOPICS.lateReadings, {
-      partitions,
-      config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS), 'min.insync.replicas': minIsr, ...byArrival },
-      keySchema: 'machine-id.avsc',
-      valueSchema: 'sensor-reading.avsc',
-      description: 'readings that arrived after their window closed',
-    }),
-    spec(TOPICS.deadLetter, {
-      partitions,
-      config: { 'cleanup.policy': 'delete', 'retention.ms': String(90 * DAY_MS), 'min.insync.replicas': minIsr, ...byArrival },
-      description: 'original bytes of records that could not be processed; headers say why',
-    }),
-    spec(TOPICS.machineControl, {
-      partitions,
-      config: keptForever,
-      keySchema: 'machine-id.avsc',
-      valueSchema: 'machine-control.avsc',
-      description: 'operator requests per machine (relearn its baseline), read by the inference processor',
-    }),
-    spec(TOPICS.alertControl, {
-      partitions,
-      // Keyed by the machine an action is about (an ACK's machine id, a silence's pattern, `*` for a
-      // kind on every machine; lib/alert-control.ts, controlKey): the actions on one machine share a
-      // partition and keep their order, and the key is a plain string like the alerts'.
-      config: keptForever,
-      keySchema: 'machine-id.avsc',
-      valueSchema: 'alert-control.avsc',
-      description: 'operator acknowledgements and silences of alert mail, read by the email sink',
-    }),
-  ];
+  }));
 }
 
 /** Differences between the expected spec and what the broker has, as sentences. */

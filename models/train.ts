@@ -137,16 +137,42 @@ export function forecastMetrics(samples: readonly TimedSample[], forecasts: Read
   return { samples: samples.length, model: table(forecasts.map((f) => f.mean)), baselines, intervalCoverage: round(coverage(forecasts as never, targets), 4) };
 }
 
+/** What both models' training shares: the data and its truth, the window length, the split and the manifests' training data. */
+interface TrainingRun {
+  windows: readonly WindowFeatures[];
+  truth: readonly TruthFault[] | null;
+  windowMs: number;
+  split: { validationFromMs: number; testFromMs: number };
+  trainingData: Manifest['trainingData'];
+  onStep?: (step: string) => void;
+}
+
+/** A model as train fits it: its parameters, validation samples and manifest (its ONNX bytes are made last). */
+type Fitted<P> = Pick<Candidate, 'validation' | 'manifest'> & { params: P };
+
 export function train(windows: readonly WindowFeatures[], truth: readonly TruthFault[] | null, options: TrainOptions, onStep?: (step: string) => void): TrainResult {
   if (windows.length === 0) throw new PdmError('MODEL_DATA', 'no window features to train on');
   const windowMs = windowLengthOf(windows);
   const range = dataRange(windows);
   const split = timeSplit(range.fromMs, range.toMs, options.trainShare, options.validationShare);
   const trainingData = { source: options.source, fromMs: range.fromMs, toMs: range.toMs, machines: range.machines, windows: windows.length, split };
+  const run: TrainingRun = { windows, truth, windowMs, split, trainingData, onStep };
+  const forecaster = trainForecaster(run, options.forecaster, options.names.forecaster);
+  const anomaly = trainAnomaly(run, options.anomaly, options.names.anomaly);
+  const meta = { producerVersion: options.producerVersion };
+  return {
+    windowMs,
+    fromMs: range.fromMs,
+    toMs: range.toMs,
+    forecaster: { kind: 'forecaster', params: forecaster.params, validation: forecaster.validation, onnx: forecasterGraph(forecaster.params, { ...meta, name: options.names.forecaster }), manifest: forecaster.manifest },
+    anomaly: { kind: 'anomaly', params: anomaly.params, validation: anomaly.validation, onnx: anomalyGraph(anomaly.params, { ...meta, name: options.names.anomaly }), manifest: anomaly.manifest },
+  };
+}
 
-  // Forecaster.
+/** The forecaster: samples, the ridge fit, its metrics against the baselines, limits and manifest. */
+function trainForecaster(run: TrainingRun, fo: ForecasterOptions, name: string): Fitted<ForecasterParams> {
+  const { windows, truth, windowMs, split, trainingData, onStep } = run;
   onStep?.('forecaster: samples');
-  const fo = options.forecaster;
   const series = toSeries(windows, FORECAST_CHANNELS, windowMs);
   const trainSeries = clipSeries(series, split.validationFromMs);
   const moments = channelMoments(trainSeries, FORECAST_CHANNELS.length);
@@ -165,9 +191,9 @@ export function train(windows: readonly WindowFeatures[], truth: readonly TruthF
     const values = windows.filter((w) => w.windowEnd <= split.validationFromMs && !(truth && inFaultDevelopment(truth, w.machineId, w.windowEnd))).map((w) => channelValue(w, channel)).filter((v): v is number => v !== null);
     if (values.length > 0) limits[channel] = { lower: null, upper: round(quantile(values, 0.999) + 0.1 * moments.sd[c]!) };
   });
-  const forecasterManifest = {
+  const manifest = {
     contract: CONTRACT,
-    name: options.names.forecaster,
+    name,
     kind: 'forecaster' as const,
     description: `Linear forecaster of the NLinear family: the next ${fo.horizon} windows of the six features' means from the last ${fo.lookback}, anchored on ${fo.period > 0 ? `the value ${fo.period} windows earlier (seasonal naive)` : 'the last value'}, ${fo.scaling} scaling, ${fo.calendar ? 'with' : 'without'} a calendar input, ridge ${fParams.ridge} (chosen on validation from ${fo.ridge.join(', ')}); ${Math.round(fo.coverage * 100)} % intervals from validation residual quantiles.`,
     windowMs,
@@ -183,10 +209,13 @@ export function train(windows: readonly WindowFeatures[], truth: readonly TruthF
     trainingData,
     metrics: { validationScaledMae: round(mean(fValidation.model.scaledMaePerStep)), validation: fValidation, test: fTest },
   };
+  return { params: fParams, validation, manifest };
+}
 
-  // Anomaly detector, from normal operation only.
+/** The anomaly detector, from normal operation only: samples, the PCA fit, its threshold, metrics and manifest. */
+function trainAnomaly(run: TrainingRun, ao: AnomalyOptions, name: string): Fitted<AnomalyParams> {
+  const { windows, truth, windowMs, split, trainingData, onStep } = run;
   onStep?.('anomaly: samples');
-  const ao = options.anomaly;
   const aSeries = toSeries(windows, ao.channels, windowMs);
   const aMoments = channelMoments(clipSeries(aSeries, split.validationFromMs), ao.channels.length);
   const aSamples = anomalySamples(aSeries, { lookback: ao.lookback, minObserved: ao.minObserved, fallback: aMoments.mean });
@@ -203,9 +232,9 @@ export function train(windows: readonly WindowFeatures[], truth: readonly TruthF
   }
   aParams.threshold = round(calibrateThreshold(aParams, aValidation.filter(normal).map((s) => s.x), ao.falseAlarmRate), 6);
   const aMetrics = anomalyValidationMetrics(aParams, aValidation, truth);
-  const anomalyManifest = {
+  const manifest = {
     contract: CONTRACT,
-    name: options.names.anomaly,
+    name,
     kind: 'anomaly' as const,
     description: `PCA T²+Q detector on ${ao.channels.join(', ')} (log of current and vibration channels), averaged over the last ${ao.lookback} window(s); ${aParams.k} components carry ${Math.round(ao.explained * 100)} % of normal variance; T² and Q limits at their ${ao.limitQuantile} training quantile; threshold for a ${ao.falseAlarmRate} false-alarm rate on validation windows.`,
     windowMs,
@@ -221,14 +250,7 @@ export function train(windows: readonly WindowFeatures[], truth: readonly TruthF
     trainingData: { ...trainingData, windows: aTrain.length },
     metrics: { components: aParams.k, t2Limit: round(aParams.t2Limit), qLimit: round(aParams.qLimit), validation: aMetrics },
   };
-  const meta = { producerVersion: options.producerVersion };
-  return {
-    windowMs,
-    fromMs: range.fromMs,
-    toMs: range.toMs,
-    forecaster: { kind: 'forecaster', params: fParams, validation, onnx: forecasterGraph(fParams, { ...meta, name: options.names.forecaster }), manifest: forecasterManifest },
-    anomaly: { kind: 'anomaly', params: aParams, validation: aValidation, onnx: anomalyGraph(aParams, { ...meta, name: options.names.anomaly }), manifest: anomalyManifest },
-  };
+  return { params: aParams, validation: aValidation, manifest };
 }
 
 /** Window-level validation figures of a detector: F1 against fault development when the truth is known, else the alarm rate. */

@@ -14,14 +14,14 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { deleteTopics, ensureTopics } from '../../lib/kafka/admin';
-import { kafkaConnectionFromEnv } from '../../lib/kafka/client';
+import { kafkaConnectionFromEnv, type KafkaConnection } from '../../lib/kafka/client';
 import { connectProducer, type OutgoingRecord } from '../../lib/kafka/producer';
 import { repoRoot } from '../../lib/paths';
 import { createRegistry, registerTopicSchemas } from '../../lib/registry';
 import { frame, Serde } from '../../lib/serde';
 import { keySubject, TOPICS, topicSpecs, valueSubject } from '../../lib/topics';
 import { avroType, FEATURES, schemaText, type Feature, type FeatureStats, type SensorReading, type WindowFeatures, type WindowKey } from '../../schemas';
-import { consumeAll } from '../../test/integration/consume';
+import { consumeAll, type ConsumedRecord } from '../../test/integration/consume';
 
 const WINDOW_SIZE_MS = 10 * 60_000;
 const GRACE_MS = 60_000;
@@ -152,24 +152,8 @@ function directStats(values: number[]): FeatureStats {
 
 const close = (a: number | null, b: number | null) => (a === null || b === null ? a === b : Math.abs(a - b) <= TOLERANCE * Math.max(1, Math.abs(b)));
 
-async function main(): Promise<void> {
-  const env = process.env;
-  const connection = kafkaConnectionFromEnv('kstreams-verify', env);
-  const registry = createRegistry(env.SCHEMA_REGISTRY_URL ?? '');
-  const prefix = `kstreams-verify-${Date.now()}.`;
-  const specs = topicSpecs({ prefix }).filter((s) => s.contractName === TOPICS.readings || s.contractName === TOPICS.windowFeatures);
-  const [input, output] = [specs.find((s) => s.contractName === TOPICS.readings)!.name, specs.find((s) => s.contractName === TOPICS.windowFeatures)!.name];
-  const applicationId = `${prefix}window-kstreams`;
-  await ensureTopics(connection, specs);
-  const ids = new Map((await registerTopicSchemas(registry, specs)).map((r) => [r.subject, r.id]));
-
-  // A whole hour a week ago, so windows line up with the hour and the broker's clock is no factor.
-  const fromMs = Math.floor((Date.now() - 7 * 24 * 3600_000) / 3600_000) * 3600_000;
-  const { sent, endMs } = plan(fromMs);
-  const sentinelFromMs = endMs + 24 * 3600_000;
-  const expected = expectedWindows(sent, sentinelFromMs);
-
-  const serde = new Serde(registry.client);
+/** Sends the plan to `input`, readings encoded through the registry, 500 records a request; how many records that was. */
+async function send(connection: KafkaConnection, serde: Serde, input: string, sent: readonly Sent[]): Promise<number> {
   const encodeKey = await serde.encoder<string>(keySubject(input), avroType('machine-id.avsc'), schemaText('machine-id.avsc'));
   const encodeValue = await serde.encoder<SensorReading>(valueSubject(input), avroType('sensor-reading.avsc'), schemaText('sensor-reading.avsc'));
   const producer = await connectProducer(connection);
@@ -178,23 +162,11 @@ async function main(): Promise<void> {
   );
   for (let i = 0; i < records.length; i += 500) await producer.send([{ topic: input, records: records.slice(i, i + 500) }]);
   await producer.disconnect();
-  print(`sent ${records.length} records to ${input}: ${expected.duplicates} duplicates, ${expected.late} late, 1 undecodable, ${MACHINES} stream-time sentinels`);
-  print(`expecting ${expected.windows.size} final windows (size ${WINDOW_SIZE_MS} ms, grace ${GRACE_MS} ms)`);
+  return records.length;
+}
 
-  const jar = path.join(repoRoot, 'bench/kafka-streams/target/pdm-window-kstreams.jar');
-  const args = [
-    '-jar', jar,
-    '--bootstrap', connection.brokers.join(','),
-    '--input-topic', input,
-    '--output-topic', output,
-    '--application-id', applicationId,
-    '--window-size-ms', String(WINDOW_SIZE_MS),
-    '--grace-ms', String(GRACE_MS),
-    '--key-schema-id', String(ids.get(keySubject(output))),
-    '--value-schema-id', String(ids.get(valueSubject(output))),
-    '--processing-guarantee', guarantee,
-    '--schemas', 'schemas',
-  ];
+/** The jar, started with `args`: its stdout lines, its exit, and the milliseconds from spawn to its `kstreams: RUNNING` line. */
+function startJob(args: string[]) {
   const t0 = performance.now();
   const job = spawn('java', args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdoutLines: string[] = [];
@@ -207,23 +179,11 @@ async function main(): Promise<void> {
     void exited.then((code) => reject(new Error(`the job exited (${code}) before RUNNING`)));
   });
   readline.createInterface({ input: job.stderr }).on('line', (line) => process.stderr.write(`  [jar] ${line}\n`));
+  return { job, t0, stdoutLines, exited, running };
+}
 
-  const failures: string[] = [];
-  try {
-    const startupMs = await running;
-    print(`${guarantee}: spawn to RUNNING ${Math.round(startupMs)} ms`);
-    const first = await consumeAll(connection.brokers, output, { expected: expected.windows.size, timeoutMs: 180_000 });
-    print(`${first.length} windows read ${Math.round(performance.now() - t0 - startupMs)} ms after RUNNING (read_committed, includes the reader's group join)`);
-  } finally {
-    job.kill('SIGTERM');
-  }
-  const exitCode = await exited;
-  print(`SIGTERM: exit code ${exitCode}, stdout ${JSON.stringify(stdoutLines)}`);
-  if (exitCode !== 0) failures.push(`exit code ${exitCode}, expected 0`);
-  if (stdoutLines.at(-1) !== 'kstreams: stopped') failures.push('no `kstreams: stopped` line');
-
-  // Read everything once more after the stop: exactly one record per window, nothing flushed on close.
-  const all = await consumeAll(connection.brokers, output, { quietMs: 3000 });
+/** Decodes the job's output and compares each window with the direct computation, adding what differs to `failures`. */
+async function compareWindows(serde: Serde, all: readonly ConsumedRecord[], expected: ReadonlyMap<string, Expected>, failures: string[]) {
   const decodeKey = serde.decoder<WindowKey>(avroType('window-key.avsc'));
   const decodeValue = serde.decoder<WindowFeatures>(avroType('window-features.avsc'));
   const seen = new Set<string>();
@@ -238,7 +198,7 @@ async function main(): Promise<void> {
     if (seen.has(id)) failures.push(`window ${id} emitted twice`);
     seen.add(id);
     if (value.machineId !== key.machineId || value.windowStart !== key.windowStart) failures.push(`${id}: key and value disagree`);
-    const want = expected.windows.get(id);
+    const want = expected.get(id);
     if (!want) {
       failures.push(`${id}: not expected`);
       continue;
@@ -258,7 +218,65 @@ async function main(): Promise<void> {
       if (got.stddev !== null && exp.stddev !== null) maxStddevError = Math.max(maxStddevError, Math.abs(got.stddev - exp.stddev));
     }
   }
-  for (const id of expected.windows.keys()) if (!seen.has(id)) failures.push(`${id}: missing`);
+  for (const id of expected.keys()) if (!seen.has(id)) failures.push(`${id}: missing`);
+  return { seen, maxMeanError, maxStddevError, checkedFeatures, nullStats };
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const connection = kafkaConnectionFromEnv('kstreams-verify', env);
+  const registry = createRegistry(env.SCHEMA_REGISTRY_URL ?? '');
+  const prefix = `kstreams-verify-${Date.now()}.`;
+  const specs = topicSpecs({ prefix }).filter((s) => s.contractName === TOPICS.readings || s.contractName === TOPICS.windowFeatures);
+  const [input, output] = [specs.find((s) => s.contractName === TOPICS.readings)!.name, specs.find((s) => s.contractName === TOPICS.windowFeatures)!.name];
+  const applicationId = `${prefix}window-kstreams`;
+  await ensureTopics(connection, specs);
+  const ids = new Map((await registerTopicSchemas(registry, specs)).map((r) => [r.subject, r.id]));
+
+  // A whole hour a week ago, so windows line up with the hour and the broker's clock is no factor.
+  const fromMs = Math.floor((Date.now() - 7 * 24 * 3600_000) / 3600_000) * 3600_000;
+  const { sent, endMs } = plan(fromMs);
+  const sentinelFromMs = endMs + 24 * 3600_000;
+  const expected = expectedWindows(sent, sentinelFromMs);
+
+  const serde = new Serde(registry.client);
+  const records = await send(connection, serde, input, sent);
+  print(`sent ${records} records to ${input}: ${expected.duplicates} duplicates, ${expected.late} late, 1 undecodable, ${MACHINES} stream-time sentinels`);
+  print(`expecting ${expected.windows.size} final windows (size ${WINDOW_SIZE_MS} ms, grace ${GRACE_MS} ms)`);
+
+  const jar = path.join(repoRoot, 'bench/kafka-streams/target/pdm-window-kstreams.jar');
+  const args = [
+    '-jar', jar,
+    '--bootstrap', connection.brokers.join(','),
+    '--input-topic', input,
+    '--output-topic', output,
+    '--application-id', applicationId,
+    '--window-size-ms', String(WINDOW_SIZE_MS),
+    '--grace-ms', String(GRACE_MS),
+    '--key-schema-id', String(ids.get(keySubject(output))),
+    '--value-schema-id', String(ids.get(valueSubject(output))),
+    '--processing-guarantee', guarantee,
+    '--schemas', 'schemas',
+  ];
+  const { job, t0, stdoutLines, exited, running } = startJob(args);
+
+  const failures: string[] = [];
+  try {
+    const startupMs = await running;
+    print(`${guarantee}: spawn to RUNNING ${Math.round(startupMs)} ms`);
+    const first = await consumeAll(connection.brokers, output, { expected: expected.windows.size, timeoutMs: 180_000 });
+    print(`${first.length} windows read ${Math.round(performance.now() - t0 - startupMs)} ms after RUNNING (read_committed, includes the reader's group join)`);
+  } finally {
+    job.kill('SIGTERM');
+  }
+  const exitCode = await exited;
+  print(`SIGTERM: exit code ${exitCode}, stdout ${JSON.stringify(stdoutLines)}`);
+  if (exitCode !== 0) failures.push(`exit code ${exitCode}, expected 0`);
+  if (stdoutLines.at(-1) !== 'kstreams: stopped') failures.push('no `kstreams: stopped` line');
+
+  // Read everything once more after the stop: exactly one record per window, nothing flushed on close.
+  const all = await consumeAll(connection.brokers, output, { quietMs: 3000 });
+  const { seen, maxMeanError, maxStddevError, checkedFeatures, nullStats } = await compareWindows(serde, all, expected.windows, failures);
   const sample = expected.windows.get(`kstreams-verify-m01@${fromMs}`)!;
   const sampleOut = directStats(sample.readings.map((r) => r.current!));
   print(`read ${all.length} records after the stop; ${seen.size} distinct windows; ${checkedFeatures} feature stats checked (${nullStats} all-null)`);

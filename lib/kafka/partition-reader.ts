@@ -81,6 +81,41 @@ export interface PartitionReader {
   close(): Promise<void>;
 }
 
+/** The partition's first offset (`fromBeginning`) or its last stable one (READ_COMMITTED's "latest"). */
+async function offsetOf(cluster: KafkajsCluster, topic: string, partition: number, fromBeginning: boolean): Promise<bigint> {
+  const [result] = await cluster.fetchTopicsOffset([{ topic, partitions: [{ partition }], fromBeginning }]);
+  const found = result?.partitions.find((p) => p.partition === partition);
+  if (!found) throw new PdmError('KAFKA_PARTITION_UNKNOWN', `${topic} has no partition ${partition}`);
+  return BigInt(found.offset);
+}
+
+/** One Fetch (READ_COMMITTED) from the partition's leader at `offset`, as kafkajs's `Batch`. */
+async function fetchBatch(cluster: KafkajsCluster, topic: string, partition: number, offset: bigint, maxBytes: number): Promise<KafkajsBatch> {
+  const leader = Object.entries(cluster.findLeaderForPartitions(topic, [partition]))[0];
+  if (!leader) throw new PdmError('KAFKA_PARTITION_UNKNOWN', `no leader for ${topic}/${partition}`);
+  const broker = await cluster.findBroker({ nodeId: leader[0] });
+  const response = await broker.fetch({
+    isolationLevel: READ_COMMITTED,
+    maxWaitTime: 100,
+    minBytes: 1,
+    maxBytes,
+    topics: [{ topic, partitions: [{ partition, fetchOffset: offset.toString(), maxBytes }] }],
+  });
+  const data = response.responses[0]?.partitions.find((p) => p.partition === partition);
+  if (!data) throw new PdmError('KAFKA_FETCH', `fetching ${topic}/${partition} at ${offset} returned no data for the partition`);
+  return new Batch(topic, offset.toString(), data);
+}
+
+/** The batch's records below `end` (the last stable offset the read stops at). */
+function recordsBelow(batch: KafkajsBatch, end: bigint): IncomingRecord[] {
+  const chunk: IncomingRecord[] = [];
+  for (const m of batch.messages) {
+    if (BigInt(m.offset) >= end) break;
+    chunk.push({ key: m.key, value: m.value, headers: headersAsText(m.headers), offset: m.offset, timestampMs: Number(m.timestamp) });
+  }
+  return chunk;
+}
+
 export async function openPartitionReader(connection: KafkaConnection, options: { maxBytes?: number } = {}): Promise<PartitionReader> {
   const kafka = createKafka(connection);
   const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
@@ -101,13 +136,6 @@ export async function openPartitionReader(connection: KafkaConnection, options: 
     }
   };
 
-  const offsetOf = async (cluster: KafkajsCluster, topic: string, partition: number, fromBeginning: boolean): Promise<bigint> => {
-    const [result] = await cluster.fetchTopicsOffset([{ topic, partitions: [{ partition }], fromBeginning }]);
-    const found = result?.partitions.find((p) => p.partition === partition);
-    if (!found) throw new PdmError('KAFKA_PARTITION_UNKNOWN', `${topic} has no partition ${partition}`);
-    return BigInt(found.offset);
-  };
-
   return {
     read: (topic, partition, onRecords, readOptions = {}) =>
       withCluster(async (cluster) => {
@@ -120,20 +148,8 @@ export async function openPartitionReader(connection: KafkaConnection, options: 
         let records = 0;
         let emptyInARow = 0;
         while (next < end) {
-          const leader = Object.entries(cluster.findLeaderForPartitions(topic, [partition]))[0];
-          if (!leader) throw new PdmError('KAFKA_PARTITION_UNKNOWN', `no leader for ${topic}/${partition}`);
-          const broker = await cluster.findBroker({ nodeId: leader[0] });
-          const response = await broker.fetch({
-            isolationLevel: READ_COMMITTED,
-            maxWaitTime: 100,
-            minBytes: 1,
-            maxBytes,
-            topics: [{ topic, partitions: [{ partition, fetchOffset: next.toString(), maxBytes }] }],
-          });
+          const batch = await fetchBatch(cluster, topic, partition, next, maxBytes);
           fetches++;
-          const data = response.responses[0]?.partitions.find((p) => p.partition === partition);
-          if (!data) throw new PdmError('KAFKA_FETCH', `fetching ${topic}/${partition} at ${next} returned no data for the partition`);
-          const batch = new Batch(topic, next.toString(), data);
           const within = batch.messagesWithinOffset;
           if (within.length === 0) {
             // A fetch can come back empty while a compacted range is skipped or a transaction
@@ -143,11 +159,7 @@ export async function openPartitionReader(connection: KafkaConnection, options: 
           }
           emptyInARow = 0;
           next = BigInt(within[within.length - 1]!.offset) + 1n;
-          const chunk: IncomingRecord[] = [];
-          for (const m of batch.messages) {
-            if (BigInt(m.offset) >= end) break;
-            chunk.push({ key: m.key, value: m.value, headers: headersAsText(m.headers), offset: m.offset, timestampMs: Number(m.timestamp) });
-          }
+          const chunk = recordsBelow(batch, end);
           records += chunk.length;
           if (chunk.length > 0) await onRecords(chunk);
         }

@@ -97,6 +97,18 @@ interface Delayed {
   reading: RawReading;
 }
 
+/** What the active machine faults do to one tick: factors on vibration and current, extra heat, a current spike, cavitation's progress, down. */
+interface FaultEffects {
+  vibration: number;
+  vibrationZ: number;
+  current: number;
+  heatA: number;
+  heatB: number;
+  spike: number;
+  cavitation: number;
+  down: boolean;
+}
+
 class MachineState {
   private loadNoise = 0;
   private tempA: number;
@@ -125,6 +137,64 @@ class MachineState {
     return this.faults.find((f) => f.kind === kind && tMs >= f.onsetMs && tMs < f.endMs);
   }
 
+  /**
+   * What the machine faults active at `tMs` do to this tick's physics: progress p from onset (0) to
+   * failure (1); down from failure to repair.
+   */
+  private machineFaultEffects(tMs: number): FaultEffects {
+    const r = this.random;
+    const e: FaultEffects = { vibration: 1, vibrationZ: 1, current: 1, heatA: 0, heatB: 0, spike: 1, cavitation: 0, down: false };
+    for (const fault of this.faults) {
+      if (fault.category !== 'machine' || tMs < fault.onsetMs || tMs >= fault.endMs || fault.failureMs === null) continue;
+      if (tMs >= fault.failureMs) {
+        e.down = true;
+        continue;
+      }
+      const p = (tMs - fault.onsetMs) / (fault.failureMs - fault.onsetMs);
+      if (fault.kind === 'bearing-wear') {
+        const s = p * p; // wear accelerates
+        e.vibration *= 1 + 3.5 * s * (r.chance(0.02 * s) ? 2 : 1);
+        e.vibrationZ *= 1 + 1.5 * s;
+        e.heatB += 14 * s;
+        e.current *= 1 + 0.04 * s;
+      } else if (fault.kind === 'overheating') {
+        e.heatA += 30 * p;
+        e.heatB += 12 * p;
+        e.current *= 1 + 0.12 * p;
+      } else if (fault.kind === 'electrical') {
+        e.current *= 1 + 0.18 * p;
+        if (r.chance(0.01 + 0.05 * p)) e.spike = r.between(1.4, 2.2);
+        e.vibration *= 1 + 0.1 * p;
+      } else if (fault.kind === 'cavitation') {
+        // No draw from r: the six features' random stream stays what it is without the fault.
+        e.cavitation = Math.max(e.cavitation, p);
+        e.current *= 1 - 0.06 * p;
+      }
+    }
+    return e;
+  }
+
+  /** Sensor faults at `tMs`, applied to the tick's values: the machine is fine, one feature's data is not. */
+  private applySensorFaults(tMs: number, values: Record<Feature, number | null>): void {
+    const r = this.random;
+    for (const fault of this.faults) {
+      if (fault.category !== 'sensor' || !fault.feature) continue;
+      if (tMs < fault.onsetMs || tMs >= fault.endMs) {
+        this.stuck.delete(fault.feature);
+        continue;
+      }
+      if (fault.kind === 'sensor-dropout') values[fault.feature] = null;
+      if (fault.kind === 'sensor-stuck') {
+        if (!this.stuck.has(fault.feature)) this.stuck.set(fault.feature, values[fault.feature]);
+        values[fault.feature] = this.stuck.get(fault.feature) ?? null;
+      }
+      if (fault.kind === 'sensor-spikes' && values[fault.feature] !== null && r.chance(fault.magnitude ?? 0.005)) {
+        const v = values[fault.feature]!;
+        values[fault.feature] = fault.feature.startsWith('temp') ? round(v + r.between(20, 60), 2) : round(v * r.between(3, 8), 5);
+      }
+    }
+  }
+
   /** The reading of this tick, or null while the machine is down after a failure. */
   read(tMs: number, intervalMs: number): RawReading | null {
     const { profile } = this.machine;
@@ -133,42 +203,7 @@ class MachineState {
     this.loadNoise = LOAD_PHI * this.loadNoise + 0.03 * Math.sqrt(1 - LOAD_PHI * LOAD_PHI) * r.gaussian();
     let load = Math.min(1, Math.max(0, shiftLoad(tMs, profile.utilisation) + this.loadNoise));
 
-    // Machine faults: progress p from onset (0) to failure (1); down from failure to repair.
-    let vibration = 1;
-    let vibrationZ = 1;
-    let current = 1;
-    let heatA = 0;
-    let heatB = 0;
-    let spike = 1;
-    let cavitation = 0;
-    let down = false;
-    for (const fault of this.faults) {
-      if (fault.category !== 'machine' || tMs < fault.onsetMs || tMs >= fault.endMs || fault.failureMs === null) continue;
-      if (tMs >= fault.failureMs) {
-        down = true;
-        continue;
-      }
-      const p = (tMs - fault.onsetMs) / (fault.failureMs - fault.onsetMs);
-      if (fault.kind === 'bearing-wear') {
-        const s = p * p; // wear accelerates
-        vibration *= 1 + 3.5 * s * (r.chance(0.02 * s) ? 2 : 1);
-        vibrationZ *= 1 + 1.5 * s;
-        heatB += 14 * s;
-        current *= 1 + 0.04 * s;
-      } else if (fault.kind === 'overheating') {
-        heatA += 30 * p;
-        heatB += 12 * p;
-        current *= 1 + 0.12 * p;
-      } else if (fault.kind === 'electrical') {
-        current *= 1 + 0.18 * p;
-        if (r.chance(0.01 + 0.05 * p)) spike = r.between(1.4, 2.2);
-        vibration *= 1 + 0.1 * p;
-      } else if (fault.kind === 'cavitation') {
-        // No draw from r: the six features' random stream stays what it is without the fault.
-        cavitation = Math.max(cavitation, p);
-        current *= 1 - 0.06 * p;
-      }
-    }
+    const { vibration, vibrationZ, current, heatA, heatB, spike, cavitation, down } = this.machineFaultEffects(tMs);
     if (down) load = 0;
 
     // Temperatures follow load (and fault heat) with a thermal lag; the ambient has a daily swing.
@@ -194,23 +229,7 @@ class MachineState {
     // The physics (and their random draws) run in full: the sensors a machine has read as on a fully equipped one.
     for (const feature of this.absent) values[feature] = null;
 
-    // Sensor faults: the machine is fine, one feature's data is not.
-    for (const fault of this.faults) {
-      if (fault.category !== 'sensor' || !fault.feature) continue;
-      if (tMs < fault.onsetMs || tMs >= fault.endMs) {
-        this.stuck.delete(fault.feature);
-        continue;
-      }
-      if (fault.kind === 'sensor-dropout') values[fault.feature] = null;
-      if (fault.kind === 'sensor-stuck') {
-        if (!this.stuck.has(fault.feature)) this.stuck.set(fault.feature, values[fault.feature]);
-        values[fault.feature] = this.stuck.get(fault.feature) ?? null;
-      }
-      if (fault.kind === 'sensor-spikes' && values[fault.feature] !== null && r.chance(fault.magnitude ?? 0.005)) {
-        const v = values[fault.feature]!;
-        values[fault.feature] = fault.feature.startsWith('temp') ? round(v + r.between(20, 60), 2) : round(v * r.between(3, 8), 5);
-      }
-    }
+    this.applySensorFaults(tMs, values);
 
     const skew = this.active('clock-skew', tMs)?.magnitude ?? 0;
     const reading: RawReading = { machineId: this.machine.id, timestamp: tMs + skew, ...values };

@@ -69,6 +69,63 @@ function drawMarkers(u: uPlot, markers: readonly AlertMarker[], channel: string)
   ctx.restore();
 }
 
+/** The x range of all the chart's data: the chart zoomed out. */
+function fullRange(u: uPlot): { min: number; max: number } {
+  const xs = u.data[0];
+  return { min: xs[0] ?? 0, max: xs[xs.length - 1] ?? 0 };
+}
+
+/**
+ * uPlot's options for a chart: the theme's axes, the group's cursor sync and drag-to-zoom, and
+ * hooks that read the latest props (`latest`), write the readout and pass scale changes to `onScale`.
+ */
+function chartOptions(
+  width: number,
+  height: number,
+  syncKey: string,
+  latest: { current: ChartProps },
+  readoutRef: { current: HTMLSpanElement | null },
+  onScale: (u: uPlot, key: string) => void,
+): uPlot.Options {
+  const axis = {
+    stroke: cssVar('--fg-muted', '#666'),
+    grid: { stroke: cssVar('--grid', '#eee'), width: 1 },
+    ticks: { stroke: cssVar('--grid', '#eee'), width: 1 },
+    font: '11px system-ui, sans-serif',
+  };
+  return {
+    width,
+    height,
+    series: [{ value: (_u, v) => (v === null ? '' : formatLocal(v * 1000)) }, ...latest.current.series],
+    bands: latest.current.bands,
+    scales: { x: { time: true } },
+    axes: [
+      {
+        ...axis,
+        size: 28,
+        values: (u, splits) =>
+          tickLabels(
+            splits.map((s) => s * 1000),
+            ((u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0)) * 1000,
+          ),
+      },
+      { ...axis, size: 52, values: (_u, splits) => splits.map((v) => formatNumber(v)) },
+    ],
+    legend: { show: false },
+    cursor: { sync: { key: syncKey, setSeries: false }, drag: { x: true, y: false, setScale: true }, points: { size: 6 } },
+    hooks: {
+      draw: [(u) => drawMarkers(u, latest.current.markers, latest.current.channel)],
+      setCursor: [
+        (u) => {
+          const index = u.cursor.idx;
+          if (readoutRef.current) readoutRef.current.textContent = index === null || index === undefined ? '' : latest.current.readout(index);
+        },
+      ],
+      setScale: [onScale],
+    },
+  };
+}
+
 export function Chart(props: ChartProps) {
   const container = useRef<HTMLDivElement>(null);
   const readoutRef = useRef<HTMLSpanElement>(null);
@@ -80,61 +137,19 @@ export function Chart(props: ChartProps) {
 
   useEffect(() => {
     const el = container.current!;
-    const axis = {
-      stroke: cssVar('--fg-muted', '#666'),
-      grid: { stroke: cssVar('--grid', '#eee'), width: 1 },
-      ticks: { stroke: cssVar('--grid', '#eee'), width: 1 },
-      font: '11px system-ui, sans-serif',
-    };
     let applyingZoom = false;
-    const full = (u: uPlot) => {
-      const xs = u.data[0];
-      return { min: xs[0] ?? 0, max: xs[xs.length - 1] ?? 0 };
+    const onScale = (u: uPlot, key: string) => {
+      if (key !== 'x' || applyingZoom) return;
+      const { min, max } = u.scales.x ?? {};
+      if (min === undefined || max === undefined) return;
+      const whole = fullRange(u);
+      group.zoom.set(min <= whole.min && max >= whole.max ? null : { min, max });
     };
-    const opts: uPlot.Options = {
-      width: Math.max(200, el.clientWidth),
-      height,
-      series: [{ value: (_u, v) => (v === null ? '' : formatLocal(v * 1000)) }, ...latest.current.series],
-      bands: latest.current.bands,
-      scales: { x: { time: true } },
-      axes: [
-        {
-          ...axis,
-          size: 28,
-          values: (u, splits) =>
-            tickLabels(
-              splits.map((s) => s * 1000),
-              ((u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0)) * 1000,
-            ),
-        },
-        { ...axis, size: 52, values: (_u, splits) => splits.map((v) => formatNumber(v)) },
-      ],
-      legend: { show: false },
-      cursor: { sync: { key: group.syncKey, setSeries: false }, drag: { x: true, y: false, setScale: true }, points: { size: 6 } },
-      hooks: {
-        draw: [(u) => drawMarkers(u, latest.current.markers, latest.current.channel)],
-        setCursor: [
-          (u) => {
-            const index = u.cursor.idx;
-            if (readoutRef.current) readoutRef.current.textContent = index === null || index === undefined ? '' : latest.current.readout(index);
-          },
-        ],
-        setScale: [
-          (u, key) => {
-            if (key !== 'x' || applyingZoom) return;
-            const { min, max } = u.scales.x ?? {};
-            if (min === undefined || max === undefined) return;
-            const whole = full(u);
-            group.zoom.set(min <= whole.min && max >= whole.max ? null : { min, max });
-          },
-        ],
-      },
-    };
-    const u = new uPlot(opts, latest.current.data, el);
+    const u = new uPlot(chartOptions(Math.max(200, el.clientWidth), height, group.syncKey, latest, readoutRef, onScale), latest.current.data, el);
     plot.current = u;
 
     const applyZoom = (zoom: { min: number; max: number } | null) => {
-      const target = zoom ?? full(u);
+      const target = zoom ?? fullRange(u);
       if (u.scales.x?.min === target.min && u.scales.x?.max === target.max) return;
       applyingZoom = true;
       u.setScale('x', target);

@@ -26,12 +26,7 @@ export function SilenceForm({ machine: initialMachine = '' }: { machine?: string
   const [busy, setBusy] = useState(false);
 
   const length = duration === 'custom' ? custom.trim() : duration;
-  let lengthProblem: string | undefined;
-  try {
-    if (parseDuration(length) > MAX_SILENCE_MS) lengthProblem = 'at most 31d';
-  } catch (err) {
-    lengthProblem = length === '' ? 'how long?' : (err as Error).message;
-  }
+  const lengthProblem = lengthProblemOf(length);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -67,41 +62,8 @@ export function SilenceForm({ machine: initialMachine = '' }: { machine?: string
           onInput={(e) => setMachine(e.currentTarget.value)}
         />
       </label>
-      <label>
-        Kind
-        <select name="kind" value={kind} onChange={(e) => setKind(e.currentTarget.value)}>
-          <option value="">every kind</option>
-          {KINDS.map((k) => (
-            <option value={k} key={k}>
-              {k}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        For
-        <select name="for" value={duration} onChange={(e) => setDuration(e.currentTarget.value)}>
-          {SILENCE_DURATIONS.map((d) => (
-            <option value={d} key={d}>
-              {formatSpan(parseDuration(d))}
-            </option>
-          ))}
-          <option value="custom">other…</option>
-        </select>
-      </label>
-      {duration === 'custom' ? (
-        <label>
-          Duration <span class="muted">(such as 90m or 1d12h)</span>
-          <input
-            type="text"
-            name="custom"
-            required
-            value={custom}
-            onInput={(e) => setCustom(e.currentTarget.value)}
-            aria-invalid={lengthProblem ? 'true' : 'false'}
-          />
-        </label>
-      ) : null}
+      <KindField kind={kind} setKind={setKind} />
+      <DurationFields duration={duration} setDuration={setDuration} custom={custom} setCustom={setCustom} problem={lengthProblem} />
       <label class="wide">
         Reason
         <input
@@ -126,6 +88,66 @@ export function SilenceForm({ machine: initialMachine = '' }: { machine?: string
         </p>
       ) : null}
     </form>
+  );
+}
+
+/** What is wrong with a silence's length (a duration such as 2h), if anything. */
+function lengthProblemOf(length: string): string | undefined {
+  try {
+    if (parseDuration(length) > MAX_SILENCE_MS) return 'at most 31d';
+  } catch (err) {
+    return length === '' ? 'how long?' : (err as Error).message;
+  }
+  return undefined;
+}
+
+/** The silence form's kind: one kind, or every kind. */
+function KindField({ kind, setKind }: { kind: string; setKind: (kind: string) => void }) {
+  return (
+    <label>
+      Kind
+      <select name="kind" value={kind} onChange={(e) => setKind(e.currentTarget.value)}>
+        <option value="">every kind</option>
+        {KINDS.map((k) => (
+          <option value={k} key={k}>
+            {k}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** The silence form's length: one of the usual durations, or another one typed in (`problem` marks it invalid). */
+function DurationFields(props: { duration: string; setDuration: (duration: string) => void; custom: string; setCustom: (custom: string) => void; problem: string | undefined }) {
+  const { duration, setDuration, custom, setCustom, problem } = props;
+  return (
+    <>
+      <label>
+        For
+        <select name="for" value={duration} onChange={(e) => setDuration(e.currentTarget.value)}>
+          {SILENCE_DURATIONS.map((d) => (
+            <option value={d} key={d}>
+              {formatSpan(parseDuration(d))}
+            </option>
+          ))}
+          <option value="custom">other…</option>
+        </select>
+      </label>
+      {duration === 'custom' ? (
+        <label>
+          Duration <span class="muted">(such as 90m or 1d12h)</span>
+          <input
+            type="text"
+            name="custom"
+            required
+            value={custom}
+            onInput={(e) => setCustom(e.currentTarget.value)}
+            aria-invalid={problem ? 'true' : 'false'}
+          />
+        </label>
+      ) : null}
+    </>
   );
 }
 

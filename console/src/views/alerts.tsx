@@ -100,8 +100,6 @@ function Filters({ filters, set }: { filters: AlertFilters; set: (change: Partia
         .map((m) => m.trim())
         .filter(Boolean),
     });
-  const fromMs = toMs(filters.from);
-  const toMs_ = toMs(filters.to);
   return (
     <div class="filters" role="search" aria-label="Filter alerts">
       <Chips
@@ -148,44 +146,49 @@ function Filters({ filters, set }: { filters: AlertFilters; set: (change: Partia
           />
         </label>
       </form>
-      <label>
-        <span class="visually-hidden">Time range</span>
-        <select value={filters.range} onChange={(e) => set({ range: e.currentTarget.value as AlertFilters['range'] })}>
-          <option value="all">any time</option>
-          {RANGES.map((r) => (
-            <option value={r} key={r}>
-              last {r}
-            </option>
-          ))}
-          <option value="custom">from … to …</option>
-        </select>
-      </label>
+      <RangeSelect range={filters.range} set={set} />
       {filters.range === 'custom' ? (
         <>
-          <label>
-            from{' '}
-            <input
-              type="datetime-local"
-              value={fromMs === null ? '' : toLocalInput(fromMs)}
-              onChange={(e) => {
-                const ms = fromLocalInput(e.currentTarget.value);
-                set({ from: ms === null ? undefined : new Date(ms).toISOString() });
-              }}
-            />
-          </label>
-          <label>
-            to{' '}
-            <input
-              type="datetime-local"
-              value={toMs_ === null ? '' : toLocalInput(toMs_)}
-              onChange={(e) => {
-                const ms = fromLocalInput(e.currentTarget.value);
-                set({ to: ms === null ? undefined : new Date(ms).toISOString() });
-              }}
-            />
-          </label>
+          <BoundInput label="from" iso={filters.from} onChange={(from) => set({ from })} />
+          <BoundInput label="to" iso={filters.to} onChange={(to) => set({ to })} />
         </>
       ) : null}
     </div>
+  );
+}
+
+/** The filters' time range: a preset counted back from now, any time, or from … to …. */
+function RangeSelect({ range, set }: { range: AlertFilters['range']; set: (change: Partial<AlertFilters>) => void }) {
+  return (
+    <label>
+      <span class="visually-hidden">Time range</span>
+      <select value={range} onChange={(e) => set({ range: e.currentTarget.value as AlertFilters['range'] })}>
+        <option value="all">any time</option>
+        {RANGES.map((r) => (
+          <option value={r} key={r}>
+            last {r}
+          </option>
+        ))}
+        <option value="custom">from … to …</option>
+      </select>
+    </label>
+  );
+}
+
+/** One end of a custom range: the time `iso` in the browser's zone, handed back as ISO (undefined when cleared). */
+function BoundInput({ label, iso, onChange }: { label: string; iso: string | undefined; onChange: (iso: string | undefined) => void }) {
+  const ms = toMs(iso);
+  return (
+    <label>
+      {label}{' '}
+      <input
+        type="datetime-local"
+        value={ms === null ? '' : toLocalInput(ms)}
+        onChange={(e) => {
+          const picked = fromLocalInput(e.currentTarget.value);
+          onChange(picked === null ? undefined : new Date(picked).toISOString());
+        }}
+      />
+    </label>
   );
 }

@@ -135,28 +135,7 @@ function MachineList(props: { q: string; states: MachineStateView[]; estimate: n
     setList(invalidate);
   });
 
-  useEffect(() => {
-    const el = scroller.current!;
-    const measure = () => setView({ scrollTop: el.scrollTop, height: el.clientHeight });
-    measure();
-    const resize = new ResizeObserver(measure);
-    resize.observe(el);
-    return () => resize.disconnect();
-  }, []);
-
-  /** Arrow keys move between rows (the list scrolls to keep the focused one in view); Home and End jump. */
-  const onKeyDown = (e: KeyboardEvent) => {
-    const row = (e.target as HTMLElement).closest<HTMLElement>('[data-row]');
-    if (!row) return;
-    const index = Number(row.dataset.row);
-    const next = e.key === 'ArrowDown' ? index + 1 : e.key === 'ArrowUp' ? index - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? total - 1 : undefined;
-    if (next === undefined || next < 0 || next >= total) return;
-    e.preventDefault();
-    const el = scroller.current!;
-    el.scrollTop = scrollToRow(next, { scrollTop: el.scrollTop, height: el.clientHeight - ROW_HEIGHT, rowHeight: ROW_HEIGHT });
-    // The row may not be rendered yet: focus it once the scroll has rendered it.
-    requestAnimationFrame(() => requestAnimationFrame(() => el.querySelector<HTMLElement>(`[data-row="${next}"]`)?.focus()));
-  };
+  useEffect(() => followView(scroller.current!, setView), []);
 
   const { before, after } = spacers(range, ROW_HEIGHT, total);
   const rows = [];
@@ -183,23 +162,50 @@ function MachineList(props: { q: string; states: MachineStateView[]; estimate: n
         class="scroller"
         ref={scroller}
         onScroll={(e) => setView({ scrollTop: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}
-        onKeyDown={onKeyDown}
+        onKeyDown={(e) => moveFocus(e, scroller.current!, total)}
         role="rowgroup"
       >
         {empty ? (
-          props.filtered ? (
-            <Empty>No machine matches this search or these states. Clear the search box or the state chips to see the whole fleet.</Empty>
-          ) : (
-            <Empty>
-              No machines yet: start simulated machines with <code>npx pdmctl simulate --machines 10 --speed realtime</code> (or everything at once with{' '}
-              <code>npm start</code>). Each appears here after its first window closes.
-            </Empty>
-          )
+          <NoMachines filtered={props.filtered} />
         ) : (
           <div style={{ paddingTop: `${before}px`, paddingBottom: `${after}px` }}>{rows}</div>
         )}
       </div>
     </div>
+  );
+}
+
+/** Tells `setView` the scroller's position and height now and whenever it is resized; returns the unsubscribe. */
+function followView(el: HTMLDivElement, setView: (view: { scrollTop: number; height: number }) => void): () => void {
+  const measure = () => setView({ scrollTop: el.scrollTop, height: el.clientHeight });
+  measure();
+  const resize = new ResizeObserver(measure);
+  resize.observe(el);
+  return () => resize.disconnect();
+}
+
+/** Arrow keys move between rows (the list scrolls to keep the focused one in view); Home and End jump. */
+function moveFocus(e: KeyboardEvent, el: HTMLDivElement, total: number): void {
+  const row = (e.target as HTMLElement).closest<HTMLElement>('[data-row]');
+  if (!row) return;
+  const index = Number(row.dataset.row);
+  const next = e.key === 'ArrowDown' ? index + 1 : e.key === 'ArrowUp' ? index - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? total - 1 : undefined;
+  if (next === undefined || next < 0 || next >= total) return;
+  e.preventDefault();
+  el.scrollTop = scrollToRow(next, { scrollTop: el.scrollTop, height: el.clientHeight - ROW_HEIGHT, rowHeight: ROW_HEIGHT });
+  // The row may not be rendered yet: focus it once the scroll has rendered it.
+  requestAnimationFrame(() => requestAnimationFrame(() => el.querySelector<HTMLElement>(`[data-row="${next}"]`)?.focus()));
+}
+
+/** What an empty machine list says: nothing matches the filters, or no machine has reported yet. */
+function NoMachines({ filtered }: { filtered: boolean }) {
+  return filtered ? (
+    <Empty>No machine matches this search or these states. Clear the search box or the state chips to see the whole fleet.</Empty>
+  ) : (
+    <Empty>
+      No machines yet: start simulated machines with <code>npx pdmctl simulate --machines 10 --speed realtime</code> (or everything at once with{' '}
+      <code>npm start</code>). Each appears here after its first window closes.
+    </Empty>
   );
 }
 
