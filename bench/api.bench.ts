@@ -9,6 +9,8 @@ import type { CDPSession, Page } from 'playwright-core';
 import { FLEET_CACHE_MS } from '../api/queries';
 import { encodeCursor } from '../api/validation';
 import { progressBar } from '../lib/progress';
+import { parseEnv } from '../lib/config';
+import { followerSettings, postgresSettings } from '../lib/shared.settings';
 import { migrate } from '../sinks/postgres/migrations';
 import { alertActionsTable } from '../sinks/postgres/alert-control.rows';
 import {
@@ -575,9 +577,8 @@ function consoleTable(c: ConsoleFigures, lastId: string, shown: string): string[
 
 export async function apiBench(options: ApiBenchOptions, env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
   const { machines, hours } = options;
-  const databaseUrl = env.DATABASE_URL ?? '';
-  const followerUrl = env.DATABASE_FOLLOWER_URL ?? '';
-  if (!databaseUrl || !followerUrl) throw new Error('bench api needs DATABASE_URL and DATABASE_FOLLOWER_URL (the local stack sets both: pdmctl stack up)');
+  // Both are required by their schemas; the local stack sets both (pdmctl stack up).
+  const { DATABASE_URL: databaseUrl, DATABASE_FOLLOWER_URL: followerUrl } = parseEnv(followerSettings.extend({ DATABASE_URL: postgresSettings.shape.DATABASE_URL }), env);
   const schema = `bench_api_${Date.now()}`;
   const endMs = Math.floor(Date.now() / HOUR) * HOUR;
   const fleet: FleetOptions = { machines, hours, endMs };

@@ -7,7 +7,7 @@ import { deleteTopics, ensureTopics, openGroupWatcher, type GroupWatcher } from 
 import { createKafka, kafkaConnectionFromEnv } from '../lib/kafka/client';
 import { connectProducer, type OutgoingRecord, type RecordProducer } from '../lib/kafka/producer';
 import { progressBar } from '../lib/progress';
-import { createRegistry, registerTopicSchemas } from '../lib/registry';
+import { createRegistry, registerTopicSchemas, registryUrlFromEnv } from '../lib/registry';
 import { Serde } from '../lib/serde';
 import { TOPICS, keySubject, topicSpecs, valueSubject } from '../lib/topics';
 import { loadCurrent, modelsDir } from '../models/store';
@@ -265,7 +265,7 @@ function printLive(print: (line: string) => void, options: InferenceBenchOptions
 
 /** Waits until the restarted processor `child` has restored all `partitions` from the changelog, and prints how long that took. */
 async function reportRestore(child: ChildProcess, restoreLog: string, restartedAt: number, partitions: number, print: (line: string) => void): Promise<void> {
-  let restored: Array<{ ms: number; changelogRecords: number; machines: number }> = [];
+  let restored: Array<{ ms: number; records: number; machines: number }> = [];
   while (restored.length < partitions) {
     assertRunning(child, restoreLog);
     if (performance.now() - restartedAt > 10 * 60_000) throw new Error(`the restore did not finish within 10 minutes; see ${restoreLog}`);
@@ -274,7 +274,7 @@ async function reportRestore(child: ChildProcess, restoreLog: string, restartedA
   }
   const fromStart = (performance.now() - restartedAt) / 1000;
   print(
-    `  restore      ${(Math.max(...restored.map((r) => r.ms)) / 1000).toFixed(1)} s for ${fmt(restored.reduce((n, r) => n + r.machines, 0))} machines   (slowest of ${partitions} partitions, in parallel; ${fmt(restored.reduce((n, r) => n + r.changelogRecords, 0))} changelog records; ${fromStart.toFixed(1)} s from process start; RSS ${rssMiB(child.pid).toFixed(0)} MiB)`,
+    `  restore      ${(Math.max(...restored.map((r) => r.ms)) / 1000).toFixed(1)} s for ${fmt(restored.reduce((n, r) => n + r.machines, 0))} machines   (slowest of ${partitions} partitions, in parallel; ${fmt(restored.reduce((n, r) => n + r.records, 0))} changelog records; ${fromStart.toFixed(1)} s from process start; RSS ${rssMiB(child.pid).toFixed(0)} MiB)`,
   );
 }
 
@@ -282,7 +282,7 @@ export async function inferenceBench(options: InferenceBenchOptions, env: NodeJS
   const prefix = `bench-${Date.now()}.`;
   const connection = kafkaConnectionFromEnv('pdm-bench', env);
   const specs = topicSpecs({ prefix });
-  const registryUrl = env.SCHEMA_REGISTRY_URL ?? '';
+  const registryUrl = registryUrlFromEnv(env);
   const registry = createRegistry(registryUrl);
   const serde = new Serde(registry.client);
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-inference-'));

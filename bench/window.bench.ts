@@ -8,7 +8,7 @@ import { kafkaConnectionFromEnv, type KafkaConnection } from '../lib/kafka/clien
 import { createLogger } from '../lib/logger';
 import { createRegistry as createMetrics } from '../lib/metrics';
 import { repoRoot } from '../lib/paths';
-import { createRegistry, registerTopicSchemas } from '../lib/registry';
+import { createRegistry, registerTopicSchemas, registryUrlFromEnv } from '../lib/registry';
 import { progressBar } from '../lib/progress';
 import { TOPICS, keySubject, topicSpecs, valueSubject } from '../lib/topics';
 import { openReadingsOutput } from '../producers/runtime';
@@ -217,7 +217,7 @@ async function measureRestore(run: WindowBenchRun, restorePrefix: string): Promi
   const started = performance.now();
   const child = track(ourProcessor(restoreEnv, restoreLog));
   const partitions = restoreSpecs[0]!.partitions;
-  let restored: Array<{ ms: number; changelogRecords: number; openWindows: number }> = [];
+  let restored: Array<{ ms: number; records: number; openWindows: number }> = [];
   while (restored.length < partitions) {
     if (performance.now() - started > 5 * 60_000) throw new Error('the restore did not finish within 5 minutes');
     await sleep(50);
@@ -227,7 +227,7 @@ async function measureRestore(run: WindowBenchRun, restorePrefix: string): Promi
   const rss = rssMiB(child.pid);
   await stop(child);
   const windows = restored.reduce((s, r) => s + r.openWindows, 0);
-  const records = restored.reduce((s, r) => s + r.changelogRecords, 0);
+  const records = restored.reduce((s, r) => s + r.records, 0);
   print(
     `  restore ${fmt(windows)} open windows   ${(Math.max(...restored.map((r) => r.ms)) / 1000).toFixed(2)} s (slowest of ${partitions} partitions, restored in parallel; ${fmt(records)} changelog records; ${toRestored.toFixed(1)} s from process start, group join included; RSS ${rss.toFixed(0)} MiB)`,
   );
@@ -238,7 +238,7 @@ export async function windowBench(options: WindowBenchOptions, env: NodeJS.Proce
   const prefix = `bench-${stamp}.`;
   const connection: KafkaConnection = kafkaConnectionFromEnv('pdm-bench', env);
   const specs = topicSpecs({ prefix });
-  const registryUrl = env.SCHEMA_REGISTRY_URL ?? '';
+  const registryUrl = registryUrlFromEnv(env);
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-window-'));
   const input = `${prefix}${TOPICS.readings}`;
   const cleanup: string[] = specs.map((s) => s.name);

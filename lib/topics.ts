@@ -42,6 +42,11 @@ export const TOPICS = {
   alertControl: 'pdm.alert-control.v1',
 } as const;
 
+/** The topic names a component uses, each contract name behind `prefix` (PDM_TOPIC_PREFIX): `{ input: TOPICS.readings }` gives `{ input: '<prefix>pdm.sensor-readings.v1' }`. */
+export function prefixedTopics<K extends string>(prefix: string, names: Record<K, string>): Record<K, string> {
+  return Object.fromEntries(Object.entries<string>(names).map(([role, name]) => [role, `${prefix}${name}`])) as Record<K, string>;
+}
+
 // Retention of raw streams counts from arrival (LogAppendTime): simulated or replayed history
 // carries old event times in its values and must not be deleted the moment it lands.
 const byArrival = { 'message.timestamp.type': 'LogAppendTime' };

@@ -17,7 +17,7 @@ import { deleteTopics, ensureTopics } from '../../lib/kafka/admin';
 import { kafkaConnectionFromEnv, type KafkaConnection } from '../../lib/kafka/client';
 import { connectProducer, type OutgoingRecord } from '../../lib/kafka/producer';
 import { repoRoot } from '../../lib/paths';
-import { createRegistry, registerTopicSchemas } from '../../lib/registry';
+import { createRegistry, registerTopicSchemas, registryUrlFromEnv } from '../../lib/registry';
 import { frame, Serde } from '../../lib/serde';
 import { keySubject, TOPICS, topicSpecs, valueSubject } from '../../lib/topics';
 import { avroType, FEATURES, schemaText, type Feature, type FeatureStats, type SensorReading, type WindowFeatures, type WindowKey } from '../../schemas';
@@ -225,7 +225,7 @@ async function compareWindows(serde: Serde, all: readonly ConsumedRecord[], expe
 async function main(): Promise<void> {
   const env = process.env;
   const connection = kafkaConnectionFromEnv('kstreams-verify', env);
-  const registry = createRegistry(env.SCHEMA_REGISTRY_URL ?? '');
+  const registry = createRegistry(registryUrlFromEnv(env));
   const prefix = `kstreams-verify-${Date.now()}.`;
   const specs = topicSpecs({ prefix }).filter((s) => s.contractName === TOPICS.readings || s.contractName === TOPICS.windowFeatures);
   const [input, output] = [specs.find((s) => s.contractName === TOPICS.readings)!.name, specs.find((s) => s.contractName === TOPICS.windowFeatures)!.name];

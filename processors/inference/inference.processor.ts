@@ -2,7 +2,7 @@ import { refuseRecord, type DeadLetter } from '../../lib/dead-letter';
 import type { BatchInfo, IncomingRecord } from '../../lib/kafka/runner';
 import type { OutgoingRecord, TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
-import { metricOnce, Counter, Gauge, Histogram, stageMetrics, type Registry, type StageMetrics } from '../../lib/metrics';
+import { metricOnce, Counter, Gauge, Histogram, stageMetrics, type Registry } from '../../lib/metrics';
 import { SerdeError, type Decoder, type Encoder } from '../../lib/serde';
 import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
 import type { AlertPolicy } from './alerts';
@@ -55,6 +55,7 @@ interface PartitionTask {
 
 function inferenceMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
   return {
+    stage: stageMetrics(registry),
     windows: metricOnce(registry, 'pdm_inference_windows_total', () => new Counter({ name: 'pdm_inference_windows_total', help: 'Final windows the inference processor assessed.', registers: [registry] })),
     alerts: metricOnce(registry, 'pdm_inference_alerts_total', () => new Counter({ name: 'pdm_inference_alerts_total', help: 'Alert transitions emitted, by kind, severity and status.', labelNames: ['kind', 'severity', 'status'], registers: [registry] })),
     batch: metricOnce(registry, 'pdm_inference_batch_size', () => new Histogram({ name: 'pdm_inference_batch_size', help: 'Windows per ONNX run, by role (detector, forecaster).', labelNames: ['role'], buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry] })),
@@ -78,11 +79,9 @@ function inferenceMetrics(registry: Registry, tasks: Map<number, PartitionTask>)
 
 export class InferenceProcessor {
   private readonly tasks = new Map<number, PartitionTask>();
-  private readonly stage: StageMetrics;
   private readonly metrics: ReturnType<typeof inferenceMetrics>;
 
   constructor(private readonly options: InferenceProcessorOptions) {
-    this.stage = stageMetrics(options.metrics);
     this.metrics = inferenceMetrics(options.metrics, this.tasks);
   }
 
@@ -109,7 +108,7 @@ export class InferenceProcessor {
     const windows: WindowFeatures[] = [];
     for (const record of records) {
       if (task.nextOffset !== null && BigInt(record.offset) < task.nextOffset) continue;
-      this.stage.recordsIn.inc({ stage: STAGE });
+      this.metrics.stage.recordsIn.inc({ stage: STAGE });
       const window = await this.decode(partition, record, deadLetters);
       if (window) windows.push(window);
     }
@@ -147,10 +146,10 @@ export class InferenceProcessor {
       this.metrics.alerts.inc({ kind: t.kind, severity: t.severity, status: t.status });
       return { key: this.options.encodeMachineId(t.machineId), value: this.options.encodeAlert(t) };
     });
-    if (alerts.length > 0) this.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.alerts }, alerts.length);
+    if (alerts.length > 0) this.metrics.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.alerts }, alerts.length);
     const assessments: OutgoingRecord[] = result.assessments.map((a) => ({ key: this.options.encodeMachineId(a.machineId), value: this.options.encodeAssessment(a) }));
-    if (assessments.length > 0) this.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.assessments }, assessments.length);
-    if (deadLetters.length > 0) this.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.deadLetter }, deadLetters.length);
+    if (assessments.length > 0) this.metrics.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.assessments }, assessments.length);
+    if (deadLetters.length > 0) this.metrics.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.deadLetter }, deadLetters.length);
     this.metrics.seconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return [
       { topic: this.options.topics.alerts, records: alerts },
@@ -162,7 +161,7 @@ export class InferenceProcessor {
 
   private async decode(partition: number, record: IncomingRecord, out: DeadLetter[]): Promise<WindowFeatures | undefined> {
     const refuse = (code: string, message: string) => {
-      out.push(refuseRecord({ record, topic: this.options.topics.input, partition, stage: STAGE, code, message, failedAtMs: this.options.clock(), metrics: this.stage, logger: this.options.logger, what: 'window' }));
+      out.push(refuseRecord({ record, topic: this.options.topics.input, partition, stage: STAGE, code, message, failedAtMs: this.options.clock(), metrics: this.metrics.stage, logger: this.options.logger, what: 'window' }));
       return undefined;
     };
     // A tombstone on the compacted topic deletes a window for readers of the table, and an early

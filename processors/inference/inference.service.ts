@@ -2,7 +2,7 @@ import { openControlTable } from '../../lib/control-table';
 import type { ServiceDefinition } from '../../lib/service';
 import { restoredStage, type Stage, type StageScope } from '../../lib/stage-host';
 import { hostProcessor } from '../runtime';
-import { TOPICS, keySubject, valueSubject } from '../../lib/topics';
+import { TOPICS, prefixedTopics, keySubject, valueSubject } from '../../lib/topics';
 import { modelsDir } from '../../models/store';
 import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
 import { InferenceProcessor, STAGE, type InferenceTopics } from './inference.processor';
@@ -59,8 +59,8 @@ export const inferenceService: ServiceDefinition = {
   name: STAGE,
   start(context) {
     const settings = inferenceSettings(context.env);
-    const topicOf = (contractName: string) => `${settings.prefix}${contractName}`;
-    const topics = { input: topicOf(TOPICS.windowFeatures), alerts: topicOf(TOPICS.alerts), assessments: topicOf(TOPICS.assessments), deadLetter: topicOf(TOPICS.deadLetter), changelog: settings.changelogTopic, machineControl: topicOf(TOPICS.machineControl) };
+    const { machineControl, ...outputs } = prefixedTopics(settings.prefix, { input: TOPICS.windowFeatures, alerts: TOPICS.alerts, assessments: TOPICS.assessments, deadLetter: TOPICS.deadLetter, machineControl: TOPICS.machineControl });
+    const topics = { ...outputs, changelog: settings.changelogTopic, machineControl };
     return hostProcessor(context, settings, {
       name: STAGE,
       title: 'inference processor',

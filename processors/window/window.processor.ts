@@ -96,6 +96,7 @@ type CloseTrigger = 'stream-time' | 'idle';
 function windowMetrics(registry: Registry, tasks: Map<number, PartitionTask>, config: WindowProcessorConfig) {
   const silence = { silentAfterMs: config.silentAfterMs ?? config.sizeMs + config.graceMs, forgetAfterMs: FORGET_AFTER_MS };
   const metrics = {
+    stage: stageMetrics(registry),
     readings: metricOnce(registry, 'pdm_window_readings_total', () => new Counter({ name: 'pdm_window_readings_total', help: 'Readings the window processor applied, by outcome (added, duplicate, late).', labelNames: ['outcome'], registers: [registry] })),
     closed: metricOnce(registry, 'pdm_window_windows_closed_total', () => new Counter({ name: 'pdm_window_windows_closed_total', help: 'Windows closed and emitted, by what closed them (stream-time, idle).', labelNames: ['trigger'], registers: [registry] })),
     machines: metricOnce(registry,
@@ -205,11 +206,9 @@ export function readingProblem(reading: SensorReading, appendedAtMs?: number, ma
 
 export class WindowProcessor {
   private readonly tasks = new Map<number, PartitionTask>();
-  private readonly stage: StageMetrics;
   private readonly metrics: ReturnType<typeof windowMetrics>;
 
   constructor(private readonly options: WindowProcessorOptions) {
-    this.stage = stageMetrics(options.metrics);
     this.metrics = windowMetrics(options.metrics, this.tasks, options.config);
   }
 
@@ -249,7 +248,7 @@ export class WindowProcessor {
 
     for (const record of records) {
       if (task.nextOffset !== null && BigInt(record.offset) < task.nextOffset) continue;
-      this.stage.recordsIn.inc({ stage: STAGE });
+      this.metrics.stage.recordsIn.inc({ stage: STAGE });
       const reading = await this.decode(partition, record, out);
       if (!reading || !this.admitChannels(task, partition, record, reading, out)) continue;
       noteReading(task.lastSeen, reading.machineId, reading.timestamp);
@@ -273,7 +272,7 @@ export class WindowProcessor {
     task.lastInputMs = this.options.clock();
     task.caughtUp = BigInt(batch.highWatermark) <= task.nextOffset;
     out.changelog.push({ key: PROGRESS_KEY, value: encodeProgress(this.progress(task)), partition });
-    return out.batches(this.stage);
+    return out.batches(this.metrics.stage);
   }
 
   /**
@@ -294,7 +293,7 @@ export class WindowProcessor {
     }
     out.changelog.push({ key: PROGRESS_KEY, value: encodeProgress(this.progress(task)), partition });
     this.options.logger.info({ partition, windows: closed.length, idleMs: this.options.clock() - task.lastInputMs }, 'partition idle: closed its open windows');
-    return out.batches(this.stage);
+    return out.batches(this.metrics.stage);
   }
 
   private progress(task: PartitionTask): PartitionProgress {
@@ -320,7 +319,7 @@ export class WindowProcessor {
         `extra channel(s) ${fresh.slice(0, 5).join(', ')} would make ${task.channels.size + fresh.length} distinct extra channel names on this partition, ` +
         `more than the ${cap} it takes (PDM_WINDOW_MAX_EXTRA_CHANNELS)`;
       const { topics, clock, logger } = this.options;
-      out.deadLetters.push(refuseRecord({ record, topic: topics.input, partition, stage: STAGE, code: 'WINDOW_TOO_MANY_CHANNELS', message, failedAtMs: clock(), metrics: this.stage, logger, what: 'reading' }));
+      out.deadLetters.push(refuseRecord({ record, topic: topics.input, partition, stage: STAGE, code: 'WINDOW_TOO_MANY_CHANNELS', message, failedAtMs: clock(), metrics: this.metrics.stage, logger, what: 'reading' }));
       return false;
     }
     for (const name of fresh) {
@@ -333,7 +332,7 @@ export class WindowProcessor {
   /** The reading in `record`, or undefined after dead-lettering it. Registry outages throw (the batch is retried). */
   private async decode(partition: number, record: IncomingRecord, out: Outputs): Promise<SensorReading | undefined> {
     const refuse = (code: string, message: string) => {
-      out.deadLetters.push(refuseRecord({ record, topic: this.options.topics.input, partition, stage: STAGE, code, message, failedAtMs: this.options.clock(), metrics: this.stage, logger: this.options.logger, what: 'reading' }));
+      out.deadLetters.push(refuseRecord({ record, topic: this.options.topics.input, partition, stage: STAGE, code, message, failedAtMs: this.options.clock(), metrics: this.metrics.stage, logger: this.options.logger, what: 'reading' }));
       return undefined;
     };
     if (record.value === null) return refuse('WINDOW_NO_VALUE', 'the record has no value (a tombstone on a readings topic)');

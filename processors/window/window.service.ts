@@ -2,7 +2,7 @@ import { PdmError } from '../../lib/errors';
 import type { ServiceDefinition } from '../../lib/service';
 import { restoredStage, type Stage, type StageScope } from '../../lib/stage-host';
 import { hostProcessor } from '../runtime';
-import { TOPICS, keySubject, valueSubject } from '../../lib/topics';
+import { TOPICS, prefixedTopics, keySubject, valueSubject } from '../../lib/topics';
 import { SCHEMA_FILES, avroType, schemaText, type SensorReading, type WindowFeatures, type WindowKey } from '../../schemas';
 import { STAGE, WindowProcessor } from './window.processor';
 import { windowSettings, type WindowSettings } from './window.settings';
@@ -44,8 +44,8 @@ export const windowService: ServiceDefinition = {
   name: STAGE,
   start(context) {
     const settings = windowSettings(context.env);
-    const topicOf = (contractName: string) => `${settings.prefix}${contractName}`;
-    const topics = { input: topicOf(TOPICS.readings), output: topicOf(TOPICS.windowFeatures), late: topicOf(TOPICS.lateReadings), deadLetter: topicOf(TOPICS.deadLetter), changelog: settings.changelogTopic };
+    const named = prefixedTopics(settings.prefix, { input: TOPICS.readings, output: TOPICS.windowFeatures, late: TOPICS.lateReadings, deadLetter: TOPICS.deadLetter });
+    const topics = { ...named, changelog: settings.changelogTopic };
     return hostProcessor(context, settings, {
       name: STAGE,
       title: 'window processor',

@@ -4,7 +4,7 @@ import { redactUrl } from '../../lib/logger';
 import { probe } from '../../lib/readiness';
 import type { ServiceDefinition } from '../../lib/service';
 import { hostStage, type StageScope } from '../../lib/stage-host';
-import { TOPICS } from '../../lib/topics';
+import { TOPICS, prefixedTopics } from '../../lib/topics';
 import { SCHEMA_FILES, avroType, type AlertEvent } from '../../schemas';
 import { EmailProcessor, STAGE } from './email.processor';
 import { emailSettings, type EmailSettings } from './email.settings';
@@ -52,8 +52,7 @@ export const emailService: ServiceDefinition = {
   name: STAGE,
   start(context) {
     const settings = emailSettings(context.env);
-    const topicOf = (contractName: string) => `${settings.prefix}${contractName}`;
-    const topics = { input: topicOf(TOPICS.alerts), deadLetter: topicOf(TOPICS.deadLetter), control: topicOf(TOPICS.alertControl) };
+    const topics = prefixedTopics(settings.prefix, { input: TOPICS.alerts, deadLetter: TOPICS.deadLetter, control: TOPICS.alertControl });
     return hostStage(context, {
       name: STAGE,
       title: 'email sink',

@@ -5,7 +5,7 @@ import type { IncomingRecord } from '../../lib/kafka/runner';
 import type { Logger } from '../../lib/logger';
 import type { ServiceDefinition } from '../../lib/service';
 import { hostStage } from '../../lib/stage-host';
-import { TOPICS } from '../../lib/topics';
+import { TOPICS, prefixedTopics } from '../../lib/topics';
 import { SCHEMA_FILES, avroType, type SchemaFile } from '../../schemas';
 import { migrate } from './migrations';
 import { backoffDelayMs } from '../../lib/backoff';
@@ -90,9 +90,8 @@ export const postgresSinkService: ServiceDefinition = {
   name: STAGE,
   start(context) {
     const settings = postgresSinkSettings(context.env);
-    const topicOf = (contractName: string) => `${settings.prefix}${contractName}`;
-    const deadLetter = topicOf(TOPICS.deadLetter);
-    const inputs = INPUTS.map((i) => ({ ...i, topic: topicOf(i.contractName), groupId: `${settings.groupId}-${i.group}` }));
+    const { deadLetter } = prefixedTopics(settings.prefix, { deadLetter: TOPICS.deadLetter });
+    const inputs = INPUTS.map((i) => ({ ...i, topic: `${settings.prefix}${i.contractName}`, groupId: `${settings.groupId}-${i.group}` }));
     return hostStage(context, {
       name: STAGE,
       title: 'postgres sink',
