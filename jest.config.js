@@ -13,7 +13,7 @@ module.exports = {
       displayName: 'unit',
       transform,
       testEnvironment: 'node',
-      testMatch: ['<rootDir>/{api,bin,cli,console,lib,stack,scripts,producers,processors,sinks,schemas,models,grafana,test}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{api,bench,bin,cli,console,lib,stack,scripts,producers,processors,sinks,schemas,models,grafana,test}/**/*.test.ts'],
     },
     {
       displayName: 'integration',

@@ -12,6 +12,7 @@ import { Serde } from '../lib/serde';
 import { TOPICS, keySubject, topicSpecs, valueSubject } from '../lib/topics';
 import { loadCurrent, modelsDir } from '../models/store';
 import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type FeatureStats, type MachineAssessment, type WindowFeatures, type WindowKey } from '../schemas';
+import { profileLines, summarizeProfileDir } from './cpu-profile';
 import { fmt, restoredPartitions, rssMiB, runService, stop } from './process';
 
 /**
@@ -38,6 +39,8 @@ import { fmt, restoredPartitions, rssMiB, runService, stop } from './process';
 export interface InferenceBenchOptions {
   machines: number;
   liveHours: number;
+  /** Profile the processor (node --cpu-prof) through warm-up and live hours, and print where its time went. */
+  cpuProf?: boolean;
 }
 
 const HOUR = 3_600_000;
@@ -278,6 +281,14 @@ async function reportRestore(child: ChildProcess, restoreLog: string, restartedA
   );
 }
 
+/** The processor's profile (written as it stopped), summed up. */
+function printProfile(dir: string, print: (line: string) => void): void {
+  const profile = summarizeProfileDir(dir);
+  if (!profile) return print(`  cpu profile  none written to ${dir}`);
+  for (const line of profileLines(profile.summary)) print(line);
+  print(`  (${profile.file}: open it in Chrome DevTools or speedscope)`);
+}
+
 export async function inferenceBench(options: InferenceBenchOptions, env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
   const prefix = `bench-${Date.now()}.`;
   const connection = kafkaConnectionFromEnv('pdm-bench', env);
@@ -315,7 +326,8 @@ export async function inferenceBench(options: InferenceBenchOptions, env: NodeJS
     // The processor with no machine yet: its baseline memory.
     const serviceEnv = { ...env, PDM_TOPIC_PREFIX: prefix, PDM_INFERENCE_GROUP_ID: group, PDM_LOG_LEVEL: 'info' };
     const logFile = path.join(logDir, 'inference.log');
-    child = runService('inference', serviceEnv, logFile);
+    const profileDir = path.join(logDir, 'cpu-profile');
+    child = runService('inference', options.cpuProf ? { ...serviceEnv, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}` } : serviceEnv, logFile);
     await awaitJoin(child, logFile);
     await sleep(2000);
     const baselineMiB = rssMiB(child.pid);
@@ -335,6 +347,7 @@ export async function inferenceBench(options: InferenceBenchOptions, env: NodeJS
 
     // Restore: a clean stop, and a new instance of the group rebuilds every machine from the changelog.
     await stop(child);
+    if (options.cpuProf) printProfile(profileDir, print);
     const restoreLog = path.join(logDir, 'restore.log');
     const restartedAt = performance.now();
     child = runService('inference', serviceEnv, restoreLog);

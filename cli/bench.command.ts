@@ -26,6 +26,7 @@ interface BenchFlags {
   hours: string;
   browser: boolean;
   keep?: boolean;
+  cpuProf?: boolean;
 }
 
 const count = (flag: string, value: string): number => {
@@ -47,6 +48,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--records <n>', 'readings to produce (produce: 1000000; window: 2000000)')
     .option('--machines <n>', 'simulated machines (produce, window: 20; inference, api: 10000)')
     .option('--live-hours <n>', 'inference: hours of every machine\'s windows measured after the warm-up', '12')
+    .option('--cpu-prof', 'inference: profile the processor (node --cpu-prof) and print where its time went')
     .option('--compression <codec>', 'produce: zstd, gzip or none', 'zstd')
     .option('--batch-size <n>', 'produce: records per request', '5000')
     .option('--window <duration>', 'window: window size', '1h')
@@ -87,7 +89,7 @@ export function registerBenchCommand(program: Command): void {
         return;
       }
       if (name === 'inference') {
-        await inferenceBench({ machines: count('--machines', flags.machines ?? '10000'), liveHours: count('--live-hours', flags.liveHours) }, connectionEnv(), print);
+        await inferenceBench({ machines: count('--machines', flags.machines ?? '10000'), liveHours: count('--live-hours', flags.liveHours), cpuProf: flags.cpuProf === true }, connectionEnv(), print);
         return;
       }
       if (name === 'api') {

@@ -76,16 +76,29 @@ export function windowLengthOf(windows: readonly WindowFeatures[]): number {
  * Returns row-major [L x C] arrays.
  */
 export function lookbackInput(rows: ReadonlyArray<ReadonlyArray<number | null> | null>, fallback: readonly number[]): { x: Float64Array; mask: Float64Array } {
-  const length = rows.length;
   const channels = fallback.length;
+  const values = new Float64Array(rows.length * channels).fill(Number.NaN);
+  rows.forEach((row, t) => {
+    for (let c = 0; c < channels; c++) values[t * channels + c] = row?.[c] ?? Number.NaN;
+  });
+  return lookbackInputFlat(values, fallback);
+}
+
+/**
+ * `lookbackInput` over a flat [L x C] array, NaN where a value is missing: the inference
+ * processor's path, which reads its history ring without building rows. The same fill.
+ */
+export function lookbackInputFlat(values: Float64Array, fallback: readonly number[]): { x: Float64Array; mask: Float64Array } {
+  const channels = fallback.length;
+  const length = channels === 0 ? 0 : values.length / channels;
   const x = new Float64Array(length * channels);
   const mask = new Float64Array(length * channels);
   for (let c = 0; c < channels; c++) {
     let last: number | null = null;
     let firstIndex = -1;
     for (let t = 0; t < length; t++) {
-      const value = rows[t]?.[c] ?? null;
-      if (value !== null) {
+      const value = values[t * channels + c]!;
+      if (!Number.isNaN(value)) {
         mask[t * channels + c] = 1;
         x[t * channels + c] = value;
         last = value;

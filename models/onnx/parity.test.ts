@@ -6,6 +6,7 @@ import { CONTRACT, type Manifest } from '../contract';
 import { calendarOneHot, fitForecaster, predict, type ForecastSample } from '../forecaster';
 import { openOnnxModel } from '../runtime';
 import { anomalyGraph, anomalySpec, forecasterGraph, forecasterSpec } from './graphs';
+import { widenToFloat64 } from './widen';
 
 /**
  * The ONNX graph is what runs in production: onnxruntime-node must give the trainer's own numbers
@@ -71,6 +72,27 @@ describe.each([
       }
     });
     expect(worst).toBeLessThan(1e-5);
+  });
+
+  test('widened to float64, it gives the same forecasts, and each row of a batch the bits of its lone run', async () => {
+    const t0 = Date.UTC(2026, 0, 5);
+    const train = samples(series(400, 1), t0);
+    const test = samples(series(120, 2), t0).slice(0, 40);
+    const params = fitForecaster(train.slice(0, 300), train.slice(300), { lookback: L, horizon: H, channels: C, ridge: 1e-3, channelSd: [3, 0.006, 0.005, 0.004, 13, 10], coverage: 0.9, ...variant });
+    const narrow = await openOnnxModel(manifestOf('forecaster', forecasterSpec(params)), forecasterGraph(params, { name: 'parity', producerVersion: 'test' }));
+    const wide = await openOnnxModel(manifestOf('forecaster', forecasterSpec(params)), widenToFloat64(forecasterGraph(params, { name: 'parity', producerVersion: 'test' })));
+    const batched = await wide.run(toTensors(test));
+    const reference = await narrow.run(toTensors(test));
+    for (const role of ['forecast', 'lower', 'upper']) {
+      expect(batched[role]).toBeInstanceOf(Float32Array);
+      batched[role]!.forEach((v, j) => expect(relativeError(v, reference[role]![j]!)).toBeLessThan(1e-5));
+    }
+    for (const [i, sample] of test.entries()) {
+      const alone = await wide.run(toTensors([sample]));
+      for (const role of ['forecast', 'lower', 'upper']) expect(Array.from(alone[role]!)).toEqual(Array.from(batched[role]!.subarray(i * H * C, (i + 1) * H * C)));
+    }
+    await narrow.close();
+    await wide.close();
   });
 });
 

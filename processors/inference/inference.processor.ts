@@ -113,7 +113,13 @@ export class InferenceProcessor {
       if (window) windows.push(window);
     }
 
-    const touched = new Set(windows.map((w) => w.machineId));
+    const byMachine = new Map<string, WindowFeatures[]>();
+    for (const w of windows) {
+      const list = byMachine.get(w.machineId);
+      if (list) list.push(w);
+      else byMachine.set(w.machineId, [w]);
+    }
+    const touched = new Set(byMachine.keys());
     const before = new Map<string, number[]>();
     for (const id of touched) {
       const history = task.core.machines.get(id)?.history;
@@ -133,7 +139,7 @@ export class InferenceProcessor {
       // this batch's windows the history took, in batch order (a later copy of a window wins), and
       // a tombstone for each window it let go.
       const held = new Set(historyStarts(state.history));
-      for (const window of windows) if (window.machineId === id && held.has(window.windowStart)) changelog.push({ key: windowKey(id, window.windowStart), value: encodeWindow(window), partition });
+      for (const window of byMachine.get(id)!) if (held.has(window.windowStart)) changelog.push({ key: windowKey(id, window.windowStart), value: encodeWindow(window), partition });
       for (const start of before.get(id)!) if (!held.has(start)) changelog.push({ key: windowKey(id, start), value: null, partition });
       changelog.push({ key: alertsKey(id), value: encodeAlerts(state.alerts), partition });
       if (result.learned.has(id) && state.limits) changelog.push({ key: limitsKey(id), value: encodeLimits(state.limits), partition });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { manifestSchema } from '../../models/contract';
-import type { Channel } from '../../models/features';
+import { lookbackInput, type Channel } from '../../models/features';
 import type { WindowFeatures } from '../../schemas';
 import { emptyHistory, historyStarts, modelInput, remember, reshape, type HistoryLayout } from './lookback';
 
@@ -105,5 +105,42 @@ describe('model input', () => {
     const input = modelInput(h, shipped, T0 + (shipped.lookback - 1) * HOUR, HOUR);
     if (!input.ready) throw new Error(input.reason);
     expect(input.x).toHaveLength(shipped.lookback * shipped.channels.length);
+  });
+});
+
+describe('the fast paths agree with the plain definitions', () => {
+  /** A deterministic generator, so a failure names its seed. */
+  const generator = (seed: number) => () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+
+  test.each([1, 2, 3, 4, 5])('historyStarts is every held start in time order (seed %i)', (seed) => {
+    const random = generator(seed);
+    const h = emptyHistory(layout(7));
+    for (let k = 0; k < 60; k++) {
+      // Mostly forward, sometimes late, sometimes a jump past the whole ring.
+      const i = Math.floor(k * 1.3 + (random() < 0.2 ? -5 * random() : 0) + (random() < 0.05 ? 12 : 0));
+      remember(h, window(i, random() < 0.2 ? null : random() * 10), HOUR);
+      const plain = Array.from(h.starts).filter((s) => !Number.isNaN(s)).sort((a, b) => a - b);
+      expect(historyStarts(h)).toEqual(plain);
+    }
+  });
+
+  test.each([1, 2, 3])('modelInput fills as lookbackInput does over rows (seed %i)', (seed) => {
+    const random = generator(seed);
+    const h = emptyHistory(layout(8, ['current.mean', 'tempA.max', 'tempB.mean']));
+    for (let i = 0; i < 12; i++) if (random() < 0.7) remember(h, window(i, random() < 0.3 ? null : 5 + random(), random() < 0.3 ? null : 40 + random()), HOUR);
+    const m = { ...manifest, channels: ['tempA.max', 'accX.mean', 'current.mean'] as Channel[], lookback: 6, missing: { ...manifest.missing, fallback: [35, 0.1, 7], minObserved: 0 } };
+    const input = modelInput(h, m, T0 + 11 * HOUR, HOUR);
+    const rows = Array.from({ length: 6 }, (_, t) => {
+      const start = T0 + (6 + t) * HOUR;
+      if (!historyStarts(h).includes(start)) return null;
+      const slot = h.starts.indexOf(start);
+      return m.channels.map((c) => {
+        const column = h.layout.channels.indexOf(c);
+        const v = column < 0 ? Number.NaN : h.values[slot * h.layout.channels.length + column]!;
+        return Number.isNaN(v) ? null : v;
+      });
+    });
+    const plain = lookbackInput(rows, m.missing.fallback);
+    expect(input).toMatchObject({ ready: true, x: Float32Array.from(plain.x), mask: Float32Array.from(plain.mask) });
   });
 });

@@ -1,5 +1,5 @@
 import type { Manifest } from '../../models/contract';
-import { channelValue, lookbackInput, observedShare, type Channel } from '../../models/features';
+import { channelValue, lookbackInputFlat, observedShare, type Channel } from '../../models/features';
 import type { WindowFeatures } from '../../schemas';
 
 /**
@@ -43,9 +43,17 @@ const slotOf = (history: MachineHistory, startMs: number): number => {
 
 /** The starts of the windows held, oldest first. */
 export function historyStarts(history: MachineHistory): number[] {
-  return Array.from(history.starts)
-    .filter((s) => !Number.isNaN(s))
-    .sort((a, b) => a - b);
+  const out: number[] = [];
+  if (history.windowMs === 0 || !Number.isFinite(history.latestStartMs)) return out;
+  // Every start held lies within the `keep` windows up to the latest, one per slot: walking the
+  // slots from the one after the latest's, around the ring, visits them oldest first.
+  const keep = history.layout.keep;
+  const first = (slotOf(history, history.latestStartMs) + 1) % keep;
+  for (let i = 0; i < keep; i++) {
+    const start = history.starts[(first + i) % keep]!;
+    if (!Number.isNaN(start)) out.push(start);
+  }
+  return out;
 }
 
 /** The value of `channel` in the window starting at `startMs`: undefined when the window is not held, null when it had no value. */
@@ -126,17 +134,19 @@ export type ModelInput = { ready: true; x: Float32Array; mask: Float32Array; obs
 export function modelInput(history: MachineHistory, manifest: Pick<Manifest, 'channels' | 'lookback' | 'windowMs' | 'missing'>, lastStartMs: number, windowMs: number): ModelInput {
   if (windowMs !== manifest.windowMs) return { ready: false, observed: 0, reason: `windows of ${windowMs} ms, the model takes ${manifest.windowMs} ms` };
   const columns = manifest.channels.map((c) => history.layout.channels.indexOf(c));
-  const rows: Array<Array<number | null> | null> = [];
-  for (let i = manifest.lookback - 1; i >= 0; i--) {
-    const start = lastStartMs - i * windowMs;
-    if (history.windowMs !== windowMs || valueAt(history, start, -1) === undefined) {
-      rows.push(null);
-      continue;
+  const C = columns.length;
+  const width = history.layout.channels.length;
+  // [L x C], oldest window first, NaN where the history holds no value (or not the window at all).
+  const values = new Float64Array(manifest.lookback * C).fill(Number.NaN);
+  if (history.windowMs === windowMs) {
+    for (let t = 0; t < manifest.lookback; t++) {
+      const start = lastStartMs - (manifest.lookback - 1 - t) * windowMs;
+      const slot = slotOf(history, start);
+      if (history.starts[slot] !== start) continue;
+      for (let c = 0; c < C; c++) if (columns[c]! >= 0) values[t * C + c] = history.values[slot * width + columns[c]!]!;
     }
-    rows.push(columns.map((column) => valueAt(history, start, column) ?? null));
   }
-  const fallback = manifest.missing.fallback;
-  const { x, mask } = lookbackInput(rows, fallback);
+  const { x, mask } = lookbackInputFlat(values, manifest.missing.fallback);
   const observed = observedShare(mask);
   if (observed < manifest.missing.minObserved) {
     return { ready: false, observed, reason: `warming up: ${(observed * 100).toFixed(0)} % of the last ${manifest.lookback} windows observed, the model needs ${(manifest.missing.minObserved * 100).toFixed(0)} %` };

@@ -2,6 +2,7 @@ import type { Logger } from '../../lib/logger';
 import { PdmError } from '../../lib/errors';
 import { metricOnce, Counter, Gauge, type Registry } from '../../lib/metrics';
 import type { LoadedModel } from '../../models/contract';
+import { widenToFloat64 } from '../../models/onnx/widen';
 import { openOnnxModel } from '../../models/runtime';
 import { currentVersion, loadCurrent } from '../../models/store';
 import { openBaselineModel, type BaselineModel } from './baseline.model';
@@ -16,9 +17,13 @@ import { baselineSettings } from './inference.settings';
  * and the previous one keeps running.
  */
 
-/** A model folder opened in onnxruntime and deployed for the core; the model is closed again if deploying fails. */
+/**
+ * A model folder opened in onnxruntime, its graph computed in float64 (models/onnx/widen.ts: whole
+ * batches give each row the bits of its lone run), and deployed for the core; the model is closed
+ * again if deploying fails.
+ */
 export async function deployLoaded(loaded: LoadedModel): Promise<DeployedModel> {
-  const model = await openOnnxModel(loaded.manifest, loaded.onnx);
+  const model = await openOnnxModel(loaded.manifest, widenToFloat64(loaded.onnx));
   try {
     return await deploy(loaded.manifest, model);
   } catch (err) {

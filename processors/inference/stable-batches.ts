@@ -11,9 +11,10 @@ import type { ModelInputs, OnnxModel } from '../../models/runtime';
  * The order is a property of the kernel and the position, not of the data, so it can be measured:
  * when a model is loaded, probe rows are run alone and at every position of a batch, and the
  * positions that reproduce the lone run bit for bit are the batch's stable slots. Real rows go
- * only there (the others are padding). On this project's two-core x86 machine the detector's runs
- * of 32 have 8 stable positions, and the forecaster's (a much wider matrix) only the first, so its
- * windows run one at a time; on a kernel without the effect, all 32 are stable.
+ * only there (the others are padding). On this project's two-core x86 machine, in float32, the
+ * detector's runs of 32 have 8 stable positions and the forecaster's (a much wider matrix) only the
+ * first, so its windows would run one at a time; the inference processor therefore runs its fleet
+ * models' graphs in float64 (models/onnx/widen.ts), where all 64 positions of a run are stable.
  */
 
 export interface StableRunner {
