@@ -8,7 +8,7 @@ import type { AlertPolicy } from './alerts';
 import { DEFAULT_BASELINE_POLICY, type RelearnRequest } from './baseline';
 import { openBaselineModel, type BaselineModel } from './baseline.model';
 import { InferenceCore, type DeployedModels } from './inference.core';
-import { InferenceRestorer, baselineKey, encodeBaseline } from './inference.state';
+import { InferenceRestorer, baselineKey, encodeBaseline, encodeMachine, machineKey } from './inference.state';
 import { historyLayout } from './inference.core';
 
 /**
@@ -149,6 +149,23 @@ describe('the baseline in the changelog', () => {
     second.machines.set(machineId, { ...restorer.result().machines.get(machineId)!, alerts: state.alerts });
     const resumed = await feed(second, windows.slice(100));
     expect(resumed.assessments.map((a) => a.deviation)).toEqual(straight.assessments.slice(100).map((a) => a.deviation));
+  });
+
+  test.each([30, 100, 200])('every machine restored from its snapshot after %i hours decides exactly as if it never stopped', async (hours) => {
+    const ends = [...new Set(hourly.windows.map((w) => w.windowEnd))].sort((a, b) => a - b);
+    const cut = ends[hours]!;
+    const straight = await feed(new InferenceCore(policy), hourly.windows);
+    const first = new InferenceCore(policy);
+    await feed(first, hourly.windows.filter((w) => w.windowEnd <= cut));
+    const restorer = new InferenceRestorer(historyLayout(models()));
+    for (const [id, state] of first.machines) restorer.apply(machineKey(id), encodeMachine(state));
+    const second = new InferenceCore(policy);
+    for (const [id, state] of restorer.result().machines) second.machines.set(id, state);
+    const resumed = await feed(second, hourly.windows.filter((w) => w.windowEnd > cut));
+    const later = (list: ReadonlyArray<{ windowEnd: number }>) => list.filter((x) => x.windowEnd > cut);
+    expect(resumed.assessments).toEqual(later(straight.assessments));
+    expect(resumed.transitions).toEqual(later(straight.transitions));
+    expect(resumed.transitions.length + later(straight.assessments).length).toBeGreaterThan(0);
   });
 });
 

@@ -8,8 +8,8 @@ import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schema
 import type { AlertPolicy } from './alerts';
 import type { LimitPolicy } from './limits';
 import { InferenceCore, historyLayout, type DeployedModels, type MachineState } from './inference.core';
-import { historyStarts, type HistoryLayout } from './lookback';
-import { PROGRESS_KEY, alertsKey, baselineKey, encodeAlerts, encodeBaseline, encodeLimits, encodeProgress, encodeWindow, limitsKey, windowKey } from './inference.state';
+import type { HistoryLayout } from './lookback';
+import { PROGRESS_KEY, encodeMachine, encodeProgress, machineKey } from './inference.state';
 import type { RelearnRequest } from './baseline';
 import { PdmError } from '../../lib/errors';
 
@@ -51,6 +51,8 @@ interface PartitionTask {
   core: InferenceCore;
   nextOffset: bigint | null;
   warmingUp: Set<string>;
+  /** Machines restored from format-1 records, and those records' keys: deleted with the machine's first snapshot. */
+  legacyKeys: Map<string, Buffer[]>;
 }
 
 function inferenceMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
@@ -90,10 +92,10 @@ export class InferenceProcessor {
     return historyLayout(this.options.models());
   }
 
-  open(partition: number, restored: { machines: Map<string, MachineState>; nextOffset: bigint | null }): void {
+  open(partition: number, restored: { machines: Map<string, MachineState>; nextOffset: bigint | null; legacyKeys?: Map<string, Buffer[]> }): void {
     const core = new InferenceCore(this.options.policy, this.options.limits);
     for (const [id, state] of restored.machines) core.machines.set(id, state);
-    this.tasks.set(partition, { core, nextOffset: restored.nextOffset, warmingUp: new Set() });
+    this.tasks.set(partition, { core, nextOffset: restored.nextOffset, warmingUp: new Set(), legacyKeys: restored.legacyKeys ?? new Map() });
   }
 
   close(partition: number): void {
@@ -113,18 +115,7 @@ export class InferenceProcessor {
       if (window) windows.push(window);
     }
 
-    const byMachine = new Map<string, WindowFeatures[]>();
-    for (const w of windows) {
-      const list = byMachine.get(w.machineId);
-      if (list) list.push(w);
-      else byMachine.set(w.machineId, [w]);
-    }
-    const touched = new Set(byMachine.keys());
-    const before = new Map<string, number[]>();
-    for (const id of touched) {
-      const history = task.core.machines.get(id)?.history;
-      before.set(id, history ? historyStarts(history) : []);
-    }
+    const touched = new Set(windows.map((w) => w.machineId));
     const result = await task.core.assess(windows, this.options.models(), this.options.relearns);
     this.metrics.windows.inc(result.assessed);
     for (const [machineId, request] of result.relearned) this.options.logger.info({ partition, machineId, ...request }, 'baseline reset by an operator: the machine relearns its normal, its alerts quiet until then');
@@ -132,18 +123,13 @@ export class InferenceProcessor {
     for (const id of touched) task.warmingUp.delete(id);
     for (const id of result.warmingUp.keys()) task.warmingUp.add(id);
 
+    // Each machine the batch touched: its whole state, one snapshot (a machine still in format 1
+    // has those records deleted first, in the same transaction).
     const changelog: OutgoingRecord[] = [];
     for (const id of [...touched].sort()) {
-      const state = task.core.machines.get(id)!;
-      // The history keeps only the models' channels; the changelog keeps whole windows: each of
-      // this batch's windows the history took, in batch order (a later copy of a window wins), and
-      // a tombstone for each window it let go.
-      const held = new Set(historyStarts(state.history));
-      for (const window of byMachine.get(id)!) if (held.has(window.windowStart)) changelog.push({ key: windowKey(id, window.windowStart), value: encodeWindow(window), partition });
-      for (const start of before.get(id)!) if (!held.has(start)) changelog.push({ key: windowKey(id, start), value: null, partition });
-      changelog.push({ key: alertsKey(id), value: encodeAlerts(state.alerts), partition });
-      if (result.learned.has(id) && state.limits) changelog.push({ key: limitsKey(id), value: encodeLimits(state.limits), partition });
-      if (result.baselines.has(id) && state.baseline) changelog.push({ key: baselineKey(id), value: encodeBaseline(state.baseline), partition });
+      for (const key of task.legacyKeys.get(id) ?? []) changelog.push({ key, value: null, partition });
+      task.legacyKeys.delete(id);
+      changelog.push({ key: machineKey(id), value: encodeMachine(task.core.machines.get(id)!), partition });
     }
     task.nextOffset = BigInt(batch.nextOffset);
     changelog.push({ key: PROGRESS_KEY, value: encodeProgress(task.nextOffset), partition });

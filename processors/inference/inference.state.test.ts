@@ -1,5 +1,5 @@
 import type { WindowFeatures } from '../../schemas';
-import { InferenceRestorer, alertsKey, encodeAlerts, encodeLimits, encodeWindow, limitsKey, windowKey } from './inference.state';
+import { InferenceRestorer, alertsKey, encodeAlerts, encodeLimits, encodeMachine, encodeWindow, limitsKey, machineKey, windowKey } from './inference.state';
 import { emptyHistory, historyStarts, remember, type HistoryLayout } from './lookback';
 
 const HOUR = 3_600_000;
@@ -41,5 +41,73 @@ describe('the inference changelog', () => {
     expect(historyStarts(restored)).toEqual(historyStarts(direct));
     expect(Array.from(restored.values)).toEqual(Array.from(direct.values));
     expect(Array.from(restored.starts)).toEqual(Array.from(direct.starts));
+  });
+});
+
+describe('the machine snapshot (format 2)', () => {
+  const layout: HistoryLayout = { channels: ['current.mean', 'tempA.max'], keep: 5 };
+  const watching = {
+    phase: 'watching' as const, windowMs: HOUR, channels: ['current.mean', 'tempA.max'], center: [5, 41], scale: [1, 0.5], residualScale: [1, 1],
+    memory: Float32Array.from([0.1, -0.2, 0.3, 1 / 3]), ewma: [0.01, -0.02], cleanRun: 3, nextSlot: 1, learnedAtMs: 7 * HOUR, relearn: null, noisy: ['tempA'],
+  };
+  const stateAfter = (indices: number[]) => {
+    const history = emptyHistory(layout);
+    for (const i of indices) remember(history, window(i, i / 3), HOUR);
+    const alerts = { conditions: new Map([['m/DEVIATION/tempA', { kind: 'DEVIATION' as const, feature: 'tempA', run: 2, firing: { severity: 'WARNING' as const, sinceMs: 9 * HOUR } }]]) };
+    return { history, alerts, limits: { learnedAtMs: 3, limits: { 'tempA.mean': { lower: null, upper: 74.5 } } }, baseline: watching };
+  };
+
+  test.each([
+    ['a full ring', [0, 1, 2, 3, 4, 5, 6, 7]],
+    ['gaps and a late window', [0, 2, 6, 5, 9]],
+    ['one window', [3]],
+  ])('restores exactly the state it was written from: %s', (_label, indices) => {
+    const state = stateAfter(indices);
+    const restorer = new InferenceRestorer(layout);
+    restorer.apply(machineKey('m'), encodeMachine(state));
+    const restored = restorer.result().machines.get('m')!;
+    expect(historyStarts(restored.history)).toEqual(historyStarts(state.history));
+    expect(Array.from(restored.history.starts)).toEqual(Array.from(state.history.starts));
+    expect(Array.from(restored.history.values)).toEqual(Array.from(state.history.values));
+    expect(restored.history.latestStartMs).toBe(state.history.latestStartMs);
+    expect(restored.alerts).toEqual(state.alerts);
+    expect(restored.limits).toEqual(state.limits);
+    expect(restored.baseline).toEqual(state.baseline);
+    expect(Array.from((restored.baseline as typeof watching).memory)).toEqual(Array.from(watching.memory));
+  });
+
+  test('a machine that has seen nothing yet, and a learning normal, restore too', () => {
+    const state = { history: emptyHistory(layout), alerts: { conditions: new Map() }, baseline: { phase: 'learning' as const, windowMs: HOUR, learned: 2, stats: {}, flat: { tempA: 1 }, samples: [{ 'tempA.max': 41 }], relearn: null } };
+    const restorer = new InferenceRestorer(layout);
+    restorer.apply(machineKey('m'), encodeMachine(state));
+    const restored = restorer.result().machines.get('m')!;
+    expect(historyStarts(restored.history)).toEqual([]);
+    expect(restored.baseline).toEqual(state.baseline);
+    expect(restored.limits).toBeUndefined();
+  });
+
+  test('a snapshot supersedes format-1 records of its machine; machines only in format 1 name their keys for deletion', () => {
+    const restorer = new InferenceRestorer(layout);
+    for (let i = 0; i < 3; i++) restorer.apply(windowKey('old', i * HOUR), encodeWindow(window(i, i)));
+    restorer.apply(limitsKey('old'), encodeLimits({ learnedAtMs: 5, limits: {} }));
+    for (let i = 0; i < 3; i++) restorer.apply(windowKey('moved', i * HOUR), encodeWindow(window(i, 50)));
+    restorer.apply(machineKey('moved'), encodeMachine(stateAfter([7, 8])));
+    restorer.apply(machineKey('gone'), encodeMachine(stateAfter([1])));
+    restorer.apply(machineKey('gone'), null);
+    const { machines, legacyKeys } = restorer.result();
+    expect([...machines.keys()].sort()).toEqual(['moved', 'old']);
+    expect(historyStarts(machines.get('moved')!.history)).toEqual([7 * HOUR, 8 * HOUR]);
+    expect(historyStarts(machines.get('old')!.history)).toEqual([0, HOUR, 2 * HOUR]);
+    expect([...legacyKeys.keys()]).toEqual(['old']);
+    expect(legacyKeys.get('old')!.map(String)).toEqual([...[0, 1, 2].map((i) => String(windowKey('old', i * HOUR))), 'Aold', 'Lold', 'Bold']);
+  });
+
+  test('a snapshot written under other channels is reshaped to the models in use', () => {
+    const restorer = new InferenceRestorer({ channels: ['tempA.max'], keep: 3 });
+    restorer.apply(machineKey('m'), encodeMachine(stateAfter([0, 1, 2, 3])));
+    const { history } = restorer.result().machines.get('m')!;
+    expect(history.layout.channels).toEqual(['tempA.max']);
+    expect(historyStarts(history)).toEqual([HOUR, 2 * HOUR, 3 * HOUR]);
+    expect(historyStarts(history).map((start) => history.values[(start / HOUR) % 3])).toEqual([1, 2, 3].map((i) => Math.fround(41 + i / 3)));
   });
 });

@@ -3,25 +3,26 @@ import type { AlertKind, MachineAlerts, Severity } from './alerts';
 import type { MachineState } from './inference.core';
 import type { LearnedLimits } from './limits';
 import type { MachineBaseline } from './baseline';
-import { emptyHistory, rememberRow, rowOf, type HistoryLayout } from './lookback';
+import { emptyHistory, rememberRow, reshape, rowOf, type HistoryLayout } from './lookback';
 import { PdmError } from '../../lib/errors';
 
 /**
- * The inference processor's changelog records, pure: what it keeps per machine (recent windows,
- * alert conditions) and per partition (progress), so another instance can take a partition over.
- * Co-partitioned with pdm.window-features.v1 (whose partitions hold whole machines) and
- * compacted:
- * - `W<machineId>\0<windowStartMs>`: a window in the machine's history (Avro WindowFeatures),
- *   a tombstone once it falls out of the longest lookback;
- * - `A<machineId>`: the machine's alert conditions (JSON), a tombstone when none is open;
- * - `L<machineId>`: the limits the machine learned from its normal operation (JSON);
- * - `B<machineId>`: the machine's own normal for the per-machine detector (JSON, its memory as
- *   base64 float32), learning or learned;
+ * The inference processor's changelog records, pure: what it keeps per machine and per partition
+ * (progress), so another instance can take a partition over. Co-partitioned with
+ * pdm.window-features.v1 (whose partitions hold whole machines) and compacted by key:
+ * - `M<machineId>` (format 2): the machine's whole state, one snapshot rewritten with each
+ *   transaction that touches the machine: its history ring (float32 values, the windows held as a
+ *   bitmap), alert conditions, learned limits and own normal. A restore reads one record per
+ *   machine, whatever its history's length;
  * - `P`: the input offset the state includes everything before.
+ * Format 1, read still and replaced machine by machine as each is next written: a record per
+ * window of history (`W<machineId>\0<windowStartMs>`, Avro WindowFeatures), `A` (alert
+ * conditions), `L` (learned limits), `B` (own normal, JSON with its memory in base64).
  * Values start with a format byte.
  */
 
 const FORMAT = 1;
+const SNAPSHOT_FORMAT = 2;
 export const PROGRESS_KEY = Buffer.from('P');
 
 const framed = (body: Buffer): Buffer => Buffer.concat([Buffer.from([FORMAT]), body]);
@@ -78,6 +79,88 @@ export function decodeAlerts(value: Buffer): MachineAlerts {
 export const encodeProgress = (nextOffset: bigint): Buffer => framed(Buffer.from(nextOffset.toString(), 'utf8'));
 export const decodeProgress = (value: Buffer): bigint => BigInt(body(value, 'progress').toString('utf8'));
 
+export const machineKey = (machineId: string): Buffer => Buffer.from(`M${machineId}`, 'utf8');
+
+/** The snapshot's JSON part: everything but the history's values and the own normal's memory, which follow as raw float32. */
+interface SnapshotHeader {
+  channels: readonly string[];
+  keep: number;
+  windowMs: number;
+  latestStartMs: number | null;
+  alerts: StoredCondition[];
+  limits?: LearnedLimits;
+  /** The own normal, a watching one without its memory. */
+  baseline?: Record<string, unknown>;
+  /** Length of the watching normal's memory, which follows the history's values. */
+  memory?: number;
+}
+
+const slotOfStart = (startMs: number, windowMs: number, keep: number): number => ((Math.floor(startMs / windowMs) % keep) + keep) % keep;
+
+function withoutMemory(baseline: MachineBaseline): Record<string, unknown> {
+  if (baseline.phase !== 'watching') return { ...baseline };
+  const { memory: _memory, ...rest } = baseline;
+  return rest;
+}
+
+/** A machine's whole state as one changelog value (format 2). */
+export function encodeMachine(state: MachineState): Buffer {
+  const { history, baseline } = state;
+  const { keep, channels } = history.layout;
+  const held = Buffer.alloc(Math.ceil(keep / 8));
+  for (let s = 0; s < keep; s++) if (!Number.isNaN(history.starts[s]!)) held[s >> 3]! |= 1 << (s & 7);
+  const memory = baseline?.phase === 'watching' ? baseline.memory : undefined;
+  const header: SnapshotHeader = {
+    channels: channels as readonly string[],
+    keep,
+    windowMs: history.windowMs,
+    latestStartMs: Number.isFinite(history.latestStartMs) ? history.latestStartMs : null,
+    alerts: [...state.alerts.conditions.entries()].map(([key, c]) => ({ key, kind: c.kind, feature: c.feature, run: c.run, firing: c.firing })),
+    limits: state.limits,
+    baseline: baseline && withoutMemory(baseline),
+    memory: memory?.length,
+  };
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(json.length);
+  const floats = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  return Buffer.concat([Buffer.from([SNAPSHOT_FORMAT]), length, json, held, floats(history.values), ...(memory ? [floats(memory)] : [])]);
+}
+
+/** A float32 array copied out of a buffer (whose offset need not be aligned). */
+function float32At(value: Buffer, offset: number, length: number): Float32Array {
+  const out = new Float32Array(length);
+  new Uint8Array(out.buffer).set(value.subarray(offset, offset + length * 4));
+  return out;
+}
+
+export function decodeMachine(value: Buffer): MachineState {
+  if (value[0] !== SNAPSHOT_FORMAT) throw new PdmError('STATE_FORMAT', `machine snapshot has format ${value[0]}, this processor reads format ${SNAPSHOT_FORMAT}`);
+  const jsonLength = value.readUInt32LE(1);
+  const header = JSON.parse(value.subarray(5, 5 + jsonLength).toString('utf8')) as SnapshotHeader;
+  const { keep, channels, windowMs } = header;
+  const history = emptyHistory({ channels: channels as HistoryLayout['channels'], keep });
+  let offset = 5 + jsonLength;
+  const held = value.subarray(offset, offset + Math.ceil(keep / 8));
+  offset += held.length;
+  history.values = float32At(value, offset, keep * channels.length);
+  offset += keep * channels.length * 4;
+  history.windowMs = windowMs;
+  if (header.latestStartMs !== null) {
+    history.latestStartMs = header.latestStartMs;
+    // Each slot holds the one start on its residue within the `keep` windows up to the latest.
+    const latestSlot = slotOfStart(header.latestStartMs, windowMs, keep);
+    for (let s = 0; s < keep; s++) if (held[s >> 3]! & (1 << (s & 7))) history.starts[s] = header.latestStartMs - ((latestSlot - s + keep) % keep) * windowMs;
+  }
+  const baseline = header.baseline && ((header.memory !== undefined ? { ...header.baseline, memory: float32At(value, offset, header.memory) } : header.baseline) as unknown as MachineBaseline);
+  return {
+    history,
+    alerts: { conditions: new Map(header.alerts.map((c) => [c.key, { kind: c.kind, feature: c.feature, run: c.run, firing: c.firing }])) },
+    limits: header.limits,
+    baseline,
+  };
+}
+
 /**
  * Rebuilds a partition's machines from its changelog, records in offset order. Each window is
  * reduced to the layout's row as it is read: 10,000 machines' weeks of decoded window records
@@ -90,6 +173,8 @@ export class InferenceRestorer {
   private readonly alerts = new Map<string, MachineAlerts>();
   private readonly limits = new Map<string, LearnedLimits>();
   private readonly baselines = new Map<string, MachineBaseline>();
+  /** Decoded as read: a restore holds each machine once, not its record and then its state. */
+  private readonly snapshots = new Map<string, MachineState>();
   private nextOffset: bigint | null = null;
 
   apply(key: Buffer | null, value: Buffer | null): void {
@@ -97,6 +182,12 @@ export class InferenceRestorer {
     const text = key.toString('utf8');
     if (text === 'P') {
       if (value) this.nextOffset = decodeProgress(value);
+    } else if (text.startsWith('M')) {
+      // A snapshot is the machine's whole state: what format 1 said of it before is superseded.
+      const machineId = text.slice(1);
+      for (const legacy of [this.windows, this.alerts, this.limits, this.baselines]) legacy.delete(machineId);
+      if (value) this.snapshots.set(machineId, decodeMachine(value));
+      else this.snapshots.delete(machineId);
     } else if (text.startsWith('W')) {
       const [machineId, start] = text.slice(1).split('\u0000') as [string, string];
       let machine = this.windows.get(machineId);
@@ -120,15 +211,28 @@ export class InferenceRestorer {
     }
   }
 
-  result(): { machines: Map<string, MachineState>; nextOffset: bigint | null } {
+  /**
+   * The machines, and for those still in format 1 the keys of their records: the processor deletes
+   * them in the transaction that writes the machine's first snapshot.
+   */
+  result(): { machines: Map<string, MachineState>; nextOffset: bigint | null; legacyKeys: Map<string, Buffer[]> } {
     const machines = new Map<string, MachineState>();
+    for (const [machineId, state] of this.snapshots) {
+      const { channels, keep } = state.history.layout;
+      // Written under the models in use: the history is theirs as it is; else it keeps what both layouts share.
+      const same = keep === this.layout.keep && channels.length === this.layout.channels.length && channels.every((c, i) => c === this.layout.channels[i]);
+      machines.set(machineId, { ...state, history: same ? { ...state.history, layout: this.layout } : reshape(state.history, this.layout) });
+    }
+    const legacyKeys = new Map<string, Buffer[]>();
     const ids = new Set([...this.windows.keys(), ...this.alerts.keys(), ...this.limits.keys(), ...this.baselines.keys()]);
     for (const machineId of ids) {
       const history = emptyHistory(this.layout);
       const windows = [...(this.windows.get(machineId)?.entries() ?? [])].sort(([a], [b]) => a - b);
       for (const [start, { windowMs, row }] of windows) rememberRow(history, start, windowMs, row);
       machines.set(machineId, { history, alerts: this.alerts.get(machineId) ?? { conditions: new Map() }, limits: this.limits.get(machineId), baseline: this.baselines.get(machineId) });
+      const keys = [...windows.map(([start]) => windowKey(machineId, start)), alertsKey(machineId), limitsKey(machineId), baselineKey(machineId)];
+      legacyKeys.set(machineId, keys);
     }
-    return { machines, nextOffset: this.nextOffset };
+    return { machines, nextOffset: this.nextOffset, legacyKeys };
   }
 }

@@ -9,10 +9,10 @@ import type { WindowFeatures } from '../../schemas';
  * production exactly what it saw in training: gaps filled by the manifest's rule, a mask saying
  * what was filled, and no guess at all for a machine with too little history ("warming up").
  *
- * Only the channels the models read are kept, in a ring of `keep` rows of doubles (slot = window
- * number modulo `keep`): with 10,000 machines and a week of hourly windows, a machine costs about
- * 10 KiB instead of the 160 KiB of 168 decoded window records. The changelog keeps whole windows,
- * so a model that reads other channels finds them after a restart.
+ * Only the channels the models read are kept, in a ring of `keep` rows of float32 (slot = window
+ * number modulo `keep`): with a week of hourly windows and seven channels, a machine's history is
+ * about 6 KiB instead of the 160 KiB of 168 decoded window records. A model that reads other
+ * channels fills its lookback from the windows that come after it is deployed.
  */
 
 /** The channels kept and how many windows: the union of the models' channels, their longest lookback. */
@@ -27,13 +27,17 @@ export interface MachineHistory {
   windowMs: number;
   /** Start of the window in each slot, NaN for an empty slot. */
   starts: Float64Array;
-  /** [keep x channels], row-major by slot; NaN where the window had no value. */
-  values: Float64Array;
+  /**
+   * [keep x channels], row-major by slot; NaN where the window had no value. Float32: the models
+   * read float32, and the lookback only copies values (forward and backward fill), so a value
+   * rounded here is the value the model would have been given; half the memory of doubles.
+   */
+  values: Float32Array;
   latestStartMs: number;
 }
 
 export function emptyHistory(layout: HistoryLayout): MachineHistory {
-  return { layout, windowMs: 0, starts: new Float64Array(layout.keep).fill(Number.NaN), values: new Float64Array(layout.keep * layout.channels.length).fill(Number.NaN), latestStartMs: Number.NEGATIVE_INFINITY };
+  return { layout, windowMs: 0, starts: new Float64Array(layout.keep).fill(Number.NaN), values: new Float32Array(layout.keep * layout.channels.length).fill(Number.NaN), latestStartMs: Number.NEGATIVE_INFINITY };
 }
 
 const slotOf = (history: MachineHistory, startMs: number): number => {

@@ -1,0 +1,58 @@
+/**
+ * @jest-environment ./test/onnx-environment.js
+ */
+import { Registry } from '../../lib/metrics';
+import { createLogger } from '../../lib/logger';
+import { SCHEMA_FILES, avroType, type WindowFeatures } from '../../schemas';
+import type { AlertPolicy } from './alerts';
+import { DEFAULT_BASELINE_POLICY } from './baseline';
+import { openBaselineModel, type BaselineModel } from './baseline.model';
+import { historyLayout } from './inference.core';
+import { InferenceProcessor } from './inference.processor';
+import { InferenceRestorer, PROGRESS_KEY, decodeMachine, encodeWindow, machineKey, windowKey } from './inference.state';
+import { historyStarts } from './lookback';
+
+const HOUR = 3_600_000;
+const policy: AlertPolicy = { forWindows: 3, clearWindows: 3, anomalyRatio: { warning: 1.5, critical: 3 }, breachLeadMs: { warning: 6 * HOUR, critical: 2 * HOUR } };
+const topics = { input: 'in', alerts: 'alerts', assessments: 'assessments', deadLetter: 'dead', changelog: 'changelog' };
+const stats = (mean: number) => ({ count: 10, mean, min: mean - 1, max: mean + 1, stddev: 0.5 });
+const window = (machineId: string, i: number): WindowFeatures => ({ machineId, windowStart: i * HOUR, windowEnd: (i + 1) * HOUR, count: 10, current: stats(5), accX: stats(0.1), accY: stats(0.1), accZ: stats(0.1), tempA: stats(40 + (i % 3)), tempB: stats(30), extras: {} });
+const windowType = avroType(SCHEMA_FILES.windowFeatures);
+
+let baseline: BaselineModel;
+beforeAll(async () => {
+  baseline = await openBaselineModel(DEFAULT_BASELINE_POLICY);
+});
+afterAll(() => baseline.close());
+
+function processor() {
+  return new InferenceProcessor({
+    policy, topics, models: () => ({ baseline }),
+    decodeWindow: async (value) => windowType.fromBuffer(value) as WindowFeatures,
+    encodeMachineId: (id) => Buffer.from(id),
+    encodeAlert: (a) => Buffer.from(JSON.stringify(a)),
+    encodeAssessment: (a) => Buffer.from(JSON.stringify(a)),
+    clock: () => 0, metrics: new Registry(), logger: createLogger({ level: 'silent' }),
+  });
+}
+
+const records = (windows: WindowFeatures[], from: number) => windows.map((w, k) => ({ key: Buffer.from(w.machineId), value: windowType.toBuffer(w), headers: {}, offset: String(from + k), timestampMs: 0 }));
+
+test('a batch writes one snapshot per machine it touched, and the progress; a machine still in format 1 has its old records deleted first', async () => {
+  const p = processor();
+  // `old-1` comes back from a format-1 changelog: three windows and its limits.
+  const restorer = new InferenceRestorer(historyLayout({ baseline }));
+  for (let i = 0; i < 3; i++) restorer.apply(windowKey('old-1', i * HOUR), encodeWindow(window('old-1', i)));
+  p.open(0, restorer.result());
+  const out = await p.process(0, records([window('old-1', 3), window('new-1', 3), window('new-1', 4)], 0), { highWatermark: '3', nextOffset: '3' });
+  const changelog = out.find((b) => b.topic === 'changelog')!.records;
+  const keys = changelog.map((r) => `${String(r.key)}${r.value === null ? ' (tombstone)' : ''}`);
+  expect(keys).toEqual(['Mnew-1', ...[0, 1, 2].map((i) => `${String(windowKey('old-1', i * HOUR))} (tombstone)`), 'Aold-1 (tombstone)', 'Lold-1 (tombstone)', 'Bold-1 (tombstone)', 'Mold-1', 'P']);
+  // The per-machine detector alone keeps no lookback beyond the newest window.
+  expect(historyStarts(decodeMachine(changelog.find((r) => String(r.key) === 'Mold-1')!.value!).history)).toEqual([3 * HOUR]);
+  expect(changelog.at(-1)!.key).toEqual(PROGRESS_KEY);
+
+  // The next batch of the same machine: its snapshot only, no more tombstones.
+  const next = await p.process(0, records([window('old-1', 4)], 3), { highWatermark: '4', nextOffset: '4' });
+  expect(next.find((b) => b.topic === 'changelog')!.records.map((r) => String(r.key))).toEqual([String(machineKey('old-1')), 'P']);
+});
