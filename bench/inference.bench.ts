@@ -268,7 +268,7 @@ function printLive(print: (line: string) => void, options: InferenceBenchOptions
 
 /** Waits until the restarted processor `child` has restored all `partitions` from the changelog, and prints how long that took. */
 async function reportRestore(child: ChildProcess, restoreLog: string, restartedAt: number, partitions: number, print: (line: string) => void): Promise<void> {
-  let restored: Array<{ ms: number; records: number; machines: number }> = [];
+  let restored: Array<{ ms: number; records: number; bytes: number; machines: number }> = [];
   while (restored.length < partitions) {
     assertRunning(child, restoreLog);
     if (performance.now() - restartedAt > 10 * 60_000) throw new Error(`the restore did not finish within 10 minutes; see ${restoreLog}`);
@@ -276,8 +276,10 @@ async function reportRestore(child: ChildProcess, restoreLog: string, restartedA
     restored = restoredPartitions(restoreLog);
   }
   const fromStart = (performance.now() - restartedAt) / 1000;
+  const sum = (field: 'records' | 'bytes' | 'machines') => restored.reduce((n, r) => n + r[field], 0);
+  const machines = sum('machines');
   print(
-    `  restore      ${(Math.max(...restored.map((r) => r.ms)) / 1000).toFixed(1)} s for ${fmt(restored.reduce((n, r) => n + r.machines, 0))} machines   (slowest of ${partitions} partitions, in parallel; ${fmt(restored.reduce((n, r) => n + r.records, 0))} changelog records; ${fromStart.toFixed(1)} s from process start; RSS ${rssMiB(child.pid).toFixed(0)} MiB)`,
+    `  restore      ${(Math.max(...restored.map((r) => r.ms)) / 1000).toFixed(1)} s for ${fmt(machines)} machines   (slowest of ${partitions} partitions, in parallel; ${fmt(sum('records'))} changelog records, ${(sum('bytes') / 2 ** 20).toFixed(0)} MiB, ${(sum('bytes') / Math.max(1, machines) / 1024).toFixed(1)} KiB a machine; ${fromStart.toFixed(1)} s from process start; RSS ${rssMiB(child.pid).toFixed(0)} MiB)`,
   );
 }
 

@@ -138,9 +138,21 @@ export interface StageHostSpec {
   wire(scope: StageScope): Promise<Wiring>;
 }
 
-/** A compacted topic holding a stage's state, co-partitioned with its input, cleaned eagerly: a restore reads current state, not its history. */
+/**
+ * A compacted topic holding a stage's state, co-partitioned with its input, cleaned eagerly: a
+ * restore reads current state, not its history. Compaction never touches a partition's active
+ * segment, so segments roll small and often (16 MiB or a minute): what a restore reads beyond one
+ * record per key is at most about one segment per partition.
+ */
 export function changelogSpec(name: string, partitions: number, description: string): TopicSpec {
-  const config = { 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(10 * 60 * 1000), 'min.compaction.lag.ms': '0', 'delete.retention.ms': String(60 * 60 * 1000) };
+  const config = {
+    'cleanup.policy': 'compact',
+    'min.cleanable.dirty.ratio': '0.1',
+    'segment.ms': String(60 * 1000),
+    'segment.bytes': String(16 * 1024 * 1024),
+    'min.compaction.lag.ms': '0',
+    'delete.retention.ms': String(60 * 60 * 1000),
+  };
   return { name, contractName: name, partitions, replicationFactor: 1, config, description };
 }
 
@@ -174,8 +186,10 @@ function callbacks(input: StageInput, source: string | undefined, reader: () => 
     async open(partition, { heartbeat }) {
       const started = scope.clock();
       let restored = { records: 0, endOffset: 0n };
+      let bytes = 0;
       if (source) {
         const result = await reader().read(source, partition, async (chunk) => {
+          for (const r of chunk) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
           await stage.restore?.(partition, chunk);
           await heartbeat();
         });
@@ -186,7 +200,7 @@ function callbacks(input: StageInput, source: string | undefined, reader: () => 
       const ms = scope.clock() - started;
       metrics.seconds.observe(ms / 1000);
       metrics.records.inc(restored.records);
-      scope.log.info({ partition, from: source, records: restored.records, ...fields, ms }, 'partition restored');
+      scope.log.info({ partition, from: source, records: restored.records, bytes, ...fields, ms }, 'partition restored');
     },
     process: (partition, records, batch) => stage.process(partition, records, batch),
     close: stage.close && ((partition) => stage.close!(partition)),
