@@ -56,11 +56,17 @@ describe.each([
   ['instance scaling, calendar, seasonal anchor', { scaling: 'instance' as const, calendar: true, period: 24 }],
   ['global scaling, last-value anchor', { scaling: 'global' as const, calendar: false, period: 0 }],
 ])('forecaster graph: %s', (_name, variant) => {
-  test('onnxruntime gives predict()\'s forecasts and intervals to 1e-5 relative', async () => {
+  /** Parameters fitted on one series, and 40 samples of another to run. */
+  const fitted = () => {
     const t0 = Date.UTC(2026, 0, 5);
     const train = samples(series(400, 1), t0);
     const test = samples(series(120, 2), t0).slice(0, 40);
     const params = fitForecaster(train.slice(0, 300), train.slice(300), { lookback: L, horizon: H, channels: C, ridge: 1e-3, channelSd: [3, 0.006, 0.005, 0.004, 13, 10], coverage: 0.9, ...variant });
+    return { test, params };
+  };
+
+  test('onnxruntime gives predict()\'s forecasts and intervals to 1e-5 relative', async () => {
+    const { test, params } = fitted();
     const model = await openOnnxModel(manifestOf('forecaster', forecasterSpec(params)), forecasterGraph(params, { name: 'parity', producerVersion: 'test' }));
     const out = await model.run(toTensors(test));
     await model.close();
@@ -75,10 +81,7 @@ describe.each([
   });
 
   test('widened to float64, it gives the same forecasts, and each row of a batch the bits of its lone run', async () => {
-    const t0 = Date.UTC(2026, 0, 5);
-    const train = samples(series(400, 1), t0);
-    const test = samples(series(120, 2), t0).slice(0, 40);
-    const params = fitForecaster(train.slice(0, 300), train.slice(300), { lookback: L, horizon: H, channels: C, ridge: 1e-3, channelSd: [3, 0.006, 0.005, 0.004, 13, 10], coverage: 0.9, ...variant });
+    const { test, params } = fitted();
     const narrow = await openOnnxModel(manifestOf('forecaster', forecasterSpec(params)), forecasterGraph(params, { name: 'parity', producerVersion: 'test' }));
     const wide = await openOnnxModel(manifestOf('forecaster', forecasterSpec(params)), widenToFloat64(forecasterGraph(params, { name: 'parity', producerVersion: 'test' })));
     const batched = await wide.run(toTensors(test));
