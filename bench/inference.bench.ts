@@ -117,6 +117,8 @@ interface LiveTally {
   alerts: number;
   /** Assessments with both a forecast and an anomaly score. */
   bothModels: number;
+  /** Bytes of the live assessments' values, as another team's consumer reads them (Avro, schema id included). */
+  assessmentBytes: number;
 }
 
 /** The live hours' machine-windows, the seconds they took, and the processor's peak RSS meanwhile. */
@@ -185,7 +187,7 @@ async function awaitWarmup(feed: Feed, watcher: GroupWatcher, group: string, tot
  * send in `sentAt`; resolves once the reader has joined its group.
  */
 async function startReader(consumer: Consumer, serde: Serde, prefix: string, sentAt: ReadonlyMap<string, number>): Promise<LiveTally> {
-  const tally: LiveTally = { latencies: [], alertLatencies: [], assessedThisHour: 0, alerts: 0, bothModels: 0 };
+  const tally: LiveTally = { latencies: [], alertLatencies: [], assessedThisHour: 0, alerts: 0, bothModels: 0, assessmentBytes: 0 };
   const decodeAssessment = serde.decoder<MachineAssessment>(avroType(SCHEMA_FILES.machineAssessment));
   const decodeAlert = serde.decoder<AlertEvent>(avroType(SCHEMA_FILES.alertEvent));
   const assessments = `${prefix}${TOPICS.assessments}`;
@@ -204,6 +206,7 @@ async function startReader(consumer: Consumer, serde: Serde, prefix: string, sen
           const sent = sentAt.get(`${a.machineId}@${a.windowEnd}`);
           if (sent === undefined) continue;
           tally.latencies.push(now - sent);
+          tally.assessmentBytes += message.value.length;
           tally.assessedThisHour++;
           if (a.forecast !== null && a.anomaly !== null) tally.bothModels++;
         } else {
@@ -263,6 +266,7 @@ function printLive(print: (line: string) => void, options: InferenceBenchOptions
       ? `  latency, window record to its alert:      p50 ${ms(percentile(alertLatencies, 0.5))}, p99 ${ms(percentile(alertLatencies, 0.99))} (${fmt(alertLatencies.length)} alert transitions)`
       : `  latency, window record to its alert:      no alert in the live hours (${tally.alerts} read)`,
   );
+  print(`  records      ${fmt(tally.assessmentBytes / Math.max(1, latencies.length))} bytes an assessment, as read (${fmt(tally.assessmentBytes / 2 ** 20)} MiB for ${fmt(latencies.length)})`);
   print(`  memory       ${(((steadyMiB - baselineMiB) * 1024) / machines).toFixed(1)} KiB per machine   (RSS ${steadyMiB.toFixed(0)} MiB with ${fmt(machines)} machines, ${baselineMiB.toFixed(0)} MiB with none; peak ${peakMiB.toFixed(0)} MiB)`);
 }
 
