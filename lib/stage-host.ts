@@ -224,7 +224,11 @@ export async function hostStage(context: ServiceContext, spec: StageHostSpec): P
     context.fail?.(error);
   };
   let reader: PartitionReader | undefined;
-  const readerOf = () => reader ?? (() => { throw new PdmError('STAGE_NOT_OPEN', `${spec.name}: no partition reader`); })();
+  // Opened once the wiring says an input restores (a restoring stage's `open` and `endOffset` need it).
+  const readerOf = (): PartitionReader => {
+    if (!reader) throw new PdmError('STAGE_NOT_OPEN', `${spec.name}: no partition reader (no input restores)`);
+    return reader;
+  };
   const scope: StageScope = {
     ...context, log, connection, registryUrl, partitions, fail,
     serde: new Serde(createRegistry(registryUrl).client),

@@ -65,10 +65,8 @@ export interface CoreResult {
   warmingUp: Map<string, string>;
   /** What each window of the batch came to: score, forecast, or why not (pdm.assessments.v1). */
   assessments: MachineAssessment[];
-  /** Machines that learned their limits in this batch (the processor writes them to its changelog). */
+  /** Machines that learned their limits in this batch. */
   learned: Set<string>;
-  /** Machines whose baseline changed in this batch (the processor writes them to its changelog). */
-  baselines: Set<string>;
   /** Operators' resets applied in this batch, by machine. */
   relearned: Map<string, RelearnRequest>;
   /** Windows assessed, and the size of each ONNX run. */
@@ -142,7 +140,7 @@ export class InferenceCore {
    * applied yet restarts its learning at its next window, and resolves what it had open.
    */
   async assess(windows: readonly WindowFeatures[], models: DeployedModels, relearns?: (machineId: string) => RelearnRequest | undefined): Promise<CoreResult> {
-    const result: CoreResult = { transitions: [], warmingUp: new Map(), assessments: [], learned: new Set(), baselines: new Set(), relearned: new Map(), assessed: 0, runs: [] };
+    const result: CoreResult = { transitions: [], warmingUp: new Map(), assessments: [], learned: new Set(), relearned: new Map(), assessed: 0, runs: [] };
     // Each machine's windows in event-time order; round k takes every machine's k-th window.
     const byMachine = new Map<string, WindowFeatures[]>();
     for (const w of windows) {
@@ -248,13 +246,11 @@ export class InferenceCore {
         const by = `${request.requestedBy} at ${new Date(request.requestedAtMs).toISOString()}${request.reason ? ` (${request.reason})` : ''}`;
         result.transitions.push(...resolveAll(state.alerts, id, window.windowEnd, `baseline reset by ${by}: relearning its normal, alerts quiet until then`));
         state.baseline = startLearning(windowMs, request);
-        result.baselines.add(id);
         result.relearned.set(id, request);
       }
       // A machine windowed at another size starts afresh: its normal was learned on other windows.
       if (!state.baseline || state.baseline.windowMs !== windowMs) {
         state.baseline = startLearning(windowMs, state.baseline?.relearn ?? null);
-        result.baselines.add(id);
       }
       const flat = flatFeatures(window);
       let values = channelValues(window);
@@ -265,7 +261,6 @@ export class InferenceCore {
       out.set(id, { off: false });
       const baseline = state.baseline;
       if (baseline.phase === 'learning') {
-        result.baselines.add(id);
         if (learnWindow(baseline, values, policy, flat)) {
           const watching = finishLearning(baseline, policy, window.windowEnd);
           if (watching) state.baseline = watching;
@@ -292,7 +287,6 @@ export class InferenceCore {
       const s = scored[i]!;
       const alerting = [...this.machines.get(window.machineId)!.alerts.conditions.values()].some((c) => c.firing);
       applyScore(baseline, row, s, alerting, policy);
-      result.baselines.add(window.machineId);
       const drivers = driversOf(baseline, values, s).map((d) => ({ channel: d.channel, contribution: d.contribution, value: d.value, expected: d.expected }));
       const byFeature: Record<string, number> = {};
       baseline.channels.forEach((channel, j) => {

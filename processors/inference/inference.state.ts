@@ -3,7 +3,7 @@ import type { AlertKind, MachineAlerts, Severity } from './alerts';
 import type { MachineState } from './inference.core';
 import type { LearnedLimits } from './limits';
 import type { MachineBaseline } from './baseline';
-import { emptyHistory, rememberRow, reshape, rowOf, type HistoryLayout } from './lookback';
+import { emptyHistory, rememberRow, reshape, rowOf, slotOf, type HistoryLayout } from './lookback';
 import { PdmError } from '../../lib/errors';
 
 /**
@@ -95,8 +95,6 @@ interface SnapshotHeader {
   memory?: number;
 }
 
-const slotOfStart = (startMs: number, windowMs: number, keep: number): number => ((Math.floor(startMs / windowMs) % keep) + keep) % keep;
-
 function withoutMemory(baseline: MachineBaseline): Record<string, unknown> {
   if (baseline.phase !== 'watching') return { ...baseline };
   const { memory: _memory, ...rest } = baseline;
@@ -149,7 +147,7 @@ export function decodeMachine(value: Buffer): MachineState {
   if (header.latestStartMs !== null) {
     history.latestStartMs = header.latestStartMs;
     // Each slot holds the one start on its residue within the `keep` windows up to the latest.
-    const latestSlot = slotOfStart(header.latestStartMs, windowMs, keep);
+    const latestSlot = slotOf(history, header.latestStartMs);
     for (let s = 0; s < keep; s++) if (held[s >> 3]! & (1 << (s & 7))) history.starts[s] = header.latestStartMs - ((latestSlot - s + keep) % keep) * windowMs;
   }
   const baseline = header.baseline && ((header.memory !== undefined ? { ...header.baseline, memory: float32At(value, offset, header.memory) } : header.baseline) as unknown as MachineBaseline);

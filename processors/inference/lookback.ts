@@ -40,7 +40,8 @@ export function emptyHistory(layout: HistoryLayout): MachineHistory {
   return { layout, windowMs: 0, starts: new Float64Array(layout.keep).fill(Number.NaN), values: new Float32Array(layout.keep * layout.channels.length).fill(Number.NaN), latestStartMs: Number.NEGATIVE_INFINITY };
 }
 
-const slotOf = (history: MachineHistory, startMs: number): number => {
+/** The ring slot of the window starting at `startMs`: its window number modulo `keep`. */
+export const slotOf = (history: MachineHistory, startMs: number): number => {
   const keep = history.layout.keep;
   return ((Math.floor(startMs / history.windowMs) % keep) + keep) % keep;
 };
