@@ -204,15 +204,16 @@ export class EmailProcessor {
         log.warn({ attempt, err: errorMessage(err) }, 'SMTP send failed; trying again');
       });
       this.metrics.sendSeconds.observe((clock() - started) / 1000);
-      this.metrics.mails.inc({ outcome: 'sent' });
       this.lastFailure = undefined;
       log.info({ messageId, attempts, subject: outgoing.subject }, 'mail sent');
       await this.recordOutcome(toSend, 'sent', { subject: outgoing.subject, messageId }, log);
+      // Counted once recorded: whoever sees the count finds the row in pdm.notifications.
+      this.metrics.mails.inc({ outcome: 'sent' });
     } catch (err) {
-      this.metrics.mails.inc({ outcome: 'failed' });
       this.lastFailure = errorMessage(err);
-      log.error({ err: errorMessage(err), retryInMs: this.options.retryAfterMs }, 'mail not sent; recorded as failed and kept for a later try');
       await this.recordOutcome(toSend, 'failed', { subject: outgoing.subject, error: errorMessage(err) }, log);
+      this.metrics.mails.inc({ outcome: 'failed' });
+      log.error({ err: errorMessage(err), retryInMs: this.options.retryAfterMs }, 'mail not sent; recorded as failed and kept for a later try');
       this.retry(task, toSend);
     }
   }
