@@ -88,13 +88,15 @@ export function lookbackInput(rows: ReadonlyArray<ReadonlyArray<number | null> |
  * `lookbackInput` over a flat [L x C] array, NaN where a value is missing: the inference
  * processor's path, which reads its history ring without building rows. The same fill.
  */
-export function lookbackInputFlat(values: Float64Array, fallback: readonly number[]): { x: Float64Array; mask: Float64Array } {
+export function lookbackInputFlat(values: Float64Array, fallback: readonly number[]): { x: Float64Array; mask: Float64Array };
+/** Into arrays of the caller's (the inference processor's float32 model inputs, as long as `values`). */
+export function lookbackInputFlat<T extends Float32Array | Float64Array>(values: Float64Array, fallback: readonly number[], into: { x: T; mask: T }): { x: T; mask: T };
+export function lookbackInputFlat(values: Float64Array, fallback: readonly number[], into?: { x: Float32Array | Float64Array; mask: Float32Array | Float64Array }) {
   const channels = fallback.length;
   const length = channels === 0 ? 0 : values.length / channels;
-  const x = new Float64Array(length * channels);
-  const mask = new Float64Array(length * channels);
+  const { x, mask } = into ?? { x: new Float64Array(length * channels), mask: new Float64Array(length * channels) };
   for (let c = 0; c < channels; c++) {
-    let last: number | null = null;
+    let last = Number.NaN;
     let firstIndex = -1;
     for (let t = 0; t < length; t++) {
       const value = values[t * channels + c]!;
@@ -103,7 +105,7 @@ export function lookbackInputFlat(values: Float64Array, fallback: readonly numbe
         x[t * channels + c] = value;
         last = value;
         if (firstIndex < 0) firstIndex = t;
-      } else if (last !== null) {
+      } else if (!Number.isNaN(last)) {
         x[t * channels + c] = last;
       }
     }
@@ -114,8 +116,8 @@ export function lookbackInputFlat(values: Float64Array, fallback: readonly numbe
 }
 
 /** Share of observed values in a mask. */
-export const observedShare = (mask: Float64Array): number => {
+export const observedShare = (mask: Float32Array | Float64Array): number => {
   let sum = 0;
-  for (const m of mask) sum += m;
+  for (let i = 0; i < mask.length; i++) sum += mask[i]!;
   return mask.length === 0 ? 0 : sum / mask.length;
 };

@@ -84,7 +84,8 @@ export function warmupWindowsFor(policy: Pick<BaselinePolicy, 'warmupWindows'>, 
   return Math.max(14, Math.round(DAY_MS / windowMs));
 }
 
-export const baselineChannels = (): Channel[] => FEATURES.flatMap((f) => BASELINE_STATS.map((s) => `${f}.${s}` as Channel));
+const BASELINE_CHANNELS: readonly Channel[] = FEATURES.flatMap((f) => BASELINE_STATS.map((s) => `${f}.${s}` as Channel));
+export const baselineChannels = (): Channel[] => [...BASELINE_CHANNELS];
 
 interface Welford {
   n: number;
@@ -157,7 +158,7 @@ export function withoutStuck(baseline: WatchingBaseline, values: Record<string, 
 /** The channels of `window` the detector reads, with their values (channels with no value are left out): the six features' and every extra channel's. */
 export function channelValues(window: WindowFeatures): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const channel of baselineChannels()) {
+  for (const channel of BASELINE_CHANNELS) {
     const value = channelValue(window, channel);
     if (value !== null) out[channel] = value;
   }

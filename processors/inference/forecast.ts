@@ -60,6 +60,14 @@ export function firstBreach(
   return undefined;
 }
 
+const namesOf = new WeakMap<readonly string[], string[]>();
+/** `forecastName` of each channel, once per channel list (a deployed model's is one array for its life). */
+function pointNames(channels: readonly string[]): string[] {
+  let names = namesOf.get(channels);
+  if (!names) namesOf.set(channels, (names = channels.map(forecastName)));
+  return names;
+}
+
 /**
  * One machine's forecast read against its limits: a point per channel and step (step h is the
  * window starting at `windowEndMs + h * windowMs`), and one breach per feature, the earliest among
@@ -70,19 +78,23 @@ export function interpretForecast(output: ForecastOutput, shape: ForecastShape, 
   const C = channels.length;
   const breaches: ForecastBreach[] = [];
   const points: ForecastPoint[] = [];
-  channels.forEach((channel, c) => {
+  const names = pointNames(channels);
+  for (let c = 0; c < C; c++) {
+    const channel = channels[c]!;
     const limit = limits[channel];
-    const pick = (values: ArrayLike<number>) => Array.from({ length: H }, (_, h) => values[h * C + c]!);
-    const one = { forecast: pick(output.forecast), lower: pick(output.lower), upper: pick(output.upper) };
+    const one = { forecast: new Float64Array(H), lower: new Float64Array(H), upper: new Float64Array(H) };
     for (let h = 0; h < H; h++) {
-      points.push({ feature: forecastName(channel), windowStart: windowEndMs + h * windowMs, mean: one.forecast[h]!, lower: one.lower[h]!, upper: one.upper[h]!, limitLower: limit?.lower ?? null, limitUpper: limit?.upper ?? null });
+      const mean = (one.forecast[h] = output.forecast[h * C + c]!);
+      const lower = (one.lower[h] = output.lower[h * C + c]!);
+      const upper = (one.upper[h] = output.upper[h * C + c]!);
+      points.push({ feature: names[c]!, windowStart: windowEndMs + h * windowMs, mean, lower, upper, limitLower: limit?.lower ?? null, limitUpper: limit?.upper ?? null });
     }
-    if (!bounded(limit)) return;
+    if (!bounded(limit)) continue;
     const breach = firstBreach(featureOfChannel(channel), one, limit, windowEndMs, windowMs);
-    if (!breach) return;
+    if (!breach) continue;
     const existing = breaches.findIndex((b) => b.feature === breach.feature);
     if (existing < 0) breaches.push(breach);
     else if (breach.atMs < breaches[existing]!.atMs) breaches[existing] = breach;
-  });
+  }
   return { breaches, points };
 }

@@ -76,6 +76,21 @@ describe('the machine snapshot (format 2)', () => {
     expect(Array.from((restored.baseline as typeof watching).memory)).toEqual(Array.from(watching.memory));
   });
 
+  test('the next snapshot of the same machine carries what moved since the last one (the learned parts are stringified once)', () => {
+    const state = stateAfter([0, 1, 2]);
+    state.baseline = { ...watching, ewma: [...watching.ewma] };
+    encodeMachine(state);
+    Object.assign(state.baseline, { ewma: [0.5, 0.25], cleanRun: 4, nextSlot: 0, relearn: null });
+    remember(state.history, window(3, 7), HOUR);
+    state.limits = { learnedAtMs: 11, limits: { 'tempA.mean': { lower: 20, upper: 80 } } };
+    const restorer = new InferenceRestorer(layout);
+    restorer.apply(machineKey('m'), encodeMachine(state));
+    const restored = restorer.result().machines.get('m')!;
+    expect(restored.baseline).toEqual(state.baseline);
+    expect(restored.limits).toEqual(state.limits);
+    expect(Array.from(restored.history.values)).toEqual(Array.from(state.history.values));
+  });
+
   test('a machine that has seen nothing yet, and a learning normal, restore too', () => {
     const state = { history: emptyHistory(layout), alerts: { conditions: new Map() }, baseline: { phase: 'learning' as const, windowMs: HOUR, learned: 2, stats: {}, flat: { tempA: 1 }, samples: [{ 'tempA.max': 41 }], relearn: null } };
     const restorer = new InferenceRestorer(layout);

@@ -95,10 +95,24 @@ interface SnapshotHeader {
   memory?: number;
 }
 
-function withoutMemory(baseline: MachineBaseline): Record<string, unknown> {
-  if (baseline.phase !== 'watching') return { ...baseline };
-  const { memory: _memory, ...rest } = baseline;
-  return rest;
+/**
+ * JSON of values that never change once made (a layout's channels, learned limits, a learned
+ * normal's centre and scales), by identity: most of a snapshot's header is the same from one
+ * window to the next, and stringifying its doubles again was most of the cost of a snapshot.
+ */
+const frozenJson = new WeakMap<object, string>();
+function frozen(key: object, value: () => unknown): string {
+  let json = frozenJson.get(key);
+  if (json === undefined) frozenJson.set(key, (json = JSON.stringify(value())));
+  return json;
+}
+
+/** The own normal's JSON without its memory: what a watching normal learned is stringified once, what moves (EWMA, runs) each time. */
+function baselineJson(baseline: MachineBaseline): string {
+  if (baseline.phase !== 'watching') return JSON.stringify(baseline);
+  const { memory: _memory, channels, center, scale, residualScale, noisy, ...moving } = baseline;
+  const learned = frozen(center, () => ({ channels, center, scale, residualScale, noisy })).slice(1, -1);
+  return `${JSON.stringify(moving).slice(0, -1)},${learned}}`;
 }
 
 /** A machine's whole state as one changelog value (format 2). */
@@ -108,17 +122,18 @@ export function encodeMachine(state: MachineState): Buffer {
   const held = Buffer.alloc(Math.ceil(keep / 8));
   for (let s = 0; s < keep; s++) if (!Number.isNaN(history.starts[s]!)) held[s >> 3]! |= 1 << (s & 7);
   const memory = baseline?.phase === 'watching' ? baseline.memory : undefined;
-  const header: SnapshotHeader = {
-    channels: channels as readonly string[],
+  const moving: Omit<SnapshotHeader, 'channels' | 'limits' | 'baseline'> = {
     keep,
     windowMs: history.windowMs,
     latestStartMs: Number.isFinite(history.latestStartMs) ? history.latestStartMs : null,
     alerts: [...state.alerts.conditions.entries()].map(([key, c]) => ({ key, kind: c.kind, feature: c.feature, run: c.run, firing: c.firing })),
-    limits: state.limits,
-    baseline: baseline && withoutMemory(baseline),
     memory: memory?.length,
   };
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  // The header is SnapshotHeader's JSON, spliced from the parts that move and the frozen ones.
+  let header = `${JSON.stringify(moving).slice(0, -1)},"channels":${frozen(channels, () => channels)}`;
+  if (state.limits) header += `,"limits":${frozen(state.limits, () => state.limits)}`;
+  if (baseline) header += `,"baseline":${baselineJson(baseline)}`;
+  const json = Buffer.from(`${header}}`, 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32LE(json.length);
   const floats = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);

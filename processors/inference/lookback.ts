@@ -138,23 +138,44 @@ export type ModelInput = { ready: true; x: Float32Array; mask: Float32Array; obs
  */
 export function modelInput(history: MachineHistory, manifest: Pick<Manifest, 'channels' | 'lookback' | 'windowMs' | 'missing'>, lastStartMs: number, windowMs: number): ModelInput {
   if (windowMs !== manifest.windowMs) return { ready: false, observed: 0, reason: `windows of ${windowMs} ms, the model takes ${manifest.windowMs} ms` };
-  const columns = manifest.channels.map((c) => history.layout.channels.indexOf(c));
+  const columns = columnsOf(history.layout, manifest.channels);
   const C = columns.length;
+  const L = manifest.lookback;
   const width = history.layout.channels.length;
   // [L x C], oldest window first, NaN where the history holds no value (or not the window at all).
-  const values = new Float64Array(manifest.lookback * C).fill(Number.NaN);
+  const values = scratchOf(L * C);
+  values.fill(Number.NaN);
   if (history.windowMs === windowMs) {
-    for (let t = 0; t < manifest.lookback; t++) {
-      const start = lastStartMs - (manifest.lookback - 1 - t) * windowMs;
-      const slot = slotOf(history, start);
-      if (history.starts[slot] !== start) continue;
+    const keep = history.layout.keep;
+    const firstStart = lastStartMs - (L - 1) * windowMs;
+    let slot = slotOf(history, firstStart);
+    for (let t = 0; t < L; t++, slot = slot + 1 === keep ? 0 : slot + 1) {
+      if (history.starts[slot] !== firstStart + t * windowMs) continue;
       for (let c = 0; c < C; c++) if (columns[c]! >= 0) values[t * C + c] = history.values[slot * width + columns[c]!]!;
     }
   }
-  const { x, mask } = lookbackInputFlat(values, manifest.missing.fallback);
+  const { x, mask } = lookbackInputFlat(values, manifest.missing.fallback, { x: new Float32Array(L * C), mask: new Float32Array(L * C) });
   const observed = observedShare(mask);
   if (observed < manifest.missing.minObserved) {
     return { ready: false, observed, reason: `warming up: ${(observed * 100).toFixed(0)} % of the last ${manifest.lookback} windows observed, the model needs ${(manifest.missing.minObserved * 100).toFixed(0)} %` };
   }
-  return { ready: true, x: Float32Array.from(x), mask: Float32Array.from(mask), observed };
+  return { ready: true, x, mask, observed };
+}
+
+/** Each of a model's channels' column in the history, -1 where it keeps none; per layout and channel list, computed once. */
+const columnCache = new WeakMap<HistoryLayout, WeakMap<readonly string[], Int32Array>>();
+function columnsOf(layout: HistoryLayout, channels: readonly string[]): Int32Array {
+  let byChannels = columnCache.get(layout);
+  if (!byChannels) columnCache.set(layout, (byChannels = new WeakMap()));
+  let columns = byChannels.get(channels);
+  if (!columns) byChannels.set(channels, (columns = Int32Array.from(channels, (c) => layout.channels.indexOf(c as Channel))));
+  return columns;
+}
+
+/** One scratch array per length: modelInput is synchronous, and its values are copied out before it returns. */
+const scratch = new Map<number, Float64Array>();
+function scratchOf(length: number): Float64Array {
+  let array = scratch.get(length);
+  if (!array) scratch.set(length, (array = new Float64Array(length)));
+  return array;
 }
