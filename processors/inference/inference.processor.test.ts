@@ -47,12 +47,47 @@ test('a batch writes one snapshot per machine it touched, and the progress; a ma
   const out = await p.process(0, records([window('old-1', 3), window('new-1', 3), window('new-1', 4)], 0), { highWatermark: '3', nextOffset: '3' });
   const changelog = out.find((b) => b.topic === 'changelog')!.records;
   const keys = changelog.map((r) => `${String(r.key)}${r.value === null ? ' (tombstone)' : ''}`);
-  expect(keys).toEqual(['Mnew-1', ...[0, 1, 2].map((i) => `${String(windowKey('old-1', i * HOUR))} (tombstone)`), 'Aold-1 (tombstone)', 'Lold-1 (tombstone)', 'Bold-1 (tombstone)', 'Mold-1', 'P']);
+  // A machine this processor has not written yet gets a snapshot, and a tombstone for any delta an earlier owner left.
+  expect(keys).toEqual(['Mnew-1', 'Dnew-1 (tombstone)', ...[0, 1, 2].map((i) => `${String(windowKey('old-1', i * HOUR))} (tombstone)`), 'Aold-1 (tombstone)', 'Lold-1 (tombstone)', 'Bold-1 (tombstone)', 'Mold-1', 'Dold-1 (tombstone)', 'P']);
   // The per-machine detector alone keeps no lookback beyond the newest window.
   expect(historyStarts(decodeMachine(changelog.find((r) => String(r.key) === 'Mold-1')!.value!).history)).toEqual([3 * HOUR]);
   expect(changelog.at(-1)!.key).toEqual(PROGRESS_KEY);
 
-  // The next batch of the same machine: its snapshot only, no more tombstones.
+  // The next batch of the same machine, still learning its normal: its snapshot only, no more tombstones.
   const next = await p.process(0, records([window('old-1', 4)], 3), { highWatermark: '4', nextOffset: '4' });
   expect(next.find((b) => b.topic === 'changelog')!.records.map((r) => String(r.key))).toEqual([String(machineKey('old-1')), 'P']);
+});
+
+test('restored from its changelog after any batch (snapshots, deltas, tombstones), a processor continues exactly as the live one', async () => {
+  // Two machines for 100 hours: each learns its normal for a day, is then watched, and the pump overheats from hour 80.
+  const hour = (i: number) => [window('lathe-1', i), { ...window('pump-2', i), tempA: stats(i >= 80 ? 40 + (i - 79) * 4 : 40 + (i % 3)) }];
+  const live = processor();
+  live.open(0, new InferenceRestorer(historyLayout({ baseline })).result());
+  const log = new Map<string, Buffer | null>();
+  const logAt = new Map<number, Map<string, Buffer | null>>();
+  const outputs: string[][] = [];
+  const keys = new Set<string>();
+  for (let i = 0; i < 100; i++) {
+    const out = await live.process(0, records(hour(i), 2 * i), { highWatermark: String(2 * i + 2), nextOffset: String(2 * i + 2) });
+    for (const r of out.find((b) => b.topic === 'changelog')!.records) {
+      log.delete(String(r.key));
+      log.set(String(r.key), r.value);
+      if (r.value) keys.add(String(r.key)[0]!);
+    }
+    outputs.push(out.filter((b) => b.topic === 'alerts' || b.topic === 'assessments').flatMap((b) => b.records.map((r) => String(r.value))));
+    logAt.set(i, new Map(log));
+  }
+  expect(keys).toEqual(new Set(['M', 'D', 'P']));
+  expect(outputs.flat().some((v) => v.includes('"status":"FIRING"'))).toBe(true);
+
+  for (const after of [3, 30, 47, 61, 85]) {
+    const restorer = new InferenceRestorer(historyLayout({ baseline }));
+    for (const [key, value] of logAt.get(after)!) restorer.apply(Buffer.from(key), value);
+    const restored = processor();
+    restored.open(0, restorer.result());
+    for (let i = after + 1; i < 100; i++) {
+      const out = await restored.process(0, records(hour(i), 2 * i), { highWatermark: String(2 * i + 2), nextOffset: String(2 * i + 2) });
+      expect(out.filter((b) => b.topic === 'alerts' || b.topic === 'assessments').flatMap((b) => b.records.map((r) => String(r.value)))).toEqual(outputs[i]);
+    }
+  }
 });

@@ -9,7 +9,8 @@ import type { AlertPolicy } from './alerts';
 import type { LimitPolicy } from './limits';
 import { InferenceCore, historyLayout, type DeployedModels, type MachineState } from './inference.core';
 import type { HistoryLayout } from './lookback';
-import { PROGRESS_KEY, encodeMachine, encodeProgress, machineKey } from './inference.state';
+import { PROGRESS_KEY, encodeProgress } from './inference.state';
+import { ChangelogJournal } from './inference.journal';
 import type { RelearnRequest } from './baseline';
 import { PdmError } from '../../lib/errors';
 
@@ -53,6 +54,7 @@ interface PartitionTask {
   warmingUp: Set<string>;
   /** Machines restored from format-1 records, and those records' keys: deleted with the machine's first snapshot. */
   legacyKeys: Map<string, Buffer[]>;
+  journal: ChangelogJournal;
 }
 
 function inferenceMetrics(registry: Registry, tasks: Map<number, PartitionTask>) {
@@ -95,7 +97,7 @@ export class InferenceProcessor {
   open(partition: number, restored: { machines: Map<string, MachineState>; nextOffset: bigint | null; legacyKeys?: Map<string, Buffer[]> }): void {
     const core = new InferenceCore(this.options.policy, this.options.limits);
     for (const [id, state] of restored.machines) core.machines.set(id, state);
-    this.tasks.set(partition, { core, nextOffset: restored.nextOffset, warmingUp: new Set(), legacyKeys: restored.legacyKeys ?? new Map() });
+    this.tasks.set(partition, { core, nextOffset: restored.nextOffset, warmingUp: new Set(), legacyKeys: restored.legacyKeys ?? new Map(), journal: new ChangelogJournal() });
   }
 
   close(partition: number): void {
@@ -115,21 +117,26 @@ export class InferenceProcessor {
       if (window) windows.push(window);
     }
 
-    const touched = new Set(windows.map((w) => w.machineId));
+    const byMachine = new Map<string, WindowFeatures[]>();
+    for (const w of windows) {
+      const list = byMachine.get(w.machineId);
+      if (list) list.push(w);
+      else byMachine.set(w.machineId, [w]);
+    }
     const result = await task.core.assess(windows, this.options.models(), this.options.relearns);
     this.metrics.windows.inc(result.assessed);
     for (const [machineId, request] of result.relearned) this.options.logger.info({ partition, machineId, ...request }, 'baseline reset by an operator: the machine relearns its normal, its alerts quiet until then');
     for (const run of result.runs) this.metrics.batch.observe({ role: run.model }, run.batch);
-    for (const id of touched) task.warmingUp.delete(id);
+    for (const id of byMachine.keys()) task.warmingUp.delete(id);
     for (const id of result.warmingUp.keys()) task.warmingUp.add(id);
 
-    // Each machine the batch touched: its whole state, one snapshot (a machine still in format 1
-    // has those records deleted first, in the same transaction).
+    // Each machine the batch touched: a delta on its last snapshot, or a new snapshot (a machine
+    // still in format 1 has those records deleted first, in the same transaction).
     const changelog: OutgoingRecord[] = [];
-    for (const id of [...touched].sort()) {
+    for (const id of [...byMachine.keys()].sort()) {
       for (const key of task.legacyKeys.get(id) ?? []) changelog.push({ key, value: null, partition });
       task.legacyKeys.delete(id);
-      changelog.push({ key: machineKey(id), value: encodeMachine(task.core.machines.get(id)!), partition });
+      for (const record of task.journal.records(id, task.core.machines.get(id)!, byMachine.get(id)!)) changelog.push({ ...record, partition });
     }
     task.nextOffset = BigInt(batch.nextOffset);
     changelog.push({ key: PROGRESS_KEY, value: encodeProgress(task.nextOffset), partition });

@@ -82,7 +82,7 @@ describe('the machine snapshot (format 2)', () => {
     encodeMachine(state);
     Object.assign(state.baseline, { ewma: [0.5, 0.25], cleanRun: 4, nextSlot: 0, relearn: null });
     remember(state.history, window(3, 7), HOUR);
-    state.limits = { learnedAtMs: 11, limits: { 'tempA.mean': { lower: 20, upper: 80 } } };
+    state.limits = { learnedAtMs: 11, limits: { 'tempA.mean': { lower: 20 as unknown as null, upper: 80 } } };
     const restorer = new InferenceRestorer(layout);
     restorer.apply(machineKey('m'), encodeMachine(state));
     const restored = restorer.result().machines.get('m')!;

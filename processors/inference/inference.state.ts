@@ -2,7 +2,7 @@ import { SCHEMA_FILES, avroType, type WindowFeatures } from '../../schemas';
 import type { AlertKind, MachineAlerts, Severity } from './alerts';
 import type { MachineState } from './inference.core';
 import type { LearnedLimits } from './limits';
-import type { MachineBaseline } from './baseline';
+import type { MachineBaseline, WatchingBaseline } from './baseline';
 import { emptyHistory, rememberRow, reshape, rowOf, slotOf, type HistoryLayout } from './lookback';
 import { PdmError } from '../../lib/errors';
 
@@ -10,10 +10,12 @@ import { PdmError } from '../../lib/errors';
  * The inference processor's changelog records, pure: what it keeps per machine and per partition
  * (progress), so another instance can take a partition over. Co-partitioned with
  * pdm.window-features.v1 (whose partitions hold whole machines) and compacted by key:
- * - `M<machineId>` (format 2): the machine's whole state, one snapshot rewritten with each
- *   transaction that touches the machine: its history ring (float32 values, the windows held as a
- *   bitmap), alert conditions, learned limits and own normal. A restore reads one record per
- *   machine, whatever its history's length;
+ * - `M<machineId>` (format 2): the machine's whole state, a snapshot: its history ring (float32
+ *   values, the windows held as a bitmap), alert conditions, learned limits and own normal;
+ * - `D<machineId>` (format 3): what changed since that snapshot, rewritten with each transaction
+ *   that touches the machine until the next snapshot deletes it (inference.journal.ts decides
+ *   which is written). A restore reads at most these two records per machine, whatever its
+ *   history's length; a delta without its snapshot (never written so) is ignored;
  * - `P`: the input offset the state includes everything before.
  * Format 1, read still and replaced machine by machine as each is next written: a record per
  * window of history (`W<machineId>\0<windowStartMs>`, Avro WindowFeatures), `A` (alert
@@ -57,13 +59,19 @@ export const decodeLimits = (value: Buffer): LearnedLimits => JSON.parse(body(va
 export const encodeWindow = (window: WindowFeatures): Buffer => framed(avroType(SCHEMA_FILES.windowFeatures).toBuffer(window));
 export const decodeWindow = (value: Buffer): WindowFeatures => avroType(SCHEMA_FILES.windowFeatures).fromBuffer(body(value, 'history window')) as WindowFeatures;
 
-interface StoredCondition {
+export interface StoredCondition {
   key: string;
   kind: AlertKind;
   feature: string | null;
   run: number;
   firing: { severity: Severity; sinceMs: number } | null;
 }
+
+export const storedConditions = (alerts: MachineAlerts): StoredCondition[] =>
+  [...alerts.conditions.entries()].map(([key, c]) => ({ key, kind: c.kind, feature: c.feature, run: c.run, firing: c.firing }));
+export const restoredConditions = (stored: readonly StoredCondition[]): MachineAlerts => ({
+  conditions: new Map(stored.map((c) => [c.key, { kind: c.kind, feature: c.feature, run: c.run, firing: c.firing }])),
+});
 
 export function encodeAlerts(alerts: MachineAlerts): Buffer | null {
   if (alerts.conditions.size === 0) return null;
@@ -107,12 +115,18 @@ function frozen(key: object, value: () => unknown): string {
   return json;
 }
 
-/** The own normal's JSON without its memory: what a watching normal learned is stringified once, what moves (EWMA, runs) each time. */
+/** What moves in a watching normal from window to window (EWMA, runs): everything but what it learned and its memory. */
+export function baselineMovingJson(baseline: WatchingBaseline): string {
+  const { memory: _memory, channels: _channels, center: _center, scale: _scale, residualScale: _residualScale, noisy: _noisy, ...moving } = baseline;
+  return JSON.stringify(moving);
+}
+
+/** The own normal's JSON without its memory: what a watching normal learned is stringified once, what moves each time. */
 function baselineJson(baseline: MachineBaseline): string {
   if (baseline.phase !== 'watching') return JSON.stringify(baseline);
-  const { memory: _memory, channels, center, scale, residualScale, noisy, ...moving } = baseline;
+  const { channels, center, scale, residualScale, noisy } = baseline;
   const learned = frozen(center, () => ({ channels, center, scale, residualScale, noisy })).slice(1, -1);
-  return `${JSON.stringify(moving).slice(0, -1)},${learned}}`;
+  return `${baselineMovingJson(baseline).slice(0, -1)},${learned}}`;
 }
 
 /** A machine's whole state as one changelog value (format 2). */
@@ -126,7 +140,7 @@ export function encodeMachine(state: MachineState): Buffer {
     keep,
     windowMs: history.windowMs,
     latestStartMs: Number.isFinite(history.latestStartMs) ? history.latestStartMs : null,
-    alerts: [...state.alerts.conditions.entries()].map(([key, c]) => ({ key, kind: c.kind, feature: c.feature, run: c.run, firing: c.firing })),
+    alerts: storedConditions(state.alerts),
     memory: memory?.length,
   };
   // The header is SnapshotHeader's JSON, spliced from the parts that move and the frozen ones.
@@ -168,10 +182,65 @@ export function decodeMachine(value: Buffer): MachineState {
   const baseline = header.baseline && ((header.memory !== undefined ? { ...header.baseline, memory: float32At(value, offset, header.memory) } : header.baseline) as unknown as MachineBaseline);
   return {
     history,
-    alerts: { conditions: new Map(header.alerts.map((c) => [c.key, { kind: c.kind, feature: c.feature, run: c.run, firing: c.firing }])) },
+    alerts: restoredConditions(header.alerts),
     limits: header.limits,
     baseline,
   };
+}
+
+const DELTA_FORMAT = 3;
+export const deltaKey = (machineId: string): Buffer => Buffer.from(`D${machineId}`, 'utf8');
+
+/** One window as remembered: its start, its length and its row of the layout's channels. */
+export interface JournalRow {
+  startMs: number;
+  windowMs: number;
+  row: ArrayLike<number>;
+}
+
+interface DeltaHeader {
+  alerts: StoredCondition[];
+  /** A watching normal's moving part (EWMA, runs), when the machine has one. */
+  baseline?: Record<string, unknown>;
+  width: number;
+  rows: number;
+}
+
+export function encodeDelta(state: MachineState, rows: readonly JournalRow[]): Buffer {
+  const width = state.history.layout.channels.length;
+  const baseline = state.baseline?.phase === 'watching' ? `,"baseline":${baselineMovingJson(state.baseline)}` : '';
+  const json = Buffer.from(`{"alerts":${JSON.stringify(storedConditions(state.alerts))},"width":${width},"rows":${rows.length}${baseline}}`, 'utf8');
+  const out = Buffer.allocUnsafe(5 + json.length + rows.length * (16 + 4 * width));
+  out[0] = DELTA_FORMAT;
+  out.writeUInt32LE(json.length, 1);
+  json.copy(out, 5);
+  let offset = 5 + json.length;
+  for (const { startMs, windowMs, row } of rows) {
+    offset = out.writeDoubleLE(startMs, offset);
+    offset = out.writeDoubleLE(windowMs, offset);
+    for (let c = 0; c < width; c++) offset = out.writeFloatLE(row[c]!, offset);
+  }
+  return out;
+}
+
+/** Replays a delta onto the state of the snapshot it extends (in that snapshot's layout). */
+export function applyDelta(state: MachineState, value: Buffer): void {
+  if (value[0] !== DELTA_FORMAT) throw new PdmError('STATE_FORMAT', `machine delta has format ${value[0]}, this processor reads format ${DELTA_FORMAT}`);
+  const jsonLength = value.readUInt32LE(1);
+  const header = JSON.parse(value.subarray(5, 5 + jsonLength).toString('utf8')) as DeltaHeader;
+  const width = state.history.layout.channels.length;
+  if (header.width !== width) throw new PdmError('STATE_FORMAT', `machine delta has rows of ${header.width} channels, its snapshot ${width}`);
+  let offset = 5 + jsonLength;
+  const row = new Float64Array(width);
+  for (let r = 0; r < header.rows; r++) {
+    const startMs = value.readDoubleLE(offset);
+    const windowMs = value.readDoubleLE(offset + 8);
+    offset += 16;
+    for (let c = 0; c < width; c++, offset += 4) row[c] = value.readFloatLE(offset);
+    rememberRow(state.history, startMs, windowMs, row);
+  }
+  state.alerts = restoredConditions(header.alerts);
+  if (header.baseline && state.baseline?.phase === 'watching') Object.assign(state.baseline, header.baseline);
 }
 
 /**
@@ -188,6 +257,8 @@ export class InferenceRestorer {
   private readonly baselines = new Map<string, MachineBaseline>();
   /** Decoded as read: a restore holds each machine once, not its record and then its state. */
   private readonly snapshots = new Map<string, MachineState>();
+  /** The last delta of each machine, applied onto its snapshot at the end (it may be read before the snapshot it extends). */
+  private readonly deltas = new Map<string, Buffer>();
   private nextOffset: bigint | null = null;
 
   apply(key: Buffer | null, value: Buffer | null): void {
@@ -201,6 +272,9 @@ export class InferenceRestorer {
       for (const legacy of [this.windows, this.alerts, this.limits, this.baselines]) legacy.delete(machineId);
       if (value) this.snapshots.set(machineId, decodeMachine(value));
       else this.snapshots.delete(machineId);
+    } else if (text.startsWith('D')) {
+      if (value) this.deltas.set(text.slice(1), value);
+      else this.deltas.delete(text.slice(1));
     } else if (text.startsWith('W')) {
       const [machineId, start] = text.slice(1).split('\u0000') as [string, string];
       let machine = this.windows.get(machineId);
@@ -231,6 +305,8 @@ export class InferenceRestorer {
   result(): { machines: Map<string, MachineState>; nextOffset: bigint | null; legacyKeys: Map<string, Buffer[]> } {
     const machines = new Map<string, MachineState>();
     for (const [machineId, state] of this.snapshots) {
+      const delta = this.deltas.get(machineId);
+      if (delta) applyDelta(state, delta);
       const { channels, keep } = state.history.layout;
       // Written under the models in use: the history is theirs as it is; else it keeps what both layouts share.
       const same = keep === this.layout.keep && channels.length === this.layout.channels.length && channels.every((c, i) => c === this.layout.channels[i]);
