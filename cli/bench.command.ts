@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { apiBench } from '../bench/api.bench';
 import { inferenceBench } from '../bench/inference.bench';
+import { inferenceCoreBench } from '../bench/inference-core.bench';
 import { produceBench } from '../bench/produce.bench';
 import { windowBench } from '../bench/window.bench';
 import { parseDuration } from '../lib/duration';
@@ -27,6 +28,7 @@ interface BenchFlags {
   browser: boolean;
   keep?: boolean;
   cpuProf?: boolean;
+  core?: boolean;
 }
 
 const count = (flag: string, value: string): number => {
@@ -49,6 +51,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--machines <n>', 'simulated machines (produce, window: 20; inference, api: 10000)')
     .option('--live-hours <n>', 'inference: hours of every machine\'s windows measured after the warm-up', '12')
     .option('--cpu-prof', 'inference: profile the processor (node --cpu-prof) and print where its time went')
+    .option('--core', 'inference: the processor\'s own work alone, in this process, no Kafka: CPU per window by step (machines default 2000)')
     .option('--compression <codec>', 'produce: zstd, gzip or none', 'zstd')
     .option('--batch-size <n>', 'produce: records per request', '5000')
     .option('--window <duration>', 'window: window size', '1h')
@@ -86,6 +89,10 @@ export function registerBenchCommand(program: Command): void {
           connectionEnv(),
           print,
         );
+        return;
+      }
+      if (name === 'inference' && flags.core) {
+        await inferenceCoreBench({ machines: count('--machines', flags.machines ?? '2000'), liveHours: count('--live-hours', flags.liveHours) }, process.env, print);
         return;
       }
       if (name === 'inference') {
