@@ -1,7 +1,7 @@
 import type { WindowFeatures } from '../../schemas';
 import type { MachineBaseline } from './baseline';
 import type { MachineState } from './inference.core';
-import { deltaKey, encodeDelta, encodeMachine, machineKey, type JournalRow } from './inference.state';
+import { deltaKey, encodeDelta, encodeMachine, encodeRow, machineKey } from './inference.state';
 import type { LearnedLimits } from './limits';
 import { rowOf, type HistoryLayout } from './lookback';
 
@@ -27,7 +27,8 @@ interface Journal {
   limits: LearnedLimits | undefined;
   baseline: MachineBaseline | undefined;
   memory: Float32Array | undefined;
-  rows: JournalRow[];
+  /** The rows remembered since the snapshot, encoded. */
+  rows: Buffer[];
 }
 
 const memoryOf = (baseline: MachineBaseline | undefined) => (baseline?.phase === 'watching' ? baseline.memory : undefined);
@@ -45,7 +46,6 @@ export class ChangelogJournal {
    */
   records(machineId: string, state: MachineState, windows: readonly WindowFeatures[]): Array<{ key: Buffer; value: Buffer | null }> {
     const layout = state.history.layout;
-    const rows = [...windows].sort((a, b) => a.windowStart - b.windowStart).map((w) => ({ startMs: w.windowStart, windowMs: w.windowEnd - w.windowStart, row: rowOf(w, layout) }));
     const journal = this.journals.get(machineId);
     const baseline = state.baseline;
     const deltaWill =
@@ -55,9 +55,11 @@ export class ChangelogJournal {
       journal.baseline === baseline &&
       journal.memory === memoryOf(baseline) &&
       baseline?.phase !== 'learning' &&
-      journal.rows.length + rows.length <= this.maxRows;
+      journal.rows.length + windows.length <= this.maxRows;
     if (deltaWill) {
-      journal.rows.push(...rows);
+      const width = layout.channels.length;
+      const sorted = windows.length === 1 ? windows : [...windows].sort((a, b) => a.windowStart - b.windowStart);
+      for (const w of sorted) journal.rows.push(encodeRow({ startMs: w.windowStart, windowMs: w.windowEnd - w.windowStart, row: rowOf(w, layout) }, width));
       return [{ key: deltaKey(machineId), value: encodeDelta(state, journal.rows) }];
     }
     this.journals.set(machineId, { layout, limits: state.limits, baseline, memory: memoryOf(baseline), rows: [] });

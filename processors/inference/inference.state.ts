@@ -206,21 +206,25 @@ interface DeltaHeader {
   rows: number;
 }
 
-export function encodeDelta(state: MachineState, rows: readonly JournalRow[]): Buffer {
+/** One remembered window as a delta carries it: start and length (float64), then the row (float32). Encoded once, when remembered. */
+export function encodeRow({ startMs, windowMs, row }: JournalRow, width: number): Buffer {
+  const out = Buffer.allocUnsafe(16 + 4 * width);
+  out.writeDoubleLE(startMs, 0);
+  out.writeDoubleLE(windowMs, 8);
+  for (let c = 0; c < width; c++) out.writeFloatLE(row[c]!, 16 + 4 * c);
+  return out;
+}
+
+/** A delta: the machine's moving parts now, and the rows remembered since its snapshot (`encodeRow`, in order). */
+export function encodeDelta(state: MachineState, rows: readonly Buffer[]): Buffer {
   const width = state.history.layout.channels.length;
   const baseline = state.baseline?.phase === 'watching' ? `,"baseline":${baselineMovingJson(state.baseline)}` : '';
-  const json = Buffer.from(`{"alerts":${JSON.stringify(storedConditions(state.alerts))},"width":${width},"rows":${rows.length}${baseline}}`, 'utf8');
-  const out = Buffer.allocUnsafe(5 + json.length + rows.length * (16 + 4 * width));
-  out[0] = DELTA_FORMAT;
-  out.writeUInt32LE(json.length, 1);
-  json.copy(out, 5);
-  let offset = 5 + json.length;
-  for (const { startMs, windowMs, row } of rows) {
-    offset = out.writeDoubleLE(startMs, offset);
-    offset = out.writeDoubleLE(windowMs, offset);
-    for (let c = 0; c < width; c++) offset = out.writeFloatLE(row[c]!, offset);
-  }
-  return out;
+  const json = `{"alerts":${JSON.stringify(storedConditions(state.alerts))},"width":${width},"rows":${rows.length}${baseline}}`;
+  const head = Buffer.allocUnsafe(5 + Buffer.byteLength(json));
+  head[0] = DELTA_FORMAT;
+  head.writeUInt32LE(head.length - 5, 1);
+  head.write(json, 5, 'utf8');
+  return Buffer.concat([head, ...rows]);
 }
 
 /** Replays a delta onto the state of the snapshot it extends (in that snapshot's layout). */
