@@ -227,7 +227,7 @@ export function lastPerKey<T>(items: readonly T[], keyOf: (item: T) => string): 
   return { kept, superseded };
 }
 
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /** `INSERT ... VALUES (...), ... ON CONFLICT (key) DO UPDATE ... WHERE changed` for `rows` rows. */
 export function upsertStatement(schema: string, spec: TableShape, rows: number): string {
