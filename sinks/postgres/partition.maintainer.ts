@@ -9,7 +9,7 @@ import { PARTITIONED_TABLES, dayOfPartition, daysAhead, daysToDrop } from './par
  * Keeps the day partitions of migration 009: makes the days the sink is about to write (`ensure`,
  * before each batch) and the next days (`maintain`, on a schedule), and drops the days older than
  * the retention (`maintain`). Both go through the schema's SECURITY DEFINER functions, so the sink
- * needs no DDL right; the functions take an advisory lock, so sinks doing this at once are safe.
+ * needs no DDL right; the functions lock the schema's window_features table against each other, so sinks doing this at once are safe.
  * Which days is decided in partitions.ts; this is the I/O.
  */
 

@@ -13,8 +13,9 @@ describe('day partitions: names and days', () => {
     ['a time before the epoch', iso(-1), '1969-12-31'],
     ['year 9999', iso(at('9999-12-31T12:00:00Z')), '9999-12-31'],
     ['year 10000: the DEFAULT partition', iso(at('+010000-01-01T00:00:00Z')), undefined],
-    ['year 0: the DEFAULT partition (Postgres has no year 0)', '0000-06-01T00:00:00.000Z', undefined],
-    ['a year BC in ISO form', iso(at('-000100-01-01T00:00:00Z')), undefined],
+    ['year 0 (1 BC): the DEFAULT partition', iso(at('0000-06-01T00:00:00Z')), undefined],
+    ['101 BC: the DEFAULT partition', iso(at('-000100-01-01T00:00:00Z')), undefined],
+    ['not a timestamp of the sink', '0000-06-01T00:00:00.000Z', undefined],
     ['not a string', 42, undefined],
     ['null', null, undefined],
   ])('%s: %s is on %s', (_name, value, day) => {

@@ -24,12 +24,12 @@ export const DAYS_AHEAD = 2;
 const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})T/;
 
 /**
- * The day of a timestamp as the sink writes it (an ISO string, `iso()` of postgres.rows.ts), or
- * undefined when no day partition takes it: years past 9999 (ISO `+010000-...`), which go to the
+ * The day of a timestamp as the sink writes it (lib/pg-timestamp.ts), or undefined when no day
+ * partition takes it: years past 9999 (`12000-...`) and before 1 (`... BC`), which go to the
  * DEFAULT partition, or a value that is not such a timestamp.
  */
 export function dayOfTimestamp(value: SqlValue): string | undefined {
-  if (typeof value !== 'string') return undefined;
+  if (typeof value !== 'string' || value.endsWith(' BC')) return undefined;
   const m = ISO_DAY.exec(value);
   if (!m || m[1] === '0000') return undefined;
   return `${m[1]}-${m[2]}-${m[3]}`;

@@ -61,8 +61,8 @@ CREATE INDEX forecasts_machine_target ON pdm.forecasts (machine_id, target_start
 -- The partitions of one day of the four tables (day NULL: the DEFAULT partitions), with their
 -- foreign keys and grants; returns the names it created. SECURITY DEFINER: the sink, connected as
 -- pdm_writer (no DDL), makes the partitions its rows need through it, and they belong to the owner
--- like the tables. Concurrent sinks: an advisory lock per schema makes one of them create, and the
--- other find the partitions there (IF NOT EXISTS would still race on the catalog otherwise).
+-- like the tables. Concurrent sinks: a lock makes one of them create, and the others find the
+-- partitions there (IF NOT EXISTS alone still races on the catalog).
 CREATE FUNCTION pdm.create_day_partitions(day date) RETURNS SETOF text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -80,7 +80,10 @@ BEGIN
       WHERE to_regclass(format('%I.%I', s, p.name || '_' || suffix)) IS NOT NULL) = 4 THEN
     RETURN;  -- the usual case, without the lock
   END IF;
-  PERFORM pg_advisory_xact_lock(hashtext('pdm.day_partitions'), hashtext(s));
+  -- One maker at a time per schema. A lock on a table, not an advisory lock: taking it also reads
+  -- the catalog changes committed meanwhile, so the checks below see the other maker's partitions.
+  -- SHARE UPDATE EXCLUSIVE conflicts with itself, not with the sink's reads and writes.
+  EXECUTE format('LOCK TABLE %I.window_features IN SHARE UPDATE EXCLUSIVE MODE', s);
   bounds := CASE WHEN day IS NULL THEN 'DEFAULT'
     ELSE format('FOR VALUES FROM (%L) TO (%L)', day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC') END;
   FOREACH t IN ARRAY ARRAY['window_features', 'window_extras', 'assessments', 'forecasts'] LOOP
@@ -114,7 +117,7 @@ BEGIN
   IF day IS NULL OR day >= (now() AT TIME ZONE 'UTC')::date - 1 THEN
     RAISE EXCEPTION 'refusing to drop the partitions of %: only days over for a whole day (UTC) are dropped', coalesce(day::text, 'DEFAULT');
   END IF;
-  PERFORM pg_advisory_xact_lock(hashtext('pdm.day_partitions'), hashtext(s));
+  EXECUTE format('LOCK TABLE %I.window_features IN SHARE UPDATE EXCLUSIVE MODE', s);  -- as in create_day_partitions
   FOREACH t IN ARRAY ARRAY['window_extras', 'forecasts', 'window_features', 'assessments'] LOOP
     CONTINUE WHEN to_regclass(format('%I.%I', s, t || '_p' || to_char(day, 'YYYYMMDD'))) IS NULL;
     EXECUTE format('DROP TABLE %I.%I', s, t || '_p' || to_char(day, 'YYYYMMDD'));
