@@ -26,16 +26,30 @@ export interface PartitionMaintainerOptions {
 export interface MaintenanceResult {
   created: string[];
   dropped: string[];
-  /** Day partitions per table after it (the DEFAULT partition not counted). */
+  /** Day partitions per table after it. */
   partitions: Record<string, number>;
 }
 
 function partitionMetrics(registry: Registry) {
   return {
-    partitions: metricOnce(registry, 'pdm_postgres_partitions', () => new Gauge({ name: 'pdm_postgres_partitions', help: 'Day partitions of a partitioned table (the DEFAULT partition not counted), as of the last maintenance, by table.', labelNames: ['table'], registers: [registry] })),
+    partitions: metricOnce(registry, 'pdm_postgres_partitions', () => new Gauge({ name: 'pdm_postgres_partitions', help: 'Day partitions of a partitioned table, as of the last maintenance, by table.', labelNames: ['table'], registers: [registry] })),
     created: metricOnce(registry, 'pdm_postgres_partitions_created_total', () => new Counter({ name: 'pdm_postgres_partitions_created_total', help: 'Day partitions this sink created (ahead of the data or for a row of a day without one), by table.', labelNames: ['table'], registers: [registry] })),
     dropped: metricOnce(registry, 'pdm_postgres_partitions_dropped_total', () => new Counter({ name: 'pdm_postgres_partitions_dropped_total', help: 'Day partitions dropped by the retention (PDM_POSTGRES_RETENTION), by table.', labelNames: ['table'], registers: [registry] })),
   };
+}
+
+/**
+ * Makes the partitions of `days` in `schema` through its function; returns the names it created.
+ * The sink's maintainer calls it; so does whatever writes rows other than through the sink (a
+ * bench's or a test's seed): a row of a day without its partitions is refused.
+ */
+export async function makeDayPartitions(db: pg.Pool | pg.ClientBase, schema: string, days: Iterable<string>): Promise<string[]> {
+  const created: string[] = [];
+  for (const day of days) {
+    const result = await db.query<{ name: string }>(`SELECT ${quoteIdent(schema)}.create_day_partitions($1::date) AS name`, [day]);
+    created.push(...result.rows.map((r) => r.name));
+  }
+  return created;
 }
 
 /** The table a partition name belongs to (the longest table name it starts with). */
@@ -57,8 +71,7 @@ export class PartitionMaintainer {
     const created: string[] = [];
     for (const day of days) {
       if (this.known.has(day)) continue;
-      const result = await this.options.pool.query<{ name: string }>(`SELECT ${this.s}.create_day_partitions($1::date) AS name`, [day]);
-      for (const { name } of result.rows) {
+      for (const name of await makeDayPartitions(this.options.pool, this.options.schema, [day])) {
         created.push(name);
         this.metrics.created.inc({ table: tableOf(name) });
       }

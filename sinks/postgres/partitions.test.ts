@@ -1,5 +1,5 @@
 import { assessmentsRecord, iso, windowFeaturesTable, windowExtrasTable, alertsTable } from './postgres.rows';
-import { DAY_MS, dayOfMs, dayOfPartition, dayOfTimestamp, daysAhead, daysOfRows, daysToDrop, partitionName } from './partitions';
+import { DAY_MS, dayOfMs, dayOfPartition, dayOfTimestamp, dayStartMs, daysAhead, daysBetween, daysOfRows, daysToDrop, partitionName } from './partitions';
 import { retentionMsOf } from './postgres.settings';
 
 const at = (text: string): number => Date.parse(text);
@@ -12,23 +12,41 @@ describe('day partitions: names and days', () => {
     ['the epoch', iso(0), '1970-01-01'],
     ['a time before the epoch', iso(-1), '1969-12-31'],
     ['year 9999', iso(at('9999-12-31T12:00:00Z')), '9999-12-31'],
-    ['year 10000: the DEFAULT partition', iso(at('+010000-01-01T00:00:00Z')), undefined],
-    ['year 0 (1 BC): the DEFAULT partition', iso(at('0000-06-01T00:00:00Z')), undefined],
-    ['101 BC: the DEFAULT partition', iso(at('-000100-01-01T00:00:00Z')), undefined],
-    ['not a timestamp of the sink', '0000-06-01T00:00:00.000Z', undefined],
+    ['year 12000', iso(at('+012000-01-01T00:00:00Z')), '12000-01-01'],
+    ['year 0, which is 1 BC', iso(at('0000-06-01T00:00:00Z')), '0001-06-01 BC'],
+    ['101 BC', iso(at('-000100-01-01T13:00:00Z')), '0101-01-01 BC'],
+    ['a date, not a timestamp', '2026-01-05', undefined],
     ['not a string', 42, undefined],
     ['null', null, undefined],
   ])('%s: %s is on %s', (_name, value, day) => {
     expect(dayOfTimestamp(value)).toBe(day);
   });
 
-  test('a partition is named by its table and day, and read back', () => {
-    expect(partitionName('window_features', '2026-01-05')).toBe('window_features_p20260105');
-    expect(dayOfPartition('window_features', 'window_features_p20260105')).toBe('2026-01-05');
-    expect(dayOfPartition('window_features', 'window_features_default')).toBeUndefined();
-    expect(dayOfPartition('window_features', 'window_extras_p20260105')).toBeUndefined();
-    expect(dayOfPartition('window_features', 'window_features_p2026010')).toBeUndefined();
-    expect(dayOfPartition('window_features', 'window_features_p202601050')).toBeUndefined();
+  test.each([
+    ['2026-01-05', 'window_features_p20260105'],
+    ['12000-01-01', 'window_features_p120000101'],
+    ['0101-01-01 BC', 'window_features_pbc01010101'],
+  ])('the partition of %s is %s, and its name gives the day back', (day, name) => {
+    expect(partitionName('window_features', day)).toBe(name);
+    expect(dayOfPartition('window_features', name)).toBe(day);
+  });
+
+  test.each([
+    ['another table', 'window_extras_p20260105'],
+    ['a date too short', 'window_features_p2026010'],
+    ['not a partition of ours', 'window_features_old'],
+  ])('%s: %s has no day', (_name, partition) => {
+    expect(dayOfPartition('window_features', partition)).toBeUndefined();
+  });
+
+  test.each([
+    ['2026-01-05', '2026-01-05T00:00:00.000Z'],
+    ['0050-03-01', '0050-03-01T00:00:00.000Z'],
+    ['12000-01-01', '+012000-01-01T00:00:00.000Z'],
+    ['0101-01-01 BC', '-000100-01-01T00:00:00.000Z'],
+  ])('the day %s starts at %s', (day, start) => {
+    expect(new Date(dayStartMs(day)).toISOString()).toBe(start);
+    expect(dayOfMs(dayStartMs(day) + DAY_MS - 1)).toBe(day);
   });
 
   test('the days of a batch: each partitioned table by its own column; other tables add none', () => {
@@ -38,8 +56,10 @@ describe('day partitions: names and days', () => {
       { rows: [[row(windowFeaturesTable, 'window_start', '2026-01-05T23:00:00Z')], [row(windowExtrasTable, 'window_start', '2026-01-05T23:00:00Z')]] },
       { rows: [[row(windowFeaturesTable, 'window_start', '2026-01-04T10:00:00Z')], []] },
       { rows: [[row(windowFeaturesTable, 'window_start', '+020000-01-01T00:00:00Z')], []] },
+      { rows: [[row(windowFeaturesTable, 'window_start', '-000010-01-01T00:00:00Z')], []] },
     ];
-    expect(daysOfRows([windowFeaturesTable, windowExtrasTable], windows)).toEqual(['2026-01-04', '2026-01-05']);
+    // In time order, not text order.
+    expect(daysOfRows([windowFeaturesTable, windowExtrasTable], windows)).toEqual(['0011-01-01 BC', '2026-01-04', '2026-01-05', '20000-01-01']);
     // An assessment of the window 23:00-24:00 is on the next day: assessments go by window_end, forecasts by made_at (the same time).
     const assessment = assessmentsRecord.tables[0]!;
     const endingAtMidnight = assessment.columns.map((c) => (c === 'window_end' ? iso(at('2026-01-06T00:00:00Z')) : c === 'window_start' ? iso(at('2026-01-05T23:00:00Z')) : null));
@@ -51,6 +71,8 @@ describe('day partitions: names and days', () => {
     expect(daysAhead(at('2026-12-31T22:15:00Z'))).toEqual(['2026-12-31', '2027-01-01', '2027-01-02']);
     expect(daysAhead(at('2026-03-01T00:00:00Z'), 0)).toEqual(['2026-03-01']);
     expect(dayOfMs(at('2024-02-29T23:59:59.999Z'))).toBe('2024-02-29');
+    expect(daysBetween(at('2024-02-28T23:00:00Z'), at('2024-03-01T00:00:00Z'))).toEqual(['2024-02-28', '2024-02-29', '2024-03-01']);
+    expect(daysBetween(at('2024-02-28T23:00:00Z'), at('2024-02-28T23:30:00Z'))).toEqual(['2024-02-28']);
   });
 });
 
@@ -77,6 +99,7 @@ describe('retention: which days are dropped', () => {
     expect(daysToDrop(['2026-09-01'], end + 90 * DAY_MS - 1, 90 * DAY_MS)).toEqual([]);
     expect(daysToDrop(['2026-09-01'], end + 90 * DAY_MS, 90 * DAY_MS)).toEqual(['2026-09-01']);
     expect(daysToDrop(['2026-09-01', '2026-09-01'], end + 100 * DAY_MS, 90 * DAY_MS)).toEqual(['2026-09-01']);
+    expect(daysToDrop(['12000-01-01', '1970-01-01', '0101-01-01 BC'], end, 90 * DAY_MS)).toEqual(['0101-01-01 BC', '1970-01-01']);
   });
 });
 

@@ -126,9 +126,9 @@ describe('day partitions', () => {
     expect(await partitionOf('window_extras', 'w1')).toEqual(['window_extras_p20260108', 'window_extras_p20260109']);
     expect(await partitionOf('window_features', 'w-epoch')).toEqual(['window_features_p19700101']);
     expect(await partitionOf('window_features', 'w-far')).toEqual(['window_features_p29991231']);
-    expect(await partitionOf('window_features', 'w-beyond')).toEqual(['window_features_default']);
-    expect(await partitionOf('window_extras', 'w-beyond')).toEqual(['window_extras_default']);
-    expect(await partitionOf('window_features', 'w-bc')).toEqual(['window_features_default']);
+    expect(await partitionOf('window_features', 'w-beyond')).toEqual(['window_features_p120000101']);
+    expect(await partitionOf('window_extras', 'w-beyond')).toEqual(['window_extras_p120000101']);
+    expect(await partitionOf('window_features', 'w-bc')).toEqual(['window_features_pbc01010101']);
     expect((await owner.query(`SELECT window_start::text AS t FROM ${schema}.window_features WHERE machine_id = 'w-bc'`)).rows[0].t).toBe('0101-01-01 00:00:00+00 BC');
 
     const versions = async () => (await owner.query(`SELECT machine_id, window_start, xmin::text FROM ${schema}.window_features WHERE machine_id LIKE 'w%' ORDER BY 1, 2`)).rows;
@@ -139,33 +139,43 @@ describe('day partitions', () => {
     expect(first).toHaveLength(6);
   });
 
+  test('a day dropped under a sink that made it (another sink\'s retention) is made again, and its row is written, not refused', async () => {
+    const sink = sinkWith(maintainer(Date.UTC(2026, 0, 12)));
+    expect(await sink.flush(windowFeaturesRecord.tables, asRecords([window('again', Date.UTC(2026, 0, 12, 1))]))).toEqual([]);
+    await owner.query(`SELECT ${schema}.drop_day_partitions('2026-01-12')`);
+    const failures = () => metrics.getSingleMetric('pdm_sink_postgres_write_failures_total')!.get().then((m) => m.values.find((v) => v.labels.code === 'PG_23514')?.value ?? 0);
+    const failedBefore = await failures();
+    expect(await sink.flush(windowFeaturesRecord.tables, asRecords([window('again', Date.UTC(2026, 0, 12, 2))]))).toEqual([]);
+    expect(await failures()).toBe(failedBefore + 1);
+    expect(await partitionOf('window_features', 'again')).toEqual(['window_features_p20260112']);
+  });
+
   test('two sinks making the same days at once both succeed, and each partition is made once', async () => {
     const days = ['2026-02-01', '2026-02-02'];
     const [a, b] = await Promise.all([maintainer(Date.UTC(2026, 1, 1)).ensure(days), maintainer(Date.UTC(2026, 1, 1)).ensure(days)]);
     expect([...a, ...b].sort()).toEqual(['assessments', 'forecasts', 'window_extras', 'window_features'].flatMap((t) => [`${t}_p20260201`, `${t}_p20260202`]).sort());
   });
 
-  test('the retention drops whole days past it (children first) and keeps the rest; the default partition stays', async () => {
+  test('the retention drops whole days past it (children first) and keeps the rest', async () => {
     const dropped = () => metrics.getSingleMetric('pdm_postgres_partitions_dropped_total')!.get().then((m) => m.values.find((v) => v.labels.table === 'window_features')?.value ?? 0);
     const droppedBefore = await dropped();
     // On 2026-01-18 at noon a retention of 3 days keeps what ended after the 15th, 12:00.
     const result = await maintainer(Date.UTC(2026, 0, 18, 12), 3 * 86_400_000).maintain();
 
     const allFour = (day: string) => ['window_extras', 'forecasts', 'window_features', 'assessments'].map((t) => `${t}_p${day}`);
-    const old = ['19700101', '20260104', '20260105', '20260106', '20260107', '20260108', '20260109'];
+    const old = ['bc01010101', '19700101', '20260104', '20260105', '20260106', '20260107', '20260108', '20260109', '20260112'];
     expect(result.dropped).toEqual(old.flatMap(allFour));
     expect(await dropped()).toBe(droppedBefore + old.length);
     expect([...result.created].sort()).toEqual(['20260118', '20260119', '20260120'].flatMap(allFour).sort());
-    // 01-18 to 01-20 (ahead), 02-01 and 02-02 (made by two sinks), 2999-12-31; the DEFAULT partition not counted.
-    expect(result.partitions).toEqual({ window_features: 6, window_extras: 6, assessments: 6, forecasts: 6 });
+    // 01-18 to 01-20 (ahead), 02-01 and 02-02 (made by two sinks), 2999-12-31 and 12000-01-01.
+    expect(result.partitions).toEqual({ window_features: 7, window_extras: 7, assessments: 7, forecasts: 7 });
 
     const left = await owner.query(`SELECT machine_id, tableoid::regclass::text AS p FROM ${schema}.window_features ORDER BY window_start`);
     expect(left.rows).toEqual([
-      { machine_id: 'w-bc', p: `${schema}.window_features_default` },
       { machine_id: 'w-far', p: `${schema}.window_features_p29991231` },
-      { machine_id: 'w-beyond', p: `${schema}.window_features_default` },
+      { machine_id: 'w-beyond', p: `${schema}.window_features_p120000101` },
     ]);
-    expect((await owner.query(`SELECT count(*)::int AS n FROM ${schema}.window_extras`)).rows[0].n).toBe(3);
+    expect((await owner.query(`SELECT count(*)::int AS n FROM ${schema}.window_extras`)).rows[0].n).toBe(2);
     expect((await owner.query(`SELECT count(*)::int AS n FROM ${schema}.assessments`)).rows[0].n).toBe(0);
     // Again: nothing more to drop.
     expect((await maintainer(Date.UTC(2026, 0, 18, 12), 3 * 86_400_000).maintain()).dropped).toEqual([]);

@@ -9,11 +9,15 @@
 -- and keep up to six days too many; hourly ones would be 2,000 partitions for 90 days, and the
 -- planner's cost grows with the partitions a query can't prune (a machine's latest row).
 --
--- Names: <table>_pYYYYMMDD for the day [YYYY-MM-DD 00:00 UTC, next day 00:00 UTC), and
--- <table>_default, the DEFAULT partition, for times no day partition is made for: years past 9999
--- (which JavaScript and Postgres still represent). The sink makes every other day's partitions
--- before it writes a row of that day (pdm.create_day_partitions), so the DEFAULT partition stays
--- empty and never holds a row of a day made later (which would make creating that day fail).
+-- Names: <table>_pYYYYMMDD for the day [YYYY-MM-DD 00:00 UTC, next day 00:00 UTC); a year past
+-- 9999 has more digits (_p120000101), a year BC a prefix (_pbc01010101). There is no DEFAULT
+-- partition: the sink makes the partitions of a row's day before it writes the row
+-- (pdm.create_day_partitions), for any day Postgres represents, so an odd time (1970, 2999, year
+-- 12000) is stored in a partition of its own day. A DEFAULT partition would take the rows of days
+-- not made yet silently, and then making that day fails (Postgres refuses a partition whose rows
+-- sit in the DEFAULT one) until someone moves them; and each new partition would scan it. Without
+-- it, a row written by hand for a day not made fails at once with "no partition of relation ...
+-- found for row": `SELECT pdm.create_day_partitions('2026-01-05')` makes the day.
 --
 -- Keys are kept, partition key included as Postgres requires (it already was in every key). The
 -- two foreign keys (window_extras -> window_features, forecasts -> assessments) hold between the
@@ -58,23 +62,22 @@ CREATE TABLE pdm.forecasts (LIKE pdm.forecasts_unpartitioned INCLUDING DEFAULTS 
 ALTER TABLE pdm.forecasts ADD CONSTRAINT forecasts_pkey PRIMARY KEY (machine_id, made_at, target_start, feature);
 CREATE INDEX forecasts_machine_target ON pdm.forecasts (machine_id, target_start);
 
--- The partitions of one day of the four tables (day NULL: the DEFAULT partitions), with their
--- foreign keys and grants; returns the names it created. SECURITY DEFINER: the sink, connected as
--- pdm_writer (no DDL), makes the partitions its rows need through it, and they belong to the owner
--- like the tables. Concurrent sinks: a lock makes one of them create, and the others find the
--- partitions there (IF NOT EXISTS alone still races on the catalog).
+-- The partitions of one day of the four tables, with their foreign keys and grants; returns the
+-- names it created. SECURITY DEFINER: the sink, connected as pdm_writer (no DDL), makes the
+-- partitions its rows need through it, and they belong to the owner like the tables. Concurrent
+-- sinks: a lock makes one of them create, and the others find the partitions there (IF NOT EXISTS
+-- alone still races on the catalog).
 CREATE FUNCTION pdm.create_day_partitions(day date) RETURNS SETOF text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
   -- The schema these tables are in (`pdm`, or a test run's own: the migration runner renames `pdm.`).
   s name := (SELECT relnamespace::regnamespace::name FROM pg_class WHERE oid = 'pdm.window_features'::regclass);
-  suffix text := CASE WHEN day IS NULL THEN 'default' ELSE 'p' || to_char(day, 'YYYYMMDD') END;
-  bounds text;
+  suffix text := 'p' || CASE WHEN day < date '0001-01-01' THEN 'bc' ELSE '' END || to_char(day, 'YYYYMMDD');
   t text;
   fk record;
 BEGIN
-  IF day IS NOT NULL AND NOT (day BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
-    RAISE EXCEPTION 'day partitions are made for years 1 to 9999, not %: other times go to the DEFAULT partitions', day;
+  IF day IS NULL THEN
+    RAISE EXCEPTION 'create_day_partitions needs a day';
   END IF;
   IF (SELECT count(*) FROM unnest(ARRAY['window_features', 'window_extras', 'assessments', 'forecasts']) AS p(name)
       WHERE to_regclass(format('%I.%I', s, p.name || '_' || suffix)) IS NOT NULL) = 4 THEN
@@ -84,11 +87,10 @@ BEGIN
   -- the catalog changes committed meanwhile, so the checks below see the other maker's partitions.
   -- SHARE UPDATE EXCLUSIVE conflicts with itself, not with the sink's reads and writes.
   EXECUTE format('LOCK TABLE %I.window_features IN SHARE UPDATE EXCLUSIVE MODE', s);
-  bounds := CASE WHEN day IS NULL THEN 'DEFAULT'
-    ELSE format('FOR VALUES FROM (%L) TO (%L)', day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC') END;
   FOREACH t IN ARRAY ARRAY['window_features', 'window_extras', 'assessments', 'forecasts'] LOOP
     CONTINUE WHEN to_regclass(format('%I.%I', s, t || '_' || suffix)) IS NOT NULL;
-    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.%I %s', s, t || '_' || suffix, s, t, bounds);
+    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.%I FOR VALUES FROM (%L) TO (%L)', s, t || '_' || suffix, s, t,
+      day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC');
     -- Queries through the parent check the parent's grants; these are for reading a partition by name.
     EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %I.%I TO pdm_writer', s, t || '_' || suffix);
     EXECUTE format('GRANT SELECT ON %I.%I TO pdm_analyst', s, t || '_' || suffix);
@@ -106,22 +108,23 @@ $fn$;
 
 -- Drops the partitions of one day of the four tables (the referencing ones first); returns the
 -- names it dropped. The retention of sink-postgres (PDM_POSTGRES_RETENTION) calls it; it refuses
--- the DEFAULT partitions and any day that has not been over for a whole day by the database's clock,
--- so pdm_writer, which may call it, can drop only old days, never today's or yesterday's.
+-- any day that has not been over for a whole day by the database's clock, so pdm_writer, which may
+-- call it, can drop only old days, never today's or yesterday's.
 CREATE FUNCTION pdm.drop_day_partitions(day date) RETURNS SETOF text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
   s name := (SELECT relnamespace::regnamespace::name FROM pg_class WHERE oid = 'pdm.window_features'::regclass);
+  suffix text := 'p' || CASE WHEN day < date '0001-01-01' THEN 'bc' ELSE '' END || to_char(day, 'YYYYMMDD');
   t text;
 BEGIN
   IF day IS NULL OR day >= (now() AT TIME ZONE 'UTC')::date - 1 THEN
-    RAISE EXCEPTION 'refusing to drop the partitions of %: only days over for a whole day (UTC) are dropped', coalesce(day::text, 'DEFAULT');
+    RAISE EXCEPTION 'refusing to drop the partitions of %: only days over for a whole day (UTC) are dropped', coalesce(day::text, 'no day');
   END IF;
   EXECUTE format('LOCK TABLE %I.window_features IN SHARE UPDATE EXCLUSIVE MODE', s);  -- as in create_day_partitions
   FOREACH t IN ARRAY ARRAY['window_extras', 'forecasts', 'window_features', 'assessments'] LOOP
-    CONTINUE WHEN to_regclass(format('%I.%I', s, t || '_p' || to_char(day, 'YYYYMMDD'))) IS NULL;
-    EXECUTE format('DROP TABLE %I.%I', s, t || '_p' || to_char(day, 'YYYYMMDD'));
-    RETURN NEXT t || '_p' || to_char(day, 'YYYYMMDD');
+    CONTINUE WHEN to_regclass(format('%I.%I', s, t || '_' || suffix)) IS NULL;
+    EXECUTE format('DROP TABLE %I.%I', s, t || '_' || suffix);
+    RETURN NEXT t || '_' || suffix;
   END LOOP;
 END
 $fn$;
@@ -130,16 +133,14 @@ $fn$;
 REVOKE ALL ON FUNCTION pdm.create_day_partitions(date), pdm.drop_day_partitions(date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pdm.create_day_partitions(date), pdm.drop_day_partitions(date) TO pdm_writer;
 
--- The DEFAULT partitions, then a day's partitions for every day that holds rows, then the rows.
-SELECT pdm.create_day_partitions(NULL);
+-- A day's partitions for every day that holds rows, then the rows.
 SELECT pdm.create_day_partitions(d)
 FROM (
   SELECT (window_start AT TIME ZONE 'UTC')::date AS d FROM pdm.window_features_unpartitioned
   UNION SELECT (window_start AT TIME ZONE 'UTC')::date FROM pdm.window_extras_unpartitioned
   UNION SELECT (window_end AT TIME ZONE 'UTC')::date FROM pdm.assessments_unpartitioned
   UNION SELECT (made_at AT TIME ZONE 'UTC')::date FROM pdm.forecasts_unpartitioned
-) AS days
-WHERE d BETWEEN date '0001-01-01' AND date '9999-12-31';
+) AS days;
 
 INSERT INTO pdm.window_features SELECT * FROM pdm.window_features_unpartitioned;
 INSERT INTO pdm.window_extras SELECT * FROM pdm.window_extras_unpartitioned;
