@@ -11,6 +11,8 @@ import { assessmentsRecord, windowFeaturesRecord, type RecordSpec } from '../sin
 import { PostgresSink, type RowsToWrite } from '../sinks/postgres/postgres.sink';
 import type { MachineAssessment, WindowFeatures } from '../schemas';
 import { assessmentOf, forecastAt, HOUR, machinePlan, windowOf, type MachinePlan } from './api.fleet';
+import { ApiQueries } from '../api/queries';
+import { machineQuery, machinesQuery } from '../api/validation';
 import { formatTable } from './api.bench';
 import { fmt } from './process';
 
@@ -30,6 +32,8 @@ import { fmt } from './process';
 export interface PostgresBenchOptions {
   machines: number;
   days: number;
+  /** Every scored assessment with its forecast (false: only each machine's latest, as the api bench; quicker for many days). */
+  forecasts: boolean;
   keep: boolean;
 }
 
@@ -47,6 +51,25 @@ interface Written {
 function assessmentWithForecast(plan: MachinePlan, i: number): MachineAssessment {
   const a = assessmentOf(plan, i);
   return a.warmingUp === null && a.forecast === null ? { ...a, forecast: forecastAt(a.windowEnd, plan.index) } : a;
+}
+
+/** The median of `runs` timings of `read`, in ms. */
+async function medianMs(runs: number, read: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await read();
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+}
+
+/** The API's two usual reads (its own queries, on the primary): the machine list's first page, and a machine's last week. */
+async function apiReads(pool: pg.Pool, schema: string, machineId: string): Promise<{ list: number; machine: number }> {
+  const queries = new ApiQueries(pool, schema);
+  const list = await medianMs(5, () => queries.machines(machinesQuery.parse({ limit: '100' })));
+  const machine = await medianMs(5, () => queries.machine(machineId, machineQuery.parse({ limit: '168' })));
+  return { list, machine };
 }
 
 /** Records of hour `h` of every machine, in the sink's shape. */
@@ -99,11 +122,11 @@ function sinkFor(pool: pg.Pool, schema: string, partitioned: boolean, endMs: num
 }
 
 /** The fleet into both schemas, in the order part, plain (windows), plain, part (assessments): neither has all the warm caches. */
-async function writeFleets(pool: pg.Pool, schemas: { part: string; plain: string }, plans: readonly MachinePlan[], hours: number, endMs: number): Promise<{ part: Written; plain: Written }> {
+async function writeFleets(pool: pg.Pool, schemas: { part: string; plain: string }, plans: readonly MachinePlan[], hours: number, endMs: number, forecasts: boolean): Promise<{ part: Written; plain: Written }> {
   const part = sinkFor(pool, schemas.part, true, endMs);
   const plain = sinkFor(pool, schemas.plain, false, endMs);
   const windows = () => hourly<WindowFeatures>(plans, hours, windowOf, windowFeaturesRecord);
-  const assessments = () => hourly<MachineAssessment>(plans, hours, assessmentWithForecast, assessmentsRecord);
+  const assessments = () => hourly<MachineAssessment>(plans, hours, forecasts ? assessmentWithForecast : assessmentOf, assessmentsRecord);
   const partWindows = await writeAll(part, windowFeaturesRecord as RecordSpec<never>, windows());
   const plainWindows = await writeAll(plain, windowFeaturesRecord as RecordSpec<never>, windows());
   const plainAssessments = await writeAll(plain, assessmentsRecord as RecordSpec<never>, assessments());
@@ -181,11 +204,11 @@ const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const perRow = (w: Written, table: string): number => (w.rows[table] ? w.bytes[table]! / w.rows[table]! : 0);
 
-function printWritten(print: (line: string) => void, part: Written, plain: Written): void {
+function printWritten(print: (line: string) => void, part: Written, plain: Written, forecasts: boolean): void {
   print(`  written through the sink (upserts of 500 records a transaction, time order), records/s:`);
   for (const line of formatTable(['', 'partitioned by day', 'unpartitioned (008)'], [
     ['windows (window_features + window_extras)', fmt(part.windowsPerSecond), fmt(plain.windowsPerSecond)],
-    ['assessments (assessments + 36 forecasts)', fmt(part.assessmentsPerSecond), fmt(plain.assessmentsPerSecond)],
+    [forecasts ? 'assessments (assessments + 36 forecasts)' : 'assessments (a forecast on the latest only)', fmt(part.assessmentsPerSecond), fmt(plain.assessmentsPerSecond)],
   ])) print(line);
   print('');
   print('  as stored (table + indexes, after VACUUM ANALYZE):');
@@ -227,11 +250,15 @@ export async function postgresBench(options: PostgresBenchOptions, env: NodeJS.P
   print(`  into ${part} (day partitions) and ${plain} (migrated to 008), machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, load ${os.loadavg()[0]!.toFixed(1)}`);
   print('');
   try {
-    const { part: partWritten, plain: plainWritten } = await writeFleets(pool, { part, plain }, plans, hours, endMs);
-    printWritten(print, partWritten, plainWritten);
+    const { part: partWritten, plain: plainWritten } = await writeFleets(pool, { part, plain }, plans, hours, endMs, options.forecasts);
+    printWritten(print, partWritten, plainWritten, options.forecasts);
+    const [partReads, plainReads] = [await apiReads(pool, part, plans[0]!.id), await apiReads(pool, plain, plans[0]!.id)];
+    print(`  the API's reads (its queries, median of 5, on the primary) over ${options.days} day partitions / unpartitioned:`);
+    print(`    GET /machines?limit=100 ${partReads.list.toFixed(1)} ms / ${plainReads.list.toFixed(1)} ms; GET /machines/<id>?limit=168 ${partReads.machine.toFixed(1)} ms / ${plainReads.machine.toFixed(1)} ms`);
+    print('');
     const oldest = dayOfMs(endMs - hours * HOUR);
     printRemoval(print, oldest, await dropDay(pool, part, oldest), await deleteDay(pool, plain, oldest));
-    printMillion(print, partWritten);
+    if (options.forecasts) printMillion(print, partWritten);
   } finally {
     if (options.keep) print(`  kept ${part} and ${plain}`);
     else for (const schema of [part, plain]) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);

@@ -26,6 +26,7 @@ interface BenchFlags {
   extras: string;
   hours: string;
   days: string;
+  forecasts: boolean;
   browser: boolean;
   keep?: boolean;
   cpuProf?: boolean;
@@ -62,6 +63,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--hours <n>', 'api: hourly windows of every machine seeded', '168')
     .option('--no-browser', 'api: skip the console in Chromium')
     .option('--days <n>', 'postgres: days of every machine\'s hourly windows and assessments written', '3')
+    .option('--no-forecasts', 'postgres: a forecast on each machine\'s latest assessment only (quicker, for many days; no million-machine volume)')
     .option('--keep', 'api, postgres: leave the seeded schemas (to EXPLAIN their queries) instead of dropping them')
     .action(async (name: string, flags: BenchFlags) => {
       const print = (line: string) => console.log(line);
@@ -101,7 +103,7 @@ export function registerBenchCommand(program: Command): void {
         return;
       }
       if (name === 'postgres') {
-        await postgresBench({ machines: count('--machines', flags.machines ?? '500'), days: count('--days', flags.days), keep: flags.keep === true }, connectionEnv(), print);
+        await postgresBench({ machines: count('--machines', flags.machines ?? '500'), days: count('--days', flags.days), forecasts: flags.forecasts, keep: flags.keep === true }, connectionEnv(), print);
         return;
       }
       console.error(`pdmctl bench: unknown benchmark ${JSON.stringify(name)}; one of ${BENCHMARKS.join(', ')}`);
