@@ -278,7 +278,8 @@ async function seed(pool: pg.Pool, schema: string, plans: readonly MachinePlan[]
   const bytes: Record<string, number> = {};
   for (const table of TABLES) {
     // A partitioned table's size is its partitions' (pg_partition_tree of a plain table has no rows).
-    const sql = `SELECT (SELECT count(*)::bigint FROM ${schema}.${table}) AS n, coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree($1::regclass)), pg_total_relation_size($1::regclass)) AS bytes`;
+    const bytesOf = 'coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree($1::regclass)), pg_total_relation_size($1::regclass))';
+    const sql = `SELECT (SELECT count(*)::bigint FROM ${schema}.${table}) AS n, ${bytesOf} AS bytes`;
     const { rows: r } = await pool.query(sql, [`${schema}.${table}`]);
     rows[table] = Number(r[0].n);
     bytes[table] = Number(r[0].bytes);

@@ -104,10 +104,9 @@ async function sizes(pool: pg.Pool, schema: string): Promise<Pick<Written, 'rows
   const rows: Record<string, number> = {};
   const bytes: Record<string, number> = {};
   for (const table of TABLES) {
-    const { rows: r } = await pool.query(
-      `SELECT (SELECT count(*) FROM ${schema}.${table})::bigint AS n, coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree($1::regclass)), pg_total_relation_size($1::regclass))::bigint AS bytes`,
-      [`${schema}.${table}`],
-    );
+    // A partitioned table's size is its partitions' (pg_partition_tree of a plain table has no rows).
+    const bytesOf = 'coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree($1::regclass)), pg_total_relation_size($1::regclass))';
+    const { rows: r } = await pool.query(`SELECT (SELECT count(*) FROM ${schema}.${table})::bigint AS n, ${bytesOf}::bigint AS bytes`, [`${schema}.${table}`]);
     rows[table] = Number(r[0].n);
     bytes[table] = Number(r[0].bytes);
   }
@@ -118,11 +117,20 @@ function sinkFor(pool: pg.Pool, schema: string, partitioned: boolean, endMs: num
   const logger = createLogger({ level: 'warn' });
   const metrics = createRegistry('bench', false);
   const partitions = partitioned ? new PartitionMaintainer({ pool, schema, clock: () => endMs, logger, metrics }) : undefined;
-  return new PostgresSink({ pool, schema, maxRowsPerStatement: 500, retry: { initialMs: 200, maxMs: 2000 }, clock: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), logger, metrics, partitions });
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  const retry = { initialMs: 200, maxMs: 2000 };
+  return new PostgresSink({ pool, schema, maxRowsPerStatement: 500, retry, clock: Date.now, sleep, logger, metrics, partitions });
 }
 
 /** The fleet into both schemas, in the order part, plain (windows), plain, part (assessments): neither has all the warm caches. */
-async function writeFleets(pool: pg.Pool, schemas: { part: string; plain: string }, plans: readonly MachinePlan[], hours: number, endMs: number, forecasts: boolean): Promise<{ part: Written; plain: Written }> {
+async function writeFleets(
+  pool: pg.Pool,
+  schemas: { part: string; plain: string },
+  plans: readonly MachinePlan[],
+  hours: number,
+  endMs: number,
+  forecasts: boolean,
+): Promise<{ part: Written; plain: Written }> {
   const part = sinkFor(pool, schemas.part, true, endMs);
   const plain = sinkFor(pool, schemas.plain, false, endMs);
   const windows = () => hourly<WindowFeatures>(plans, hours, windowOf, windowFeaturesRecord);
@@ -143,7 +151,8 @@ async function writeFleets(pool: pg.Pool, schemas: { part: string; plain: string
 }
 
 const walLsn = async (pool: pg.Pool): Promise<string> => String((await pool.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn);
-const walSince = async (pool: pg.Pool, lsn: string): Promise<number> => Number((await pool.query('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn) AS b', [lsn])).rows[0].b);
+const walSince = async (pool: pg.Pool, lsn: string): Promise<number> =>
+  Number((await pool.query('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn) AS b', [lsn])).rows[0].b);
 
 interface Removal {
   rows: number;
@@ -195,7 +204,9 @@ async function makeSchemas(databaseUrl: string, env: NodeJS.ProcessEnv, stamp: s
   await migrate({ url: databaseUrl, schema: part, ...passwords });
   const before009 = fs.mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-mig-'));
   try {
-    for (const file of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '009')) fs.copyFileSync(path.join(MIGRATIONS_DIR, file), path.join(before009, file));
+    for (const file of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '009')) {
+      fs.copyFileSync(path.join(MIGRATIONS_DIR, file), path.join(before009, file));
+    }
     await migrate({ url: databaseUrl, schema: plain, dir: before009, ...passwords });
   } finally {
     fs.rmSync(before009, { recursive: true, force: true });
@@ -211,11 +222,16 @@ function printWritten(print: (line: string) => void, part: Written, plain: Writt
   print(`  written through the sink (upserts of 500 records a transaction, time order), records/s:`);
   for (const line of formatTable(['', 'partitioned by day', 'unpartitioned (008)'], [
     ['windows (window_features + window_extras)', fmt(part.windowsPerSecond), fmt(plain.windowsPerSecond)],
-    [forecasts ? 'assessments (assessments + 36 forecasts)' : 'assessments (a forecast on the latest only)', fmt(part.assessmentsPerSecond), fmt(plain.assessmentsPerSecond)],
+    [
+      forecasts ? 'assessments (assessments + 36 forecasts)' : 'assessments (a forecast on the latest only)',
+      fmt(part.assessmentsPerSecond),
+      fmt(plain.assessmentsPerSecond),
+    ],
   ])) print(line);
   print('');
   print('  as stored (table + indexes, after VACUUM ANALYZE):');
-  const rows = TABLES.map((t) => [t, fmt(part.rows[t]!), `${(part.bytes[t]! / MiB).toFixed(1)} MiB`, `${perRow(part, t).toFixed(0)} B`, `${perRow(plain, t).toFixed(0)} B`]);
+  const rows = TABLES.map((t) => [t, fmt(part.rows[t]!), `${(part.bytes[t]! / MiB).toFixed(1)} MiB`, `${perRow(part, t).toFixed(0)} B`,
+    `${perRow(plain, t).toFixed(0)} B`]);
   for (const line of formatTable(['table', 'rows', 'size (partitioned)', 'bytes/row', 'bytes/row unpartitioned'], rows)) print(line);
   print('');
 }
@@ -234,10 +250,12 @@ function printRemoval(print: (line: string) => void, day: string, dropped: Remov
 function printMillion(print: (line: string) => void, part: Written): void {
   const machineHour = perRow(part, 'window_features') + perRow(part, 'assessments') + perRow(part, 'forecasts') * 36;
   const day = MACHINE_HOURS_A_DAY * machineHour;
-  print(`  a million machines: ${fmt(MACHINE_HOURS_A_DAY)} machine-hours a day × ${fmt(machineHour)} bytes (a window ${perRow(part, 'window_features').toFixed(0)},` +
-    ` an assessment ${perRow(part, 'assessments').toFixed(0)}, 36 forecast points × ${perRow(part, 'forecasts').toFixed(0)}; extras not counted)`);
+  const [window, assessment, forecast] = (['window_features', 'assessments', 'forecasts'] as const).map((t) => perRow(part, t).toFixed(0));
+  const tib = (days: number) => ((days * day) / GiB / 1024).toFixed(1);
+  print(`  a million machines: ${fmt(MACHINE_HOURS_A_DAY)} machine-hours a day × ${fmt(machineHour)} bytes` +
+    ` (a window ${window}, an assessment ${assessment}, 36 forecast points × ${forecast}; extras not counted)`);
   print(`    = ${(day / GiB).toFixed(0)} GiB a day (window_features alone ${((MACHINE_HOURS_A_DAY * perRow(part, 'window_features')) / GiB).toFixed(1)} GiB);` +
-    ` ${((30 * day) / GiB / 1024).toFixed(1)} TiB at PDM_POSTGRES_RETENTION=30d, ${((90 * day) / GiB / 1024).toFixed(1)} TiB at 90d, on the primary and again on the follower`);
+    ` ${tib(30)} TiB at PDM_POSTGRES_RETENTION=30d, ${tib(90)} TiB at 90d, on the primary and again on the follower`);
 }
 
 export async function postgresBench(options: PostgresBenchOptions, env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
@@ -251,14 +269,16 @@ export async function postgresBench(options: PostgresBenchOptions, env: NodeJS.P
   const { part, plain } = await makeSchemas(databaseUrl, env, stamp);
   const days = daysBetween(endMs - hours * HOUR, endMs - 1);
   print(`bench postgres: ${fmt(options.machines)} machines × ${options.days} days of hourly windows and assessments (${days[0]} to ${days.at(-1)}),`);
-  print(`  into ${part} (day partitions) and ${plain} (migrated to 008), machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, load ${os.loadavg()[0]!.toFixed(1)}`);
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, load ${os.loadavg()[0]!.toFixed(1)}`;
+  print(`  into ${part} (day partitions) and ${plain} (migrated to 008), machine: ${machine}`);
   print('');
   try {
     const { part: partWritten, plain: plainWritten } = await writeFleets(pool, { part, plain }, plans, hours, endMs, options.forecasts);
     printWritten(print, partWritten, plainWritten, options.forecasts);
     const [partReads, plainReads] = [await apiReads(pool, part, plans[0]!.id), await apiReads(pool, plain, plans[0]!.id)];
     print(`  the API's reads (its queries, median of 5, on the primary) over ${options.days} day partitions / unpartitioned:`);
-    print(`    GET /machines?limit=100 ${partReads.list.toFixed(1)} ms / ${plainReads.list.toFixed(1)} ms; GET /machines/<id>?limit=168 ${partReads.machine.toFixed(1)} ms / ${plainReads.machine.toFixed(1)} ms`);
+    print(`    GET /machines?limit=100 ${partReads.list.toFixed(1)} ms / ${plainReads.list.toFixed(1)} ms;` +
+      ` GET /machines/<id>?limit=168 ${partReads.machine.toFixed(1)} ms / ${plainReads.machine.toFixed(1)} ms`);
     print('');
     // The second day when there is one: the first day's assessments are all warming up, without forecasts.
     const removed = dayOfMs(endMs - hours * HOUR + (options.days > 1 ? DAY_MS : 0));

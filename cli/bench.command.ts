@@ -103,7 +103,9 @@ export function registerBenchCommand(program: Command): void {
         return;
       }
       if (name === 'postgres') {
-        await postgresBench({ machines: count('--machines', flags.machines ?? '500'), days: count('--days', flags.days), forecasts: flags.forecasts, keep: flags.keep === true }, connectionEnv(), print);
+        const machines = count('--machines', flags.machines ?? '500');
+        const options = { machines, days: count('--days', flags.days), forecasts: flags.forecasts, keep: flags.keep === true };
+        await postgresBench(options, connectionEnv(), print);
         return;
       }
       console.error(`pdmctl bench: unknown benchmark ${JSON.stringify(name)}; one of ${BENCHMARKS.join(', ')}`);

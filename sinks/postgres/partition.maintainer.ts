@@ -31,10 +31,13 @@ export interface MaintenanceResult {
 }
 
 function partitionMetrics(registry: Registry) {
+  const byTable = { labelNames: ['table'], registers: [registry] };
+  const counter = (name: string, help: string) => metricOnce(registry, name, () => new Counter({ name, help, ...byTable }));
   return {
-    partitions: metricOnce(registry, 'pdm_postgres_partitions', () => new Gauge({ name: 'pdm_postgres_partitions', help: 'Day partitions of a partitioned table, as of the last maintenance, by table.', labelNames: ['table'], registers: [registry] })),
-    created: metricOnce(registry, 'pdm_postgres_partitions_created_total', () => new Counter({ name: 'pdm_postgres_partitions_created_total', help: 'Day partitions this sink created (ahead of the data or for a row of a day without one), by table.', labelNames: ['table'], registers: [registry] })),
-    dropped: metricOnce(registry, 'pdm_postgres_partitions_dropped_total', () => new Counter({ name: 'pdm_postgres_partitions_dropped_total', help: 'Day partitions dropped by the retention (PDM_POSTGRES_RETENTION), by table.', labelNames: ['table'], registers: [registry] })),
+    partitions: metricOnce(registry, 'pdm_postgres_partitions', () =>
+      new Gauge({ name: 'pdm_postgres_partitions', help: 'Day partitions of a partitioned table, as of the last maintenance, by table.', ...byTable })),
+    created: counter('pdm_postgres_partitions_created_total', 'Day partitions this sink created (ahead of the data or for a row of its day), by table.'),
+    dropped: counter('pdm_postgres_partitions_dropped_total', 'Day partitions dropped by the retention (PDM_POSTGRES_RETENTION), by table.'),
   };
 }
 
@@ -53,7 +56,8 @@ export async function makeDayPartitions(db: pg.Pool | pg.ClientBase, schema: str
 }
 
 /** The table a partition name belongs to (the longest table name it starts with). */
-const tableOf = (partition: string): string => PARTITIONED_TABLES.filter((t) => partition.startsWith(`${t}_`)).sort((a, b) => b.length - a.length)[0] ?? 'unknown';
+const tableOf = (partition: string): string =>
+  PARTITIONED_TABLES.filter((t) => partition.startsWith(`${t}_`)).sort((a, b) => b.length - a.length)[0] ?? 'unknown';
 
 export class PartitionMaintainer {
   private readonly metrics: ReturnType<typeof partitionMetrics>;

@@ -62,7 +62,8 @@ describe('day partitions: names and days', () => {
     expect(daysOfRows([windowFeaturesTable, windowExtrasTable], windows)).toEqual(['0011-01-01 BC', '2026-01-04', '2026-01-05', '20000-01-01']);
     // An assessment of the window 23:00-24:00 is on the next day: assessments go by window_end, forecasts by made_at (the same time).
     const assessment = assessmentsRecord.tables[0]!;
-    const endingAtMidnight = assessment.columns.map((c) => (c === 'window_end' ? iso(at('2026-01-06T00:00:00Z')) : c === 'window_start' ? iso(at('2026-01-05T23:00:00Z')) : null));
+    const times: Record<string, string> = { window_end: iso(at('2026-01-06T00:00:00Z')), window_start: iso(at('2026-01-05T23:00:00Z')) };
+    const endingAtMidnight = assessment.columns.map((c) => times[c] ?? null);
     expect(daysOfRows(assessmentsRecord.tables, [{ rows: [[endingAtMidnight], []] }])).toEqual(['2026-01-06']);
     expect(daysOfRows([alertsTable], [{ rows: [[alertsTable.columns.map(() => iso(at('2026-01-05T08:00:00Z')))]] }])).toEqual([]);
   });

@@ -89,7 +89,8 @@ function writerPool(settings: PostgresSinkSettings, log: Logger): pg.Pool {
 
 /** The day partitions (migration 009): made before each batch and ahead, dropped past the retention, at start and then every interval. */
 function maintainPartitions(settings: PostgresSinkSettings, pool: pg.Pool, scope: StageScope): PartitionMaintainer {
-  const maintainer = new PartitionMaintainer({ pool, schema: settings.schema, clock: scope.clock, retentionMs: settings.retentionMs, logger: scope.log, metrics: scope.metrics });
+  const { clock, log: logger, metrics } = scope;
+  const maintainer = new PartitionMaintainer({ pool, schema: settings.schema, clock, retentionMs: settings.retentionMs, logger, metrics });
   let running: Promise<unknown> = Promise.resolve();
   const run = () =>
     (running = maintainer.maintain().catch((err) => {
@@ -123,7 +124,9 @@ export const postgresSinkService: ServiceDefinition = {
         const pool = writerPool(settings, scope.log);
         scope.defer(() => pool.end());
         const partitions = maintainPartitions(settings, pool, scope);
-        const sink = new PostgresSink({ pool, schema: settings.schema, maxRowsPerStatement: settings.maxRowsPerStatement, retry: settings.retry, clock: scope.clock, sleep: (ms) => sleep(ms), logger: scope.log, metrics: scope.metrics, partitions });
+        const { schema, maxRowsPerStatement, retry } = settings;
+        const { clock, log: logger, metrics } = scope;
+        const sink = new PostgresSink({ pool, schema, maxRowsPerStatement, retry, clock, sleep: (ms) => sleep(ms), logger, metrics, partitions });
         const probe = setInterval(() => void sink.probe(), settings.probeIntervalMs);
         probe.unref();
         scope.defer(() => clearInterval(probe));

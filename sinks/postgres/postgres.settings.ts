@@ -24,7 +24,10 @@ export const schema = z.object({
   PDM_SINK_POSTGRES_PROBE_INTERVAL: duration('5s').describe('How often readiness checks the database while no batch is being written.'),
   PDM_SINK_POSTGRES_START_TIMEOUT: duration('60s').describe('How long start waits for the database to take the migrations before it fails.'),
   PDM_POSTGRES_RETENTION: z.string().optional()
-    .describe('Keep this long (`90d`, `26w`; at least `1d`) of window_features, window_extras, assessments and forecasts: whole day partitions older are dropped. Unset or `forever`: keep everything.'),
+    .describe(
+      'Keep this long (`90d`, `26w`; at least `1d`) of window_features, window_extras, assessments and forecasts: ' +
+        'whole day partitions older are dropped. Unset or `forever`: keep everything.',
+    ),
   PDM_SINK_POSTGRES_PARTITION_INTERVAL: duration('1h')
     .describe('How often the sink makes the next days\' partitions and applies PDM_POSTGRES_RETENTION (also once at start).'),
 });
@@ -38,7 +41,9 @@ export function retentionMsOf(text: string | undefined): number | undefined {
   } catch (cause) {
     throw new PdmError('CONFIG_INVALID', `invalid configuration:\n  PDM_POSTGRES_RETENTION: ${(cause as Error).message}, or forever`, { cause });
   }
-  if (ms < 86_400_000) throw new PdmError('CONFIG_INVALID', `invalid configuration:\n  PDM_POSTGRES_RETENTION: ${text} is less than a day: partitions are whole days (at least 1d)`);
+  if (ms < 86_400_000) {
+    throw new PdmError('CONFIG_INVALID', `invalid configuration:\n  PDM_POSTGRES_RETENTION: ${text} is less than a day (partitions are whole days)`);
+  }
   return ms;
 }
 

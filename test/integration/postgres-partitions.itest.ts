@@ -35,31 +35,45 @@ const logger = createLogger({ level: 'silent' });
 const metrics = createRegistry('test', false);
 const passwords = { writerPassword: process.env.PDM_WRITER_PASSWORD, analystPassword: process.env.PDM_ANALYST_PASSWORD };
 
-const maintainer = (clockMs: number, retentionMs?: number) => new PartitionMaintainer({ pool: writer, schema, clock: () => clockMs, retentionMs, logger, metrics });
+const maintainer = (clockMs: number, retentionMs?: number) =>
+  new PartitionMaintainer({ pool: writer, schema, clock: () => clockMs, retentionMs, logger, metrics });
 
 const sinkWith = (partitions: PartitionMaintainer) =>
-  new PostgresSink({ pool: writer, schema, maxRowsPerStatement: 500, retry: { initialMs: 10, maxMs: 10 }, clock: Date.now, sleep: async () => undefined, logger, metrics, partitions });
+  new PostgresSink({ pool: writer, schema, maxRowsPerStatement: 500, retry: { initialMs: 10, maxMs: 10 }, clock: Date.now, sleep: async () => undefined,
+    logger, metrics, partitions });
 
 const window = (machineId: string, windowStart: number): WindowFeatures => {
-  const w = { machineId, windowStart, windowEnd: windowStart + HOUR, count: 10, extras: { pressure: { count: 10, mean: 4, min: 3, max: 5, stddev: 0.5 } } } as unknown as WindowFeatures;
+  const extras = { pressure: { count: 10, mean: 4, min: 3, max: 5, stddev: 0.5 } };
+  const w = { machineId, windowStart, windowEnd: windowStart + HOUR, count: 10, extras } as unknown as WindowFeatures;
   for (const f of FEATURES) w[f] = { count: 10, mean: 20, min: 19, max: 21, stddev: 0.5 };
   return w;
 };
+/** A counter's value for one label value. */
+const metricValue = async (name: string, label: string, value: string): Promise<number> =>
+  (await metrics.getSingleMetric(name)!.get()).values.find((v) => v.labels[label] === value)?.value ?? 0;
+
 const asRecords = (windows: WindowFeatures[]) => windows.map((w) => ({ rows: windowFeaturesRecord.toRows(w), item: w }));
 
 /** Every row of a table as text, in key order: equal snapshots are equal contents. */
 const snapshot = async (table: string, key: string): Promise<{ n: number; digest: string }> =>
   (await owner.query(`SELECT count(*)::int AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY ${key}), '')) AS digest FROM ${schema}.${table} t`)).rows[0];
 
-const KEYS = { window_features: 'machine_id, window_start', window_extras: 'machine_id, window_start, channel', assessments: 'machine_id, window_end', forecasts: 'machine_id, made_at, target_start, feature' };
+const KEYS = {
+  window_features: 'machine_id, window_start',
+  window_extras: 'machine_id, window_start, channel',
+  assessments: 'machine_id, window_end',
+  forecasts: 'machine_id, made_at, target_start, feature',
+};
 
 /** The partition each row of `table` is in, by the row's machine. */
 const partitionOf = async (table: string, machineId: string): Promise<string[]> =>
-  (await owner.query(`SELECT tableoid::regclass::text AS p FROM ${schema}.${table} WHERE machine_id = $1 ORDER BY 1`, [machineId])).rows.map((r) => r.p.replace(`${schema}.`, ''));
+  (await owner.query(`SELECT tableoid::regclass::text AS p FROM ${schema}.${table} WHERE machine_id = $1 ORDER BY 1`, [machineId])).rows
+    .map((r) => r.p.replace(`${schema}.`, ''));
 
 /** Three machines' hourly rows of 2026-01-04 to 2026-01-06 in the four tables, as the sink would have written them before 009. */
 const SEED = `
-  INSERT INTO ${schema}.window_features (machine_id, window_start, window_end, count, current_count, accx_count, accy_count, accz_count, tempa_count, tempb_count, current_mean, tempa_max)
+  INSERT INTO ${schema}.window_features (machine_id, window_start, window_end, count,
+    current_count, accx_count, accy_count, accz_count, tempa_count, tempb_count, current_mean, tempa_max)
   SELECT 'm' || m, t, t + interval '1 hour', 1800, 1800, 1800, 1800, 0, 1800, 1800, m * 10 + extract(hour FROM t), 60 + m
   FROM generate_series(1, 3) m, generate_series(timestamptz '2026-01-04 00:00Z', timestamptz '2026-01-06 23:00Z', interval '1 hour') t;
   INSERT INTO ${schema}.window_extras (machine_id, window_start, channel, count, mean, min, max, stddev)
@@ -80,7 +94,9 @@ afterAll(async () => {
 describe('day partitions', () => {
   test('009 converts tables holding rows: every row kept, in its day partition, keys and indexes by their names, and the follower follows', async () => {
     const before009 = fs.mkdtempSync(path.join(os.tmpdir(), 'pdm-mig-'));
-    for (const file of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '009')) fs.copyFileSync(path.join(MIGRATIONS_DIR, file), path.join(before009, file));
+    for (const file of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '009')) {
+      fs.copyFileSync(path.join(MIGRATIONS_DIR, file), path.join(before009, file));
+    }
     await migrate({ url: env.databaseUrl, schema, dir: before009, ...passwords });
     fs.rmSync(before009, { recursive: true });
     await owner.query(SEED);
@@ -92,19 +108,29 @@ describe('day partitions', () => {
     expect(applied.map((m) => m.file)).toEqual(['009_day_partitions.sql']);
     for (const [t, key] of Object.entries(KEYS)) expect(await snapshot(t, key)).toEqual(before[t]);
 
-    const kinds = await owner.query(`SELECT relname, relkind FROM pg_class WHERE relnamespace = $1::regnamespace AND relname = ANY($2) ORDER BY 1`, [schema, Object.keys(KEYS)]);
+    const tables = Object.keys(KEYS);
+    const kinds = await owner.query('SELECT relname, relkind FROM pg_class WHERE relnamespace = $1::regnamespace AND relname = ANY($2) ORDER BY 1', [
+      schema,
+      tables,
+    ]);
     expect(kinds.rows).toEqual(Object.keys(KEYS).sort().map((relname) => ({ relname, relkind: 'p' })));
     const indexes = await owner.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = ANY($2) ORDER BY 1`, [schema, Object.keys(KEYS)]);
-    expect(indexes.rows.map((r) => r.indexname)).toEqual(['assessments_pkey', 'assessments_window_end', 'forecasts_machine_target', 'forecasts_pkey', 'window_extras_channel', 'window_extras_pkey', 'window_features_pkey', 'window_features_window_start']);
+    expect(indexes.rows.map((r) => r.indexname)).toEqual([
+      'assessments_pkey', 'assessments_window_end', 'forecasts_machine_target', 'forecasts_pkey',
+      'window_extras_channel', 'window_extras_pkey', 'window_features_pkey', 'window_features_window_start',
+    ]);
     // A window starting on the 4th is in the 4th's partition; its assessment ends at midnight after the last one: the 7th.
-    expect(new Set(await partitionOf('window_features', 'm2'))).toEqual(new Set(['window_features_p20260104', 'window_features_p20260105', 'window_features_p20260106']));
-    expect(new Set(await partitionOf('assessments', 'm2'))).toEqual(new Set(['assessments_p20260104', 'assessments_p20260105', 'assessments_p20260106', 'assessments_p20260107']));
-    expect(new Set(await partitionOf('window_extras', 'm1'))).toEqual(new Set(['window_extras_p20260104', 'window_extras_p20260105', 'window_extras_p20260106']));
+    const days = (table: string, ...ds: string[]) => new Set(ds.map((d) => `${table}_p202601${d}`));
+    expect(new Set(await partitionOf('window_features', 'm2'))).toEqual(days('window_features', '04', '05', '06'));
+    expect(new Set(await partitionOf('assessments', 'm2'))).toEqual(days('assessments', '04', '05', '06', '07'));
+    expect(new Set(await partitionOf('window_extras', 'm1'))).toEqual(days('window_extras', '04', '05', '06'));
 
     const follower = asAnalyst(env.followerUrl);
     await follower.connect();
     try {
-      await waitFor('the follower to replay 009', async () => ((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.forecasts`).catch(() => ({ rows: [{ n: -1 }] }))).rows[0].n === before.forecasts!.n), 30_000);
+      const forecastsThere = async () =>
+        (await follower.query(`SELECT count(*)::int AS n FROM ${schema}.forecasts`).catch(() => ({ rows: [{ n: -1 }] }))).rows[0].n;
+      await waitFor('the follower to replay 009', async () => (await forecastsThere()) === before.forecasts!.n, 30_000);
       expect((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.window_channels`)).rows[0].n).toBe(3 * 72 * 6 + 72);
     } finally {
       await follower.end();
@@ -129,9 +155,11 @@ describe('day partitions', () => {
     expect(await partitionOf('window_features', 'w-beyond')).toEqual(['window_features_p120000101']);
     expect(await partitionOf('window_extras', 'w-beyond')).toEqual(['window_extras_p120000101']);
     expect(await partitionOf('window_features', 'w-bc')).toEqual(['window_features_pbc01010101']);
-    expect((await owner.query(`SELECT window_start::text AS t FROM ${schema}.window_features WHERE machine_id = 'w-bc'`)).rows[0].t).toBe('0101-01-01 00:00:00+00 BC');
+    const bc = await owner.query(`SELECT window_start::text AS t FROM ${schema}.window_features WHERE machine_id = 'w-bc'`);
+    expect(bc.rows[0].t).toBe('0101-01-01 00:00:00+00 BC');
 
-    const versions = async () => (await owner.query(`SELECT machine_id, window_start, xmin::text FROM ${schema}.window_features WHERE machine_id LIKE 'w%' ORDER BY 1, 2`)).rows;
+    const versions = async () =>
+      (await owner.query(`SELECT machine_id, window_start, xmin::text FROM ${schema}.window_features WHERE machine_id LIKE 'w%' ORDER BY 1, 2`)).rows;
     const first = await versions();
     // Another sink, which has made no day yet, replays the batch: the same rows, not even a new row version.
     expect(await sinkWith(maintainer(Date.UTC(2026, 0, 8, 12))).flush(windowFeaturesRecord.tables, asRecords(windows))).toEqual([]);
@@ -143,7 +171,7 @@ describe('day partitions', () => {
     const sink = sinkWith(maintainer(Date.UTC(2026, 0, 12)));
     expect(await sink.flush(windowFeaturesRecord.tables, asRecords([window('again', Date.UTC(2026, 0, 12, 1))]))).toEqual([]);
     await owner.query(`SELECT ${schema}.drop_day_partitions('2026-01-12')`);
-    const failures = () => metrics.getSingleMetric('pdm_sink_postgres_write_failures_total')!.get().then((m) => m.values.find((v) => v.labels.code === 'PG_23514')?.value ?? 0);
+    const failures = () => metricValue('pdm_sink_postgres_write_failures_total', 'code', 'PG_23514');
     const failedBefore = await failures();
     expect(await sink.flush(windowFeaturesRecord.tables, asRecords([window('again', Date.UTC(2026, 0, 12, 2))]))).toEqual([]);
     expect(await failures()).toBe(failedBefore + 1);
@@ -153,11 +181,12 @@ describe('day partitions', () => {
   test('two sinks making the same days at once both succeed, and each partition is made once', async () => {
     const days = ['2026-02-01', '2026-02-02'];
     const [a, b] = await Promise.all([maintainer(Date.UTC(2026, 1, 1)).ensure(days), maintainer(Date.UTC(2026, 1, 1)).ensure(days)]);
-    expect([...a, ...b].sort()).toEqual(['assessments', 'forecasts', 'window_extras', 'window_features'].flatMap((t) => [`${t}_p20260201`, `${t}_p20260202`]).sort());
+    const expected = ['assessments', 'forecasts', 'window_extras', 'window_features'].flatMap((t) => [`${t}_p20260201`, `${t}_p20260202`]);
+    expect([...a, ...b].sort()).toEqual(expected.sort());
   });
 
   test('the retention drops whole days past it (children first) and keeps the rest', async () => {
-    const dropped = () => metrics.getSingleMetric('pdm_postgres_partitions_dropped_total')!.get().then((m) => m.values.find((v) => v.labels.table === 'window_features')?.value ?? 0);
+    const dropped = () => metricValue('pdm_postgres_partitions_dropped_total', 'table', 'window_features');
     const droppedBefore = await dropped();
     // On 2026-01-18 at noon a retention of 3 days keeps what ended after the 15th, 12:00.
     const result = await maintainer(Date.UTC(2026, 0, 18, 12), 3 * 86_400_000).maintain();
@@ -189,10 +218,14 @@ describe('day partitions', () => {
     await follower.connect();
     await primary.connect();
     try {
-      await waitFor('the follower to replay the new partition', async () => ((await follower.query(`SELECT to_regclass($1) AS t`, [`${schema}.window_features_p20260301`])).rows[0].t !== null), 30_000);
-      await waitFor('the follower to replay its row', async () => ((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.window_features_p20260301`)).rows[0].n === 1), 30_000);
+      const partition = `${schema}.window_features_p20260301`;
+      const there = async () => (await follower.query('SELECT to_regclass($1) AS t', [partition])).rows[0].t !== null;
+      await waitFor('the follower to replay the new partition', there, 30_000);
+      const rowThere = async () => (await follower.query(`SELECT count(*)::int AS n FROM ${partition}`)).rows[0].n === 1;
+      await waitFor('the follower to replay its row', rowThere, 30_000);
       expect((await follower.query(`SELECT machine_id FROM ${schema}.window_extras_p20260301`)).rows).toEqual([{ machine_id: 'fresh' }]);
-      expect((await follower.query(`SELECT count(*)::int AS n FROM ${schema}.window_features WHERE window_start >= '2026-03-01' AND window_start < '2026-03-02'`)).rows[0].n).toBe(1);
+      const ofTheDay = `SELECT count(*)::int AS n FROM ${schema}.window_features WHERE window_start >= '2026-03-01' AND window_start < '2026-03-02'`;
+      expect((await follower.query(ofTheDay)).rows[0].n).toBe(1);
       for (const sql of [
         `SELECT ${schema}.create_day_partitions('2026-04-01')`,
         `SELECT ${schema}.drop_day_partitions('2026-03-01')`,
@@ -200,7 +233,9 @@ describe('day partitions', () => {
         `DROP TABLE ${schema}.window_extras_p20260301`,
       ]) await expect(primary.query(sql)).rejects.toMatchObject({ code: '42501' });
       // Even the writer's way to drop refuses today and yesterday.
-      await expect(writer.query(`SELECT ${schema}.drop_day_partitions(current_date - 1)`)).rejects.toMatchObject({ message: expect.stringContaining('only days over for a whole day') });
+      await expect(writer.query(`SELECT ${schema}.drop_day_partitions(current_date - 1)`)).rejects.toMatchObject({
+        message: expect.stringContaining('only days over for a whole day'),
+      });
     } finally {
       await follower.end();
       await primary.end();

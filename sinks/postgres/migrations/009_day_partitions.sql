@@ -101,7 +101,8 @@ BEGIN
       ('forecasts', 'machine_id, made_at', 'assessments', 'machine_id, window_end')) AS f(child, cols, parent, refcols)
   LOOP
     CONTINUE WHEN EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = format('%I.%I', s, fk.child || '_' || suffix)::regclass AND contype = 'f');
-    EXECUTE format('ALTER TABLE %I.%I ADD FOREIGN KEY (%s) REFERENCES %I.%I (%s)', s, fk.child || '_' || suffix, fk.cols, s, fk.parent || '_' || suffix, fk.refcols);
+    EXECUTE format('ALTER TABLE %I.%I ADD FOREIGN KEY (%s) REFERENCES %I.%I (%s)',
+      s, fk.child || '_' || suffix, fk.cols, s, fk.parent || '_' || suffix, fk.refcols);
   END LOOP;
 END
 $fn$;
