@@ -85,7 +85,8 @@ BEGIN
   END IF;
   -- One maker at a time per schema. A lock on a table, not an advisory lock: taking it also reads
   -- the catalog changes committed meanwhile, so the checks below see the other maker's partitions.
-  -- SHARE UPDATE EXCLUSIVE conflicts with itself, not with the sink's reads and writes.
+  -- SHARE UPDATE EXCLUSIVE conflicts with itself, not with reads and writes; CREATE ... PARTITION OF
+  -- then holds ACCESS EXCLUSIVE on each parent until commit (why the sink makes days ahead).
   EXECUTE format('LOCK TABLE %I.window_features IN SHARE UPDATE EXCLUSIVE MODE', s);
   FOREACH t IN ARRAY ARRAY['window_features', 'window_extras', 'assessments', 'forecasts'] LOOP
     CONTINUE WHEN to_regclass(format('%I.%I', s, t || '_' || suffix)) IS NOT NULL;
