@@ -12,6 +12,8 @@ import { progressBar } from '../lib/progress';
 import { parseEnv } from '../lib/config';
 import { followerSettings, postgresSettings } from '../lib/shared.settings';
 import { migrate } from '../sinks/postgres/migrations';
+import { makeDayPartitions } from '../sinks/postgres/partition.maintainer';
+import { daysBetween } from '../sinks/postgres/partitions';
 import { alertActionsTable } from '../sinks/postgres/alert-control.rows';
 import {
   alertsTable,
@@ -275,7 +277,9 @@ async function seed(pool: pg.Pool, schema: string, plans: readonly MachinePlan[]
   const rows: Record<string, number> = {};
   const bytes: Record<string, number> = {};
   for (const table of TABLES) {
-    const sql = `SELECT count(*)::bigint AS n, pg_total_relation_size($1::regclass) AS bytes FROM ${schema}.${table}`;
+    // A partitioned table's size is its partitions' (pg_partition_tree of a plain table has no rows).
+    const bytesOf = 'coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree($1::regclass)), pg_total_relation_size($1::regclass))';
+    const sql = `SELECT (SELECT count(*)::bigint FROM ${schema}.${table}) AS n, ${bytesOf} AS bytes`;
     const { rows: r } = await pool.query(sql, [`${schema}.${table}`]);
     rows[table] = Number(r[0].n);
     bytes[table] = Number(r[0].bytes);
@@ -599,6 +603,8 @@ export async function apiBench(options: ApiBenchOptions, env: NodeJS.ProcessEnv,
   try {
     await follower.connect();
     await migrate({ url: databaseUrl, schema, writerPassword: env.PDM_WRITER_PASSWORD, analystPassword: env.PDM_ANALYST_PASSWORD });
+    // The days of the seeded rows (an assessment ends an hour after its window starts).
+    await makeDayPartitions(pool, schema, daysBetween(Math.min(...plans.map((p) => p.fromMs)), Math.max(...plans.map((p) => p.fromMs + p.windows * HOUR))));
     const seeded = await seed(pool, schema, plans, fleet);
     const { window_features: windows, assessments } = seeded.rows;
     print(

@@ -121,7 +121,7 @@ export function assessmentOf(plan: MachinePlan, i: number): MachineAssessment {
   };
 }
 
-function forecastAt(windowEndMs: number, m: number): MachineAssessment['forecast'] {
+export function forecastAt(windowEndMs: number, m: number): MachineAssessment['forecast'] {
   const points = FEATURES.flatMap((feature, f) =>
     Array.from({ length: FORECAST_STEPS }, (_, k) => {
       const mean = 10 * (f + 1) + unit(m, k, f);

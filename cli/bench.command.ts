@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { apiBench } from '../bench/api.bench';
 import { inferenceBench } from '../bench/inference.bench';
 import { inferenceCoreBench } from '../bench/inference-core.bench';
+import { postgresBench } from '../bench/postgres.bench';
 import { produceBench } from '../bench/produce.bench';
 import { windowBench } from '../bench/window.bench';
 import { parseDuration } from '../lib/duration';
@@ -10,7 +11,7 @@ import type { Compression } from '../lib/kafka/compression';
 import { connectionEnv } from './connections';
 import { PdmError } from '../lib/errors';
 
-const BENCHMARKS = ['produce', 'window', 'inference', 'api'] as const;
+const BENCHMARKS = ['produce', 'window', 'inference', 'api', 'postgres'] as const;
 
 interface BenchFlags {
   records?: string;
@@ -25,6 +26,8 @@ interface BenchFlags {
   kafkaStreams: boolean;
   extras: string;
   hours: string;
+  days: string;
+  forecasts: boolean;
   browser: boolean;
   keep?: boolean;
   cpuProf?: boolean;
@@ -48,7 +51,7 @@ export function registerBenchCommand(program: Command): void {
     .command('bench <name>')
     .description(`the benchmarks, each printing its figures: ${BENCHMARKS.join(', ')}`)
     .option('--records <n>', 'readings to produce (produce: 1000000; window: 2000000)')
-    .option('--machines <n>', 'simulated machines (produce, window: 20; inference, api: 10000)')
+    .option('--machines <n>', 'simulated machines (produce, window: 20; inference, api: 10000; postgres: 500)')
     .option('--live-hours <n>', 'inference: hours of every machine\'s windows measured after the warm-up', '12')
     .option('--cpu-prof', 'inference: profile the processor (node --cpu-prof) and print where its time went')
     .option('--core', 'inference: the processor\'s own work alone, in this process, no Kafka: CPU per window by step (machines default 2000)')
@@ -62,7 +65,9 @@ export function registerBenchCommand(program: Command): void {
     .option('--extras <n>', 'window: extra channels per reading beyond the six features, 0 to 64 (the Kafka Streams comparison runs only without)', '0')
     .option('--hours <n>', 'api: hourly windows of every machine seeded', '168')
     .option('--no-browser', 'api: skip the console in Chromium')
-    .option('--keep', 'api: leave the seeded schema (to EXPLAIN its queries) instead of dropping it')
+    .option('--days <n>', 'postgres: days of every machine\'s hourly windows and assessments written', '3')
+    .option('--no-forecasts', 'postgres: a forecast on each machine\'s latest assessment only (quicker, for many days; no million-machine volume)')
+    .option('--keep', 'api, postgres: leave the seeded schemas (to EXPLAIN their queries) instead of dropping them')
     .action(async (name: string, flags: BenchFlags) => {
       const print = (line: string) => console.log(line);
       if (name === 'produce') {
@@ -102,6 +107,12 @@ export function registerBenchCommand(program: Command): void {
       if (name === 'api') {
         const machines = count('--machines', flags.machines ?? '10000');
         await apiBench({ machines, hours: count('--hours', flags.hours), browser: flags.browser, keep: flags.keep === true }, connectionEnv(), print);
+        return;
+      }
+      if (name === 'postgres') {
+        const machines = count('--machines', flags.machines ?? '500');
+        const options = { machines, days: count('--days', flags.days), forecasts: flags.forecasts, keep: flags.keep === true };
+        await postgresBench(options, connectionEnv(), print);
         return;
       }
       console.error(`pdmctl bench: unknown benchmark ${JSON.stringify(name)}; one of ${BENCHMARKS.join(', ')}`);

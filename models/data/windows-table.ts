@@ -43,8 +43,9 @@ export function rowToWindow(row: Record<string, unknown>, where: string): Window
   return w;
 }
 
-export function windowToRow(w: WindowFeatures): Array<string | number | null> {
-  const row: Array<string | number | null> = [w.machineId, new Date(w.windowStart).toISOString(), new Date(w.windowEnd).toISOString(), w.count];
+/** A window as a row of WINDOW_COLUMNS, its times as `time` writes them (ISO for a CSV file; the Postgres sink's own form for the database). */
+export function windowToRow(w: WindowFeatures, time: (ms: number) => string = (ms) => new Date(ms).toISOString()): Array<string | number | null> {
+  const row: Array<string | number | null> = [w.machineId, time(w.windowStart), time(w.windowEnd), w.count];
   for (const feature of FEATURES) for (const stat of STAT_COLUMNS) row.push(w[feature][stat] ?? null);
   return row;
 }

@@ -6,6 +6,7 @@ const pgError = (code: string, message = 'boom') => Object.assign(new Error(mess
 describe('what the sink does with a database error', () => {
   test.each([
     ['check constraint violated', pgError('23514'), 'row', 'PG_23514'],
+    ['no partition for the row (its day dropped)', pgError('23514', 'no partition of relation "window_features" found for row'), 'retry', 'PG_23514'],
     ['not-null violated', pgError('23502'), 'row', 'PG_23502'],
     ['invalid text for a type', pgError('22P02'), 'row', 'PG_22P02'],
     ['numeric value out of range', pgError('22003'), 'row', 'PG_22003'],

@@ -1,5 +1,6 @@
 import { WINDOW_COLUMNS, windowToRow } from '../../models/data/windows-table';
 import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
+import { pgTimestamp } from '../../lib/pg-timestamp';
 
 /**
  * Records as table rows, and batches as upsert statements. Pure: no I/O, no clock.
@@ -41,8 +42,8 @@ export interface RecordSpec<T> {
 /** A one-table spec as a record spec. */
 export const oneTable = <T>(spec: TableSpec<T>): RecordSpec<T> => ({ tables: [spec], toRows: (value) => [[spec.toRow(value)]], keyOf: (value) => spec.keyOf(value) });
 
-/** Epoch milliseconds as an ISO timestamp Postgres reads as timestamptz; throws RangeError for a time JavaScript can't represent. */
-export const iso = (ms: number): string => new Date(ms).toISOString();
+/** Epoch milliseconds as an ISO timestamp Postgres reads as timestamptz (lib/pg-timestamp.ts); throws RangeError for a time JavaScript can't represent. */
+export const iso = (ms: number): string => pgTimestamp(ms);
 
 /** As `iso`, null for null. */
 export const isoOrNull = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : iso(ms));
@@ -52,7 +53,7 @@ export const windowFeaturesTable: TableSpec<WindowFeatures> = {
   // The columns `pdmctl train --from-postgres` reads (models/data/windows-table.ts): one definition for both.
   columns: WINDOW_COLUMNS,
   key: ['machine_id', 'window_start'],
-  toRow: (w) => windowToRow(w),
+  toRow: (w) => windowToRow(w, iso),
   keyOf: (w) => `${w.machineId}\u0000${w.windowStart}`,
 };
 
@@ -227,7 +228,7 @@ export function lastPerKey<T>(items: readonly T[], keyOf: (item: T) => string): 
   return { kept, superseded };
 }
 
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /** `INSERT ... VALUES (...), ... ON CONFLICT (key) DO UPDATE ... WHERE changed` for `rows` rows. */
 export function upsertStatement(schema: string, spec: TableShape, rows: number): string {

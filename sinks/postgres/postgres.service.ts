@@ -4,7 +4,7 @@ import { PdmError, errorMessage } from '../../lib/errors';
 import type { IncomingRecord } from '../../lib/kafka/runner';
 import type { Logger } from '../../lib/logger';
 import type { ServiceDefinition } from '../../lib/service';
-import { hostStage } from '../../lib/stage-host';
+import { hostStage, type StageScope } from '../../lib/stage-host';
 import { TOPICS, prefixedTopics } from '../../lib/topics';
 import { SCHEMA_FILES, avroType, type SchemaFile } from '../../schemas';
 import { migrate } from './migrations';
@@ -15,6 +15,7 @@ import { machineControlTable } from './machine-control.rows';
 import { alertsTable, assessmentsRecord, oneTable, windowFeaturesRecord, type RecordSpec } from './postgres.rows';
 import { postgresSinkSettings, type PostgresSinkSettings } from './postgres.settings';
 import { PostgresSink } from './postgres.sink';
+import { PartitionMaintainer } from './partition.maintainer';
 
 /**
  * `pdmctl run sink-postgres`: pdm.window-features.v1 into pdm.window_features, pdm.alerts.v1 into
@@ -86,6 +87,26 @@ function writerPool(settings: PostgresSinkSettings, log: Logger): pg.Pool {
   return pool;
 }
 
+/** The day partitions (migration 009): made before each batch and ahead, dropped past the retention, at start and then every interval. */
+function maintainPartitions(settings: PostgresSinkSettings, pool: pg.Pool, scope: StageScope): PartitionMaintainer {
+  const { clock, log: logger, metrics } = scope;
+  const maintainer = new PartitionMaintainer({ pool, schema: settings.schema, clock, retentionMs: settings.retentionMs, logger, metrics });
+  let running: Promise<unknown> = Promise.resolve();
+  const run = () =>
+    (running = maintainer.maintain().catch((err) => {
+      // The batches still make the days they need; the next run tries the rest again.
+      scope.log.warn({ err: errorMessage(err) }, 'partition maintenance failed; it runs again at the next interval');
+    }));
+  void run();
+  const timer = setInterval(() => void run(), settings.partitionIntervalMs);
+  timer.unref();
+  scope.defer(async () => {
+    clearInterval(timer);
+    await running;
+  });
+  return maintainer;
+}
+
 export const postgresSinkService: ServiceDefinition = {
   name: STAGE,
   start(context) {
@@ -102,7 +123,10 @@ export const postgresSinkService: ServiceDefinition = {
         if (settings.migrateAtStart) await migrateAtStart(settings, scope.log, scope.clock);
         const pool = writerPool(settings, scope.log);
         scope.defer(() => pool.end());
-        const sink = new PostgresSink({ pool, schema: settings.schema, maxRowsPerStatement: settings.maxRowsPerStatement, retry: settings.retry, clock: scope.clock, sleep: (ms) => sleep(ms), logger: scope.log, metrics: scope.metrics });
+        const partitions = maintainPartitions(settings, pool, scope);
+        const { schema, maxRowsPerStatement, retry } = settings;
+        const { clock, log: logger, metrics } = scope;
+        const sink = new PostgresSink({ pool, schema, maxRowsPerStatement, retry, clock, sleep: (ms) => sleep(ms), logger, metrics, partitions });
         const probe = setInterval(() => void sink.probe(), settings.probeIntervalMs);
         probe.unref();
         scope.defer(() => clearInterval(probe));

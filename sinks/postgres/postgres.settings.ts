@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, parseEnv } from '../../lib/config';
+import { parseDuration } from '../../lib/duration';
 import { PdmError } from '../../lib/errors';
 import { processorSettings } from '../../processors/runtime';
 import { postgresSettings } from '../../lib/shared.settings';
@@ -22,7 +23,29 @@ export const schema = z.object({
   PDM_SINK_POSTGRES_CONNECT_TIMEOUT: duration('5s').describe('A connection attempt that takes longer fails (and is retried).'),
   PDM_SINK_POSTGRES_PROBE_INTERVAL: duration('5s').describe('How often readiness checks the database while no batch is being written.'),
   PDM_SINK_POSTGRES_START_TIMEOUT: duration('60s').describe('How long start waits for the database to take the migrations before it fails.'),
+  PDM_POSTGRES_RETENTION: z.string().optional()
+    .describe(
+      'Keep this long (`90d`, `26w`; at least `1d`) of window_features, window_extras, assessments and forecasts: ' +
+        'whole day partitions older are dropped. Unset or `forever`: keep everything.',
+    ),
+  PDM_SINK_POSTGRES_PARTITION_INTERVAL: duration('1h')
+    .describe('How often the sink makes the next days\' partitions and applies PDM_POSTGRES_RETENTION (also once at start).'),
 });
+
+/** PDM_POSTGRES_RETENTION as milliseconds, undefined to keep everything. */
+export function retentionMsOf(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === 'forever') return undefined;
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (cause) {
+    throw new PdmError('CONFIG_INVALID', `invalid configuration:\n  PDM_POSTGRES_RETENTION: ${(cause as Error).message}, or forever`, { cause });
+  }
+  if (ms < 86_400_000) {
+    throw new PdmError('CONFIG_INVALID', `invalid configuration:\n  PDM_POSTGRES_RETENTION: ${text} is less than a day (partitions are whole days)`);
+  }
+  return ms;
+}
 
 export interface PostgresSinkSettings {
   prefix: string;
@@ -44,6 +67,9 @@ export interface PostgresSinkSettings {
   connectTimeoutMs: number;
   probeIntervalMs: number;
   startTimeoutMs: number;
+  /** Drop day partitions older than this; undefined keeps everything. */
+  retentionMs?: number;
+  partitionIntervalMs: number;
 }
 
 /** DATABASE_URL with pdm_writer's login instead of its own. */
@@ -82,5 +108,7 @@ export function postgresSinkSettings(env: NodeJS.ProcessEnv = process.env): Read
     connectTimeoutMs: raw.PDM_SINK_POSTGRES_CONNECT_TIMEOUT,
     probeIntervalMs: raw.PDM_SINK_POSTGRES_PROBE_INTERVAL,
     startTimeoutMs: raw.PDM_SINK_POSTGRES_START_TIMEOUT,
+    retentionMs: retentionMsOf(raw.PDM_POSTGRES_RETENTION),
+    partitionIntervalMs: raw.PDM_SINK_POSTGRES_PARTITION_INTERVAL,
   });
 }

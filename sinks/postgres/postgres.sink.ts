@@ -3,6 +3,7 @@ import { PdmError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { metricOnce, Counter, Gauge, Histogram, type Registry } from '../../lib/metrics';
 import { backoffDelayMs } from '../../lib/backoff';
+import { daysOfRows } from './partitions';
 import { classifyDbError } from './postgres.policy';
 import { chunks, flatten, rowsPerStatement, upsertStatement, type SqlValue, type TableShape } from './postgres.rows';
 
@@ -47,6 +48,8 @@ export interface PostgresSinkOptions {
   sleep: (ms: number) => Promise<void>;
   logger: Logger;
   metrics: Registry;
+  /** Makes the day partitions a batch's rows need before it is written (migration 009); none: the tables are not partitioned. */
+  partitions?: { ensure(days: Iterable<string>): Promise<unknown>; forget(): void };
 }
 
 function sinkMetrics(registry: Registry) {
@@ -117,6 +120,8 @@ export class PostgresSink {
     for (let attempt = 1; ; attempt++) {
       const started = clock();
       try {
+        // Outside the write's transaction: making a partition locks its parent, briefly.
+        await this.options.partitions?.ensure(daysOfRows(tables, records));
         const { rejected, written } = await this.writeOnce(tables, records);
         this.metrics.writeSeconds.observe({ table: batch }, (clock() - started) / 1000);
         const refused = new Set(rejected.map((r) => r.item));
@@ -134,6 +139,7 @@ export class PostgresSink {
         const { code, message } = classifyDbError(err);
         const delayMs = backoffDelayMs(attempt, retry.initialMs, retry.maxMs);
         this.metrics.failures.inc({ table: batch, code });
+        this.options.partitions?.forget();
         this.failing.set(batch, `writing ${batch} failed (${code}: ${message}); retry ${attempt} in ${delayMs} ms`);
         this.metrics.available.set(0);
         logger.warn({ table: batch, records: records.length, attempt, delayMs, code, err: message }, 'writing the batch failed; retrying it');

@@ -4,6 +4,8 @@ import { createRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import { FEATURES, SCHEMA_FILES, avroType, type AlertControl, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
 import { migrate } from '../../sinks/postgres/migrations';
+import { makeDayPartitions } from '../../sinks/postgres/partition.maintainer';
+import { daysOfRows } from '../../sinks/postgres/partitions';
 import { alertsTable, assessmentRows, assessmentsTable, forecastsTable, upsertStatement, windowExtrasRows, windowExtrasTable, windowFeaturesTable, type SqlValue, type TableShape } from '../../sinks/postgres/postgres.rows';
 import { consumeAll } from './consume';
 import { OpenApiCheck } from './openapi-check';
@@ -143,6 +145,8 @@ async function insertRows(table: string, rows: Array<Record<string, unknown>>): 
 const FORECAST_ROWS = ASSESSMENTS.reduce((n, a) => n + (a.forecast?.points.length ?? 0), 0);
 
 async function insert(table: TableShape, rows: SqlValue[][]): Promise<void> {
+  // Written here, not by the sink: the days' partitions are made first, as the sink does.
+  await makeDayPartitions(owner, schema, daysOfRows([table], [{ rows: [rows] }]));
   for (let i = 0; i < rows.length; i += 200) {
     const slice = rows.slice(i, i + 200);
     await owner.query(upsertStatement(schema, table, slice.length), slice.flat());

@@ -8,6 +8,8 @@ import { Pool } from 'pg';
 import { TOPICS } from '../../lib/topics';
 import type { AlertEvent } from '../../schemas';
 import { migrate } from '../../sinks/postgres/migrations';
+import { makeDayPartitions } from '../../sinks/postgres/partition.maintainer';
+import { daysBetween } from '../../sinks/postgres/partitions';
 import { openAlertsWriter } from './alerts-topic';
 import { killServices, startService, testEnv, uniqueName, useIsolatedTopics, waitFor, type RunningService } from './servers';
 
@@ -132,6 +134,7 @@ beforeAll(async () => {
   // A day of hourly means for machine A: the chart's line.
   const hour = 3_600_000;
   const end = Date.now() - (Date.now() % hour);
+  await makeDayPartitions(pool, schema, daysBetween(end - 24 * hour, end));
   for (let i = 24; i >= 1; i--) {
     const start = end - i * hour;
     await pool.query(
