@@ -63,8 +63,6 @@ export async function inferenceCoreBench(options: CoreBenchOptions, env: NodeJS.
     const fromMs = Date.UTC(2026, 0, 5);
     const hourOf = (i: number) => Array.from({ length: machines }, (_, m) => windowType.toBuffer(syntheticWindow(m, i, fromMs, m % 100 === 0 ? lookback + 2 : null)));
 
-    collect();
-    const heapBefore = process.memoryUsage();
     const warm = progressBar(lookback, `warm-up: ${fmt(machines)} machines' first ${lookback} hours`);
     for (let i = 0; i < lookback; i++) {
       const windows = hourOf(i).map((b) => windowType.fromBuffer(b) as WindowFeatures);
@@ -102,10 +100,13 @@ export async function inferenceCoreBench(options: CoreBenchOptions, env: NodeJS.
         assessed += result.assessed;
       }
     }
-    collect();
-    const heapAfter = process.memoryUsage();
-    printCore(print, { machines, liveHours, windows, assessed, steps, bytes, heap: { before: heapBefore, after: heapAfter } });
     if (!core.machines.has(machineId(0))) throw new Error('the core kept no machine: nothing was measured');
+    // What the machines hold: the heap with them, less the heap once they are forgotten.
+    collect();
+    const withMachines = process.memoryUsage();
+    core.machines.clear();
+    collect();
+    printCore(print, { machines, liveHours, windows, assessed, steps, bytes, heap: { with: withMachines, without: process.memoryUsage() } });
   } finally {
     await models.detector?.model.close();
     await models.forecaster?.model.close();
@@ -120,7 +121,7 @@ interface CoreFigures {
   assessed: number;
   steps: Steps;
   bytes: { assessment: number; changelog: number; snapshots: number; deltas: number };
-  heap: { before: NodeJS.MemoryUsage; after: NodeJS.MemoryUsage };
+  heap: { with: NodeJS.MemoryUsage; without: NodeJS.MemoryUsage };
 }
 
 function printCore(print: (line: string) => void, f: CoreFigures): void {
@@ -134,5 +135,5 @@ function printCore(print: (line: string) => void, f: CoreFigures): void {
   print(`  core         ${per(f.steps.core)}   history, the three models, decisions, assessment objects`);
   print(`  assessment   ${per(f.steps.assessment)}   Avro encode, ${fmt(f.bytes.assessment / f.windows)} bytes a window`);
   print(`  changelog    ${per(f.steps.changelog)}   ${fmt(f.bytes.changelog / f.windows)} bytes a window (${fmt(f.bytes.snapshots)} snapshots, ${fmt(f.bytes.deltas)} deltas)`);
-  print(`  state        ${kib((held(f.heap.after) - held(f.heap.before)) / f.machines)} per machine held (JS heap and typed arrays after a full collection; the process's RSS is more: see bench inference)`);
+  print(`  state        ${kib((held(f.heap.with) - held(f.heap.without)) / f.machines)} per machine held (JS heap and typed arrays, with the machines less without, after full collections; RSS is more: see bench inference)`);
 }
