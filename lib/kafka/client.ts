@@ -37,6 +37,11 @@ export function kafkaConnectionFromEnv(clientId: string, env: NodeJS.ProcessEnv 
   return connection;
 }
 
+export type KafkaClientName = 'kafkajs' | 'confluent';
+
+/** The client library behind lib/kafka/ (PDM_KAFKA_CLIENT): kafkajs unless told otherwise. */
+export const kafkaClientName = (env: NodeJS.ProcessEnv = process.env): KafkaClientName => parseEnv(kafkaSettings, env).PDM_KAFKA_CLIENT;
+
 // kafkajs logs every retried request at ERROR ("The coordinator is loading", a leader moving):
 // routine on a healthy cluster. Failures that matter reach us as errors thrown from its API, which
 // we log ourselves, so its entries are logged one level lower, and only from PDM_KAFKA_LOG_LEVEL
