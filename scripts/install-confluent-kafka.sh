@@ -36,11 +36,15 @@ if [ ! -f "$headers/include/node/node_api.h" ]; then
   rm -rf "$tmp"
 fi
 
+# node-gyp as npm bundles it (the install script would have found it through npm).
+node_gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
+[ -f "$node_gyp" ] || { echo "node-gyp not found at $node_gyp (it comes with npm)" >&2; exit 1; }
+
 echo "building librdkafka and the binding (a few minutes)"
 started=$(date +%s)
 (
   cd "$package"
-  PATH="$(cd ../../.bin && pwd):$PATH" CKJS_LINKING=dynamic npm_config_nodedir="$headers" \
+  PATH="$(cd ../../.bin && pwd):$PATH" CKJS_LINKING=dynamic npm_config_nodedir="$headers" npm_config_node_gyp="$node_gyp" \
     node ../../@mapbox/node-pre-gyp/bin/node-pre-gyp install --build-from-source
 )
 echo "built in $(( $(date +%s) - started )) s"
