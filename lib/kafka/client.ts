@@ -6,9 +6,9 @@ import { registerZstd } from './compression';
 import { PdmError } from '../errors';
 
 /**
- * The Kafka adapter: the only place that imports kafkajs (ESLint enforces it). Everything else
- * speaks to Kafka through the functions of lib/kafka/, so the client library can be replaced in
- * one folder.
+ * The Kafka adapter: the only place that imports kafkajs or @confluentinc/kafka-javascript (ESLint
+ * enforces it). Everything else speaks to Kafka through the functions of lib/kafka/, so the client
+ * library can be replaced in one folder; PDM_KAFKA_CLIENT picks one (confluent/ holds the other).
  */
 
 export interface KafkaConnection {
