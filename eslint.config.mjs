@@ -19,7 +19,10 @@ export default tseslint.config(
     files: ['**/*.ts'],
     ignores: ['lib/kafka/**', 'test/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Kafka calls go through lib/kafka/ (the adapter).' }] }],
+      'no-restricted-imports': ['error', { paths: [
+        { name: 'kafkajs', message: 'Kafka calls go through lib/kafka/ (the adapter).' },
+        { name: '@confluentinc/kafka-javascript', message: 'Kafka calls go through lib/kafka/ (the adapter).' },
+      ] }],
     },
   },
   {

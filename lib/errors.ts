@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   KAFKA_UNREACHABLE: 'no Kafka broker answers at KAFKA_BROKERS',
   KAFKA_ADMIN: 'creating or inspecting topics failed',
   KAFKA_INTERNALS: 'the installed kafkajs lacks an internal the partition reader relies on',
+  KAFKA_CLIENT_MISSING: 'PDM_KAFKA_CLIENT names a Kafka client library that is not installed or did not build',
   KAFKA_PARTITION_UNKNOWN: 'a partition does not exist or has no leader',
   KAFKA_FETCH: 'a fetch returned no data where the partition has some',
   TOPIC_MISSING: 'a topic the service reads or writes does not exist (run pdmctl topics)',

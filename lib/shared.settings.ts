@@ -17,6 +17,8 @@ export const kafkaSettings = z.object({
   KAFKA_SASL_PASSWORD: z.string().optional().describe('SASL password; never logged.'),
   PDM_KAFKA_LOG_LEVEL: z.string().default('error')
     .describe("The Kafka client's own log entries from this level up (one level lower in our log: they are mostly routine retries)."),
+  PDM_KAFKA_CLIENT: z.enum(['kafkajs', 'confluent']).default('kafkajs')
+    .describe('Kafka client library behind lib/kafka/: `kafkajs`, or `confluent` (@confluentinc/kafka-javascript, librdkafka; an optional dependency built from source, see docs/topics.md).'),
   SCHEMA_REGISTRY_URL: z.string().optional().describe('Base URL of a Confluent-compatible schema registry API; unset: the local stack.'),
 });
 

@@ -6,9 +6,9 @@ import { registerZstd } from './compression';
 import { PdmError } from '../errors';
 
 /**
- * The Kafka adapter: the only place that imports kafkajs (ESLint enforces it). Everything else
- * speaks to Kafka through the functions of lib/kafka/, so the client library can be replaced in
- * one folder.
+ * The Kafka adapter: the only place that imports kafkajs or @confluentinc/kafka-javascript (ESLint
+ * enforces it). Everything else speaks to Kafka through the functions of lib/kafka/, so the client
+ * library can be replaced in one folder; PDM_KAFKA_CLIENT picks one (confluent/ holds the other).
  */
 
 export interface KafkaConnection {
@@ -36,6 +36,11 @@ export function kafkaConnectionFromEnv(clientId: string, env: NodeJS.ProcessEnv 
   }
   return connection;
 }
+
+export type KafkaClientName = 'kafkajs' | 'confluent';
+
+/** The client library behind lib/kafka/ (PDM_KAFKA_CLIENT): kafkajs unless told otherwise. */
+export const kafkaClientName = (env: NodeJS.ProcessEnv = process.env): KafkaClientName => parseEnv(kafkaSettings, env).PDM_KAFKA_CLIENT;
 
 // kafkajs logs every retried request at ERROR ("The coordinator is loading", a leader moving):
 // routine on a healthy cluster. Failures that matter reach us as errors thrown from its API, which

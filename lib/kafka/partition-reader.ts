@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { PdmError } from '../errors';
-import { createKafka, type KafkaConnection } from './client';
+import { createKafka, kafkaClientName, type KafkaConnection } from './client';
+import { openConfluentPartitionReader } from './confluent/partition-reader';
 import { headersAsText, type IncomingRecord } from './runner';
 
 /**
@@ -117,6 +118,7 @@ function recordsBelow(batch: KafkajsBatch, end: bigint): IncomingRecord[] {
 }
 
 export async function openPartitionReader(connection: KafkaConnection, options: { maxBytes?: number } = {}): Promise<PartitionReader> {
+  if (kafkaClientName() === 'confluent') return openConfluentPartitionReader(connection, options);
   const kafka = createKafka(connection);
   const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
   const open = new Set<KafkajsCluster>();

@@ -1,9 +1,10 @@
 import type { Message, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from '../logger';
-import { createKafka, type KafkaConnection } from './client';
+import { createKafka, kafkaClientName, type KafkaConnection } from './client';
 import { compressionType, type Compression } from './compression';
 import { PdmError, errorMessage } from '../errors';
 import { describeCluster } from './admin';
+import { connectConfluentProducer } from './confluent/producer';
 
 /** A record as the pipeline hands it to Kafka: bytes in, bytes out. */
 export interface OutgoingRecord {
@@ -98,6 +99,7 @@ export async function connectProducer(connection: KafkaConnection, options: Prod
   await describeCluster(connection, 3000, 5).catch((err: unknown) => {
     throw new PdmError('KAFKA_UNREACHABLE', `Kafka at ${connection.brokers.join(',')} does not answer (${errorMessage(err)}); for the local stack run \`npx pdmctl stack up\``, { cause: err });
   });
+  if (kafkaClientName() === 'confluent') return connectConfluentProducer(connection, options);
   // Every request of this producer, including the cluster's own (connecting, metadata), retries
   // without end. kafkajs's cluster gives up after its 5 retries by default (about 10 s), less than
   // a broker restart takes, and `send` would then fail with records that kafkajs itself would

@@ -293,6 +293,8 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
       ...env,
       MODELS_DIR: modelsDir,
       PDM_LOG_LEVEL: 'info',
+      // The Kafka client under test is the one this run was started with (docs/topics.md#kafka-clients).
+      ...(process.env.PDM_KAFKA_CLIENT ? { PDM_KAFKA_CLIENT: process.env.PDM_KAFKA_CLIENT } : {}),
       // A killed member's partitions move on after 6 s (the broker's minimum) instead of 30.
       PDM_SESSION_TIMEOUT: '6s',
       PDM_TRANSACTION_TIMEOUT: '20s',
