@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { apiBench } from '../bench/api.bench';
 import { inferenceBench } from '../bench/inference.bench';
 import { produceBench } from '../bench/produce.bench';
+import { SCALE_SERVICES, scaleBench, type ScaleBenchOptions, type ScaleService } from '../bench/scale.bench';
 import { windowBench } from '../bench/window.bench';
 import { parseDuration } from '../lib/duration';
 import { MAX_EXTRAS } from '../schemas/channels';
@@ -9,7 +10,7 @@ import type { Compression } from '../lib/kafka/compression';
 import { connectionEnv } from './connections';
 import { PdmError } from '../lib/errors';
 
-const BENCHMARKS = ['produce', 'window', 'inference', 'api'] as const;
+const BENCHMARKS = ['produce', 'window', 'inference', 'api', 'scale'] as const;
 
 interface BenchFlags {
   records?: string;
@@ -23,7 +24,13 @@ interface BenchFlags {
   restoreReadings: string;
   kafkaStreams: boolean;
   extras: string;
-  hours: string;
+  hours?: string;
+  quick?: boolean;
+  interval?: string;
+  instances: string;
+  sessionTimeout?: string;
+  services: string;
+  handOver: boolean;
   browser: boolean;
   keep?: boolean;
   cpuProf?: boolean;
@@ -41,12 +48,30 @@ const extraChannels = (value: string): number => {
   return n;
 };
 
+function scaleOptions(flags: BenchFlags): ScaleBenchOptions {
+  const services = flags.services.split(',').map((s) => s.trim());
+  const unknown = services.filter((s) => !(SCALE_SERVICES as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new PdmError('USAGE', `--services: ${unknown.join(', ')} is not one of ${SCALE_SERVICES.join(', ')}`);
+  const instances = flags.instances.split(',').map((n) => count('--instances', n.trim()));
+  const sessionTimeout = flags.sessionTimeout ?? process.env.PDM_SESSION_TIMEOUT ?? '30s';
+  parseDuration(sessionTimeout);
+  return {
+    machines: count('--machines', flags.machines ?? (flags.quick ? '100' : '300')),
+    hours: count('--hours', flags.hours ?? '48'),
+    intervalSeconds: count('--interval', flags.interval ?? '20'),
+    instances,
+    sessionTimeout,
+    services: services as ScaleService[],
+    handOver: flags.handOver,
+  };
+}
+
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench <name>')
     .description(`the benchmarks, each printing its figures: ${BENCHMARKS.join(', ')}`)
     .option('--records <n>', 'readings to produce (produce: 1000000; window: 2000000)')
-    .option('--machines <n>', 'simulated machines (produce, window: 20; inference, api: 10000)')
+    .option('--machines <n>', 'simulated machines (produce, window: 20; inference, api: 10000; scale: 300, --quick 100)')
     .option('--live-hours <n>', 'inference: hours of every machine\'s windows measured after the warm-up', '12')
     .option('--cpu-prof', 'inference: profile the processor (node --cpu-prof) and print where its time went')
     .option('--compression <codec>', 'produce: zstd, gzip or none', 'zstd')
@@ -57,7 +82,13 @@ export function registerBenchCommand(program: Command): void {
     .option('--restore-readings <n>', 'window: readings per machine in those windows', '60')
     .option('--no-kafka-streams', 'window: skip the Kafka Streams comparison')
     .option('--extras <n>', 'window: extra channels per reading beyond the six features, 0 to 64 (the Kafka Streams comparison runs only without)', '0')
-    .option('--hours <n>', 'api: hourly windows of every machine seeded', '168')
+    .option('--hours <n>', 'api: hourly windows of every machine seeded (168); scale: hours of readings (48)')
+    .option('--interval <seconds>', 'scale: seconds between two readings of a machine (20)')
+    .option('--quick', 'scale: a small input (100 machines) so a run takes a few minutes')
+    .option('--instances <list>', 'scale: group sizes measured', '1,2,3')
+    .option('--services <list>', `scale: which services, of ${SCALE_SERVICES.join(',')}`, SCALE_SERVICES.join(','))
+    .option('--session-timeout <duration>', 'scale: PDM_SESSION_TIMEOUT of the processes (default: the environment\'s, else the services\' 30s)')
+    .option('--no-hand-over', 'scale: only the throughput, no kills')
     .option('--no-browser', 'api: skip the console in Chromium')
     .option('--keep', 'api: leave the seeded schema (to EXPLAIN its queries) instead of dropping it')
     .action(async (name: string, flags: BenchFlags) => {
@@ -94,7 +125,11 @@ export function registerBenchCommand(program: Command): void {
       }
       if (name === 'api') {
         const machines = count('--machines', flags.machines ?? '10000');
-        await apiBench({ machines, hours: count('--hours', flags.hours), browser: flags.browser, keep: flags.keep === true }, connectionEnv(), print);
+        await apiBench({ machines, hours: count('--hours', flags.hours ?? '168'), browser: flags.browser, keep: flags.keep === true }, connectionEnv(), print);
+        return;
+      }
+      if (name === 'scale') {
+        await scaleBench(scaleOptions(flags), connectionEnv(), print);
         return;
       }
       console.error(`pdmctl bench: unknown benchmark ${JSON.stringify(name)}; one of ${BENCHMARKS.join(', ')}`);
