@@ -20,7 +20,7 @@ import type { RawReading } from '../producers/simulate/simulator';
 import { repoRoot } from '../lib/paths';
 import { migrate } from '../sinks/postgres/migrations';
 import { fmt, runService } from './process';
-import { assignedAfter, handOverTime, lastAssignment, nextIndexes, perSecond, renderScaleTable, type Drain, type HandOver, type OffsetSample, type ScaleRow } from './scale';
+import { assignedAfter, chunksBySize, handOverTime, interleave, lastAssignment, nextIndexes, perSecond, renderScaleTable, type Drain, type HandOver, type OffsetSample, type ScaleRow } from './scale';
 import { produceReadings } from './window.bench';
 
 /**
@@ -28,10 +28,11 @@ import { produceReadings } from './window.bench';
  * 1, 2 and 3 processes in one consumer group over the same pre-written input, and how long a
  * stopped member's partitions go unwatched before another member carries on.
  *
- * Throughput: the N processes start on empty topics of their own under a new group; once the
- * group has formed (N members, state Stable, read with the admin client) the same input is
- * written (copied record by record from the stage before, kept in memory), and the clock runs
- * from the first record written until the group's committed offsets reach the input's end.
+ * Throughput: the same input is written to topics of the run's own (copied record by record from
+ * what the stage before wrote), then the N processes start together under a new group; the clock
+ * runs from the group formed (N members, state Stable, read with the admin client) until its
+ * committed offsets reach the input's end, and counts the records read in that time (what the
+ * first processes read while the others still started is left out, and printed).
  *
  * Hand-over: 3 processes under a new group on topics of their own, fed the same input at a steady
  * pace (so every partition keeps getting records); one of them is killed (SIGKILL), later another
@@ -121,22 +122,27 @@ async function readAll(bench: Bench, topic: string, options: { distinct?: boolea
   const out: Array<{ partition: number; record: IncomingRecord }> = [];
   const seen = new Set<string>();
   const partitions = (await bench.admin.ends(topic)).size;
+  const byPartition: IncomingRecord[][] = [];
   for (let p = 0; p < partitions; p++) {
+    const own: IncomingRecord[] = (byPartition[p] = []);
     await bench.reader.read(topic, p, (records) => {
       for (const record of records) {
         const key = record.key?.toString('base64') ?? '';
         if (options.distinct && seen.has(key)) continue;
         seen.add(key);
-        out.push({ partition: p, record });
+        own.push(record);
       }
     });
   }
+  // Partitions taken in turn (each in its own order): a paced feed then reaches every partition all the time.
+  for (const k of interleave(byPartition.map((records) => records.length))) out.push({ partition: k.partition, record: byPartition[k.partition]![k.index]! });
   return out;
 }
 
 async function copy(bench: Bench, records: ReadonlyArray<{ partition: number; record: IncomingRecord }>, topic: string): Promise<void> {
-  for (let i = 0; i < records.length; i += 20_000) {
-    const messages = records.slice(i, i + 20_000).map(({ partition, record }) => ({ partition, key: record.key, value: record.value, headers: record.headers }));
+  // Requests of at most about 512 KiB, uncompressed: under the broker's 1 MiB message limit.
+  for (const [from, to] of chunksBySize(records.map(({ record }) => (record.key?.length ?? 0) + (record.value?.length ?? 0) + 64), 512 * 1024)) {
+    const messages = records.slice(from, to).map(({ partition, record }) => ({ partition, key: record.key, value: record.value, headers: record.headers }));
     await bench.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
   }
 }
@@ -182,27 +188,29 @@ interface InputRecords {
 }
 
 /**
- * One drain: `count` processes start on the empty topics of `prefix` under a new group; once the
- * group has formed, the input is written, and the clock runs from the first record written to
- * the last one committed. (Written first, the input would be half read by the first process
- * before the others joined.)
+ * One drain: the input written to the topics of `prefix`, then `count` processes started
+ * together under a new group; the clock runs from the group formed (every process in, state
+ * Stable) to the input's end committed, and counts what was read in that time (the first
+ * processes read some while the others still started: left out, and printed).
  */
 async function drain(bench: Bench, service: ScaleService, setup: Setup, count: number, prefix: string, inputs: InputRecords[]): Promise<Drain> {
+  const total = inputs.reduce((n, i) => n + i.records.length, 0);
+  for (const input of inputs) await copy(bench, input.records, `${prefix}${input.contract}`);
+  const started = performance.now();
   const processes = startInstances(bench, service, setup, count, `drain${count}`);
   try {
     await waitFormed(bench, setup, count, processes);
-    const total = inputs.reduce((n, i) => n + i.records.length, 0);
-    const started = performance.now();
-    for (const input of inputs) await copy(bench, input.records, `${prefix}${input.contract}`);
-    const written = performance.now();
+    const formedAt = performance.now();
     const committed = async () => (await Promise.all(setup.inputs.map((i) => committedOffsets(bench.admin, i)))).reduce((n, c) => n + sum(c), 0);
+    const before = await committed();
     for (;;) {
       if (processes.some((p) => p.child.exitCode !== null || p.child.signalCode !== null)) throw new Error(`${service}: a process exited while draining; logs in ${bench.logDir}`);
       if ((await committed()) >= total) break;
       if (performance.now() - started > 15 * 60_000) throw new Error(`${service}: not drained after 15 minutes; logs in ${bench.logDir}`);
       await sleep(50);
     }
-    return { instances: count, records: total, seconds: (performance.now() - started) / 1000, writeSeconds: (written - started) / 1000 };
+    const done = performance.now();
+    return { instances: count, records: total - before, seconds: (done - formedAt) / 1000, startSeconds: (formedAt - started) / 1000 };
   } finally {
     await stopAll(bench, processes);
   }
@@ -359,7 +367,7 @@ async function measureService(bench: Bench, service: ScaleService, unit: string,
   for (const n of options.instances) {
     const d = await drainIn(bench, service, n, inputs);
     row.drains.push(d);
-    print(`  ${service.padEnd(13)} ${n} instance${n === 1 ? ' ' : 's'}  ${fmt(perSecond(d.records, d.seconds)).padStart(9)} ${unit}/s  (${fmt(d.records)} in ${d.seconds.toFixed(1)} s; written in ${d.writeSeconds.toFixed(1)} s)`);
+    print(`  ${service.padEnd(13)} ${n} instance${n === 1 ? ' ' : 's'}  ${fmt(perSecond(d.records, d.seconds)).padStart(9)} ${unit}/s  (${fmt(d.records)} of ${fmt(row.input)} read by the formed group in ${d.seconds.toFixed(1)} s; formed ${d.startSeconds.toFixed(1)} s after start)`);
   }
   if (options.handOver) {
     const prefix = prefixOf(bench, `${service}-handover`);
@@ -407,10 +415,12 @@ async function runAll(bench: Bench): Promise<ScaleRow[]> {
 /** Deletes the run's topics, consumer groups and schemas. */
 async function cleanUp(bench: Bench): Promise<void> {
   const mine = (name: string) => name.startsWith(`bench-scale-${bench.stamp}`);
-  const topics = (await bench.admin.topics()).filter(mine);
-  await deleteTopics(bench.connection, topics).catch((err: unknown) => bench.print(`  cleaning up topics: ${(err as Error).message}`));
-  const groups = (await bench.admin.groups()).filter(mine);
-  await bench.admin.deleteGroups(groups).catch((err: unknown) => bench.print(`  cleaning up groups: ${(err as Error).message}`));
+  const complain = (what: string) => (err: unknown) => bench.print(`  cleaning up ${what}: ${(err as Error).message}`);
+  // Groups first: a group's offsets name its topics.
+  const groups = (await bench.admin.groups().catch(() => [] as string[])).filter(mine);
+  await bench.admin.deleteGroups(groups).catch(complain('groups'));
+  const topics = (await bench.admin.topics().catch(() => [] as string[])).filter(mine);
+  await deleteTopics(bench.connection, topics).catch(complain('topics'));
   if (bench.schemas.length === 0) return;
   const pool = new Pool({ connectionString: bench.env.DATABASE_URL, max: 1 });
   try {

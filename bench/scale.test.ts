@@ -1,4 +1,4 @@
-import { assignedAfter, handOverTime, lastAssignment, nextIndexes, perSecond, renderScaleTable, type OffsetSample, type ScaleRow } from './scale';
+import { assignedAfter, chunksBySize, handOverTime, interleave, lastAssignment, nextIndexes, perSecond, renderScaleTable, type OffsetSample, type ScaleRow } from './scale';
 
 const sample = (atMs: number, offsets: Record<number, number>): OffsetSample => ({ atMs, committed: new Map(Object.entries(offsets).map(([p, o]) => [Number(p), o])) });
 
@@ -69,6 +69,29 @@ describe('when a survivor was given the partitions', () => {
   });
 });
 
+describe('the copied input', () => {
+  test('partitions in turn, each in its own order, however uneven', () => {
+    expect(interleave([2, 0, 3])).toEqual([
+      { partition: 0, index: 0 },
+      { partition: 2, index: 0 },
+      { partition: 0, index: 1 },
+      { partition: 2, index: 1 },
+      { partition: 2, index: 2 },
+    ]);
+    expect(interleave([])).toEqual([]);
+  });
+
+  test('requests under a size, every record in one of them, a record larger than the limit alone', () => {
+    expect(chunksBySize([400, 400, 400, 1500, 100], 1000)).toEqual([
+      [0, 2],
+      [2, 3],
+      [3, 4],
+      [4, 5],
+    ]);
+    expect(chunksBySize([], 1000)).toEqual([]);
+  });
+});
+
 describe('the paced feed', () => {
   test('the next records after the cursor, round and round a small source', () => {
     expect(nextIndexes(5, 0, 3)).toEqual([0, 1, 2]);
@@ -84,9 +107,9 @@ describe('the table', () => {
     unit: 'readings',
     input: 864_000,
     drains: [
-      { instances: 1, records: 800_000, seconds: 8, writeSeconds: 3 },
-      { instances: 2, records: 700_000, seconds: 5, writeSeconds: 3 },
-      { instances: 3, records: 600_000, seconds: 4, writeSeconds: 3 },
+      { instances: 1, records: 800_000, seconds: 8, startSeconds: 3 },
+      { instances: 2, records: 700_000, seconds: 5, startSeconds: 3 },
+      { instances: 3, records: 600_000, seconds: 4, startSeconds: 3 },
     ],
     sigkill: { partitions: [{ partition: 0, ms: 31_000, assignedMs: 30_100 }, { partition: 3, ms: 32_400, assignedMs: 30_200 }], maxMs: 32_400 },
     sigterm: { partitions: [{ partition: 1, ms: 900 }], maxMs: 900 },

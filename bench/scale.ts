@@ -89,18 +89,43 @@ export function nextIndexes(total: number, cursor: number, count: number): numbe
   return Array.from({ length: count }, (_, i) => (cursor + i) % total);
 }
 
+/** Positions of records kept per partition (`counts[p]` records of partition p), the partitions taken in turn, each in its own order. */
+export function interleave(counts: readonly number[]): Array<{ partition: number; index: number }> {
+  const out: Array<{ partition: number; index: number }> = [];
+  const longest = Math.max(0, ...counts);
+  for (let index = 0; index < longest; index++) for (let partition = 0; partition < counts.length; partition++) if (index < counts[partition]!) out.push({ partition, index });
+  return out;
+}
+
+/** `[from, to)` ranges of consecutive items whose sizes add up to at most `maxBytes` (an item larger than that alone). */
+export function chunksBySize(sizes: readonly number[], maxBytes: number): Array<[number, number]> {
+  const chunks: Array<[number, number]> = [];
+  let from = 0;
+  let bytes = 0;
+  sizes.forEach((size, i) => {
+    if (i > from && bytes + size > maxBytes) {
+      chunks.push([from, i]);
+      from = i;
+      bytes = 0;
+    }
+    bytes += size;
+  });
+  if (sizes.length > from) chunks.push([from, sizes.length]);
+  return chunks;
+}
+
 /** Records a second to drain `records` in `seconds`. */
 export const perSecond = (records: number, seconds: number): number => (seconds > 0 ? records / seconds : 0);
 
 /** One drain of the fixed input by a group of `instances` processes. */
 export interface Drain {
   instances: number;
-  /** Records of the input, written once the group had formed. */
+  /** Records the formed group read (the input less what its first processes read while the others still started). */
   records: number;
-  /** From the first record written to the last one committed. */
+  /** From the group formed (all processes in, state Stable) to the input's last record committed. */
   seconds: number;
-  /** How long writing the input took (a drain cannot be faster). */
-  writeSeconds: number;
+  /** From the processes' start to the group formed. */
+  startSeconds: number;
 }
 
 export interface ScaleRow {

@@ -56,9 +56,9 @@ function scaleOptions(flags: BenchFlags): ScaleBenchOptions {
   const sessionTimeout = flags.sessionTimeout ?? process.env.PDM_SESSION_TIMEOUT ?? '30s';
   parseDuration(sessionTimeout);
   return {
-    machines: count('--machines', flags.machines ?? (flags.quick ? '100' : '300')),
-    hours: count('--hours', flags.hours ?? '48'),
-    intervalSeconds: count('--interval', flags.interval ?? '20'),
+    machines: count('--machines', flags.machines ?? (flags.quick ? '200' : '400')),
+    hours: count('--hours', flags.hours ?? (flags.quick ? '72' : '96')),
+    intervalSeconds: count('--interval', flags.interval ?? (flags.quick ? '120' : '60')),
     instances,
     sessionTimeout,
     services: services as ScaleService[],
@@ -71,7 +71,7 @@ export function registerBenchCommand(program: Command): void {
     .command('bench <name>')
     .description(`the benchmarks, each printing its figures: ${BENCHMARKS.join(', ')}`)
     .option('--records <n>', 'readings to produce (produce: 1000000; window: 2000000)')
-    .option('--machines <n>', 'simulated machines (produce, window: 20; inference, api: 10000; scale: 300, --quick 100)')
+    .option('--machines <n>', 'simulated machines (produce, window: 20; inference, api: 10000; scale: 400, --quick 200)')
     .option('--live-hours <n>', 'inference: hours of every machine\'s windows measured after the warm-up', '12')
     .option('--cpu-prof', 'inference: profile the processor (node --cpu-prof) and print where its time went')
     .option('--compression <codec>', 'produce: zstd, gzip or none', 'zstd')
@@ -82,9 +82,9 @@ export function registerBenchCommand(program: Command): void {
     .option('--restore-readings <n>', 'window: readings per machine in those windows', '60')
     .option('--no-kafka-streams', 'window: skip the Kafka Streams comparison')
     .option('--extras <n>', 'window: extra channels per reading beyond the six features, 0 to 64 (the Kafka Streams comparison runs only without)', '0')
-    .option('--hours <n>', 'api: hourly windows of every machine seeded (168); scale: hours of readings (48)')
-    .option('--interval <seconds>', 'scale: seconds between two readings of a machine (20)')
-    .option('--quick', 'scale: a small input (100 machines) so a run takes a few minutes')
+    .option('--hours <n>', 'api: hourly windows of every machine seeded (168); scale: hours of readings (96, --quick 72)')
+    .option('--interval <seconds>', 'scale: seconds between two readings of a machine (60, --quick 120)')
+    .option('--quick', 'scale: a smaller input (200 machines, 72 h, a reading every 2 min) so a run takes about 10 minutes')
     .option('--instances <list>', 'scale: group sizes measured', '1,2,3')
     .option('--services <list>', `scale: which services, of ${SCALE_SERVICES.join(',')}`, SCALE_SERVICES.join(','))
     .option('--session-timeout <duration>', 'scale: PDM_SESSION_TIMEOUT of the processes (default: the environment\'s, else the services\' 30s)')
