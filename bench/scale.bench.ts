@@ -210,9 +210,9 @@ async function drain(bench: Bench, service: ScaleService, setup: Setup, count: n
   try {
     await waitFormed(bench, setup, count, processes);
     const formedAt = performance.now();
-    if (afterFormed) await write();
     const committed = async () => (await Promise.all(setup.inputs.map((i) => committedOffsets(bench.admin, i)))).reduce((n, c) => n + sum(c), 0);
     const before = await committed();
+    if (afterFormed) await write();
     for (;;) {
       if (processes.some((p) => p.child.exitCode !== null || p.child.signalCode !== null)) throw new Error(`${service}: a process exited while draining; logs in ${bench.logDir}`);
       if ((await committed()) >= total) break;
