@@ -84,7 +84,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--extras <n>', 'window: extra channels per reading beyond the six features, 0 to 64 (the Kafka Streams comparison runs only without)', '0')
     .option('--hours <n>', 'api: hourly windows of every machine seeded (168); scale: hours of readings (96, --quick 72)')
     .option('--interval <seconds>', 'scale: seconds between two readings of a machine (60, --quick 120)')
-    .option('--quick', 'scale: a smaller input (200 machines, 72 h, a reading every 2 min) so a run takes about 10 minutes')
+    .option('--quick', 'scale: a smaller input (200 machines, 72 h, a reading every 2 min): about 8 minutes, most of it the 30 s sessions of the hand-overs')
     .option('--instances <list>', 'scale: group sizes measured', '1,2,3')
     .option('--services <list>', `scale: which services, of ${SCALE_SERVICES.join(',')}`, SCALE_SERVICES.join(','))
     .option('--session-timeout <duration>', 'scale: PDM_SESSION_TIMEOUT of the processes (default: the environment\'s, else the services\' 30s)')
