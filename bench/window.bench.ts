@@ -122,7 +122,7 @@ function kafkaStreams(jar: string, args: { brokers: string; input: string; outpu
   ], { stdio: ['ignore', log, log] });
 }
 
-async function produce(env: NodeJS.ProcessEnv, prefix: string, readings: Iterable<RawReading>, total: number, label: string): Promise<number> {
+export async function produceReadings(env: NodeJS.ProcessEnv, prefix: string, readings: Iterable<RawReading>, total: number, label: string): Promise<number> {
   const { readings: output, close } = await openReadingsOutput({
     stage: 'bench',
     env: { ...env, PDM_TOPIC_PREFIX: prefix, PDM_MACHINE_ALLOWLIST: '' },
@@ -208,7 +208,7 @@ async function measureRestore(run: WindowBenchRun, restorePrefix: string): Promi
   const restoreTotal = options.restoreMachines * options.restoreReadings;
   const spacingMs = Math.floor(hour / (options.restoreReadings + 1));
   const restoreInput = withExtras(openWindowReadings(options.restoreMachines, options.restoreReadings, windowStart, spacingMs), options.extras);
-  await produce(env, restorePrefix, restoreInput, restoreTotal, `input of ${fmt(options.restoreMachines)} machines`);
+  await produceReadings(env, restorePrefix, restoreInput, restoreTotal, `input of ${fmt(options.restoreMachines)} machines`);
   const restoreGroup = `${restorePrefix}pdm-window`;
   cleanup.push(`${restoreGroup}-window-state-changelog`);
   const restoreEnv = { ...processorEnv(run, restorePrefix, restoreGroup, 'exactly-once'), PDM_WINDOW_SIZE: '1h', PDM_WINDOW_GRACE: '5m' };
@@ -259,7 +259,7 @@ export async function windowBench(options: WindowBenchOptions, env: NodeJS.Proce
     await ensureTopics(connection, specs);
     await registerTopicSchemas(createRegistry(registryUrl), specs);
     const readings = withExtras(simulatedReadings(options.machines, options.records), options.extras);
-    const produced = await produce(env, prefix, readings, options.records, 'producing the input');
+    const produced = await produceReadings(env, prefix, readings, options.records, 'producing the input');
 
     const results: Array<{ label: string; result: RunResult }> = [];
     const report = (label: string, result: RunResult) => {

@@ -70,7 +70,7 @@ function fakeSource<T = MachineControl>(partitions: number) {
         const from = Number(options.fromOffset ?? 0n);
         const records = log[partition]!.slice(from);
         if (records.length > 0) await onRecords(records);
-        return { records: records.length, endOffset: String(log[partition]!.length), fetches: 1 };
+        return { records: records.length, endOffset: String(log[partition]!.length), fetches: 1, skipped: 0 };
       },
       async close() {
         closed = true;

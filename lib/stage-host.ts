@@ -187,6 +187,7 @@ function callbacks(input: StageInput, source: string | undefined, reader: () => 
       const started = scope.clock();
       let restored = { records: 0, endOffset: 0n };
       let bytes = 0;
+      let skipped = 0;
       if (source) {
         const result = await reader().read(source, partition, async (chunk) => {
           for (const r of chunk) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
@@ -194,13 +195,14 @@ function callbacks(input: StageInput, source: string | undefined, reader: () => 
           await heartbeat();
         });
         restored = { records: result.records, endOffset: BigInt(result.endOffset) };
+        skipped = result.skipped;
       }
       const fields = (await stage.open?.(partition, restored)) ?? {};
       if (!source || !metrics) return;
       const ms = scope.clock() - started;
       metrics.seconds.observe(ms / 1000);
       metrics.records.inc(restored.records);
-      scope.log.info({ partition, from: source, records: restored.records, bytes, ...fields, ms }, 'partition restored');
+      scope.log.info({ partition, from: source, records: restored.records, bytes, ...(skipped > 0 ? { emptyOffsetsSkipped: skipped } : {}), ...fields, ms }, 'partition restored');
     },
     process: (partition, records, batch) => stage.process(partition, records, batch),
     close: stage.close && ((partition) => stage.close!(partition)),

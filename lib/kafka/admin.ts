@@ -185,3 +185,47 @@ export async function groupProgress(connection: KafkaConnection, groupId: string
     await watcher.close();
   }
 }
+
+/** A consumer group's members and state, as the coordinator describes it. */
+export interface GroupDescription {
+  groupId: string;
+  state: string;
+  members: number;
+}
+
+/** Per-partition views of groups and topics, on one admin connection (the benchmarks that watch a group hand partitions over). */
+export interface GroupInspector {
+  /** Committed offset of each partition of `topic` the group has committed on. */
+  committed(groupId: string, topic: string): Promise<Map<number, number>>;
+  /** End offset (high watermark) of each partition of `topic`. */
+  ends(topic: string): Promise<Map<number, number>>;
+  describe(groupIds: string[]): Promise<GroupDescription[]>;
+  groups(): Promise<string[]>;
+  topics(): Promise<string[]>;
+  deleteGroups(groupIds: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openGroupInspector(connection: KafkaConnection): Promise<GroupInspector> {
+  const admin = createKafka(connection).admin();
+  await admin.connect();
+  return {
+    async committed(groupId, topic) {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return new Map((offsets?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, Number(p.offset)]));
+    },
+    async ends(topic) {
+      return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+    },
+    async describe(groupIds) {
+      const { groups } = await admin.describeGroups(groupIds);
+      return groups.map((g) => ({ groupId: g.groupId, state: g.state, members: g.members.length }));
+    },
+    groups: async () => (await admin.listGroups()).groups.map((g) => g.groupId),
+    topics: () => admin.listTopics(),
+    async deleteGroups(groupIds) {
+      if (groupIds.length > 0) await admin.deleteGroups(groupIds);
+    },
+    close: () => admin.disconnect(),
+  };
+}

@@ -68,6 +68,55 @@ export interface PartitionReadResult {
   /** The offset reading stopped at: the partition's last stable offset when it began. */
   endOffset: string;
   fetches: number;
+  /** Offsets passed one by one because the broker had nothing at them (the empty batch compaction leaves of an aborted transaction). */
+  skipped: number;
+}
+
+/** One fetch at an offset: the offset of the last record (data or control) it returned at or after that offset, none if nothing; and its data records below the end. */
+export interface FetchedRange {
+  lastOffset: bigint | undefined;
+  records: IncomingRecord[];
+}
+
+/**
+ * Reads from `from` to `end`, fetch after fetch, each at the offset after the last record the
+ * previous one returned.
+ *
+ * A fetch can return nothing at an offset below the end: compaction removes the records of an
+ * aborted transaction but keeps their batch's header (the producer's state), and kafkajs decodes
+ * such an empty batch as no records at all; the broker serves one segment per fetch, so the same
+ * empty batch comes back for every offset it spans (a restore then stalled there for good: the
+ * window changelog, an aborted transaction at 66 to 100, the abort marker at 101). Nothing at an
+ * offset, asked twice, means there is no record at that offset: it is passed, one offset at a
+ * time (a longer jump could pass a record), until a fetch returns records again.
+ */
+export async function readRange(fetch: (offset: bigint) => Promise<FetchedRange>, from: bigint, end: bigint, onRecords: (records: IncomingRecord[]) => void | Promise<void>): Promise<Omit<PartitionReadResult, 'endOffset'>> {
+  let next = from;
+  let fetches = 0;
+  let records = 0;
+  let skipped = 0;
+  let inEmptyBatch = false;
+  let askedOnce = false;
+  while (next < end) {
+    const got = await fetch(next);
+    fetches++;
+    if (got.lastOffset === undefined || got.lastOffset < next) {
+      // Asked twice (or already inside an empty batch): nothing at `next`.
+      if (inEmptyBatch || askedOnce) {
+        next++;
+        skipped++;
+        inEmptyBatch = true;
+        askedOnce = false;
+      } else askedOnce = true;
+      continue;
+    }
+    inEmptyBatch = false;
+    askedOnce = false;
+    next = got.lastOffset + 1n;
+    records += got.records.length;
+    if (got.records.length > 0) await onRecords(got.records);
+  }
+  return { records, fetches, skipped };
 }
 
 export interface PartitionReader {
@@ -145,27 +194,13 @@ export async function openPartitionReader(connection: KafkaConnection, options: 
         // With READ_COMMITTED, the "latest" offset ListOffsets returns is the last stable offset.
         const end = await offsetOf(cluster, topic, partition, false);
         const first = await offsetOf(cluster, topic, partition, true);
-        let next = readOptions.fromOffset !== undefined && readOptions.fromOffset > first ? readOptions.fromOffset : first;
-        let fetches = 0;
-        let records = 0;
-        let emptyInARow = 0;
-        while (next < end) {
-          const batch = await fetchBatch(cluster, topic, partition, next, maxBytes);
-          fetches++;
+        const from = readOptions.fromOffset !== undefined && readOptions.fromOffset > first ? readOptions.fromOffset : first;
+        const fetch = async (offset: bigint): Promise<FetchedRange> => {
+          const batch = await fetchBatch(cluster, topic, partition, offset, maxBytes);
           const within = batch.messagesWithinOffset;
-          if (within.length === 0) {
-            // A fetch can come back empty while a compacted range is skipped or a transaction
-            // marker is all there is; a persistent empty answer below the end is a broken promise.
-            if (++emptyInARow > 50) throw new PdmError('KAFKA_FETCH', `${topic}/${partition} returned nothing at offset ${next} below its last stable offset ${end}`);
-            continue;
-          }
-          emptyInARow = 0;
-          next = BigInt(within[within.length - 1]!.offset) + 1n;
-          const chunk = recordsBelow(batch, end);
-          records += chunk.length;
-          if (chunk.length > 0) await onRecords(chunk);
-        }
-        return { records, endOffset: end.toString(), fetches };
+          return { lastOffset: within.length === 0 ? undefined : BigInt(within[within.length - 1]!.offset), records: recordsBelow(batch, end) };
+        };
+        return { ...(await readRange(fetch, from, end, onRecords)), endOffset: end.toString() };
       }),
     endOffset: (topic, partition) =>
       withCluster(async (cluster) => {

@@ -34,7 +34,7 @@ import { stackDown, stackEnv, stackUp } from '../../stack/stack';
 import { compareWindows, oracleKey } from '../window-oracle';
 import { badRecord, type BadRecord } from './bad-input';
 import { compareDeliveries, deliveriesOfMail, expectedDeliveries, type Delivery } from './mail-expectation';
-import { SERVICES, describePlan, planChaos, type Gauge, type Kill, type StackFault, type Trigger } from './plan';
+import { SERVICES, describePlan, instanceId, instancesOf, planChaos, type Gauge, type InstanceId, type Kill, type StackFault, type Trigger } from './plan';
 import { alertFromRow, assessmentFromRows, canonicalAlert, canonicalAssessment, compareKeyed } from './records';
 import { registeredSchemas, SubjectDecoder } from './schema-check';
 import { Supervisor } from './services';
@@ -45,8 +45,10 @@ import { mismatches, type ChaosSummary, type CheckResult } from './summary';
  * The whole pipeline under faults, checked the way its users check it (issue #9). On a private
  * stack (its own state folder and ports, so stopping its servers disturbs nothing else):
  * `pdmctl simulate` writes the readings, with bad records of every kind mixed in, while `pdmctl
- * run window|inference|sink-postgres|sink-email` run as child processes; each of them is killed
- * with SIGKILL at seeded points and started again, the broker is restarted once, and the Postgres
+ * run window|inference|sink-postgres|sink-email` run as child processes (`instances` of each, in
+ * one group); each of them is killed with SIGKILL at seeded points and started again (with several
+ * instances, one instance is killed and another stopped with SIGTERM, so partitions move between
+ * live members and restore there), the broker is restarted once, and the Postgres
  * primary and the SMTP server are each stopped for `outageSeconds`. Then:
  *
  * - other teams: every record of every topic decodes with the schemas registered for it (read
@@ -78,6 +80,8 @@ export interface ChaosOptions {
   /** First event time (ISO-8601): fixed, so a seed replays the same readings. */
   from: string;
   partitions: number;
+  /** Processes of each service, all in the service's group (default 1). */
+  instances?: number;
   killsPerService: number;
   /** How long the Postgres primary and the SMTP server are each down. */
   outageSeconds: number;
@@ -256,11 +260,13 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
   const fromMs = Date.parse(options.from);
   const expectedReadings = options.machines * Math.floor(durationMs / intervalMs);
   const expectedWindows = options.machines * Math.floor(durationMs / HOUR_MS);
-  const plan = planChaos(options.seed, { killsPerService: options.killsPerService, badPerKind: options.badPerKind, machines: options.machines });
+  const instances = options.instances ?? 1;
+  const plan = planChaos(options.seed, { killsPerService: options.killsPerService, badPerKind: options.badPerKind, machines: options.machines, instances });
+  const everyInstance = SERVICES.flatMap((service) => instancesOf(service, instances));
   const simulateSeed = options.simulateSeed ?? options.seed;
   const simulateArgs = ['simulate', '--machines', String(options.machines), '--duration', options.duration, '--from', options.from, '--interval', options.interval, '--speed', 'max', '--scenario', 'mixed', '--seed', String(simulateSeed)];
   const fleet = planSimulation({ machines: options.machines, intervalMs, fromMs, toMs: fromMs + durationMs, speed: 'max', scenario: 'mixed', seed: simulateSeed, faultyFraction: 0.3 }).machines.map((m) => m.id);
-  log(`seed ${options.seed}; private stack in ${stateDir}; pdmctl ${simulateArgs.join(' ')}`);
+  log(`seed ${options.seed}; ${instances} instance(s) of each service; private stack in ${stateDir}; pdmctl ${simulateArgs.join(' ')}`);
   for (const line of describePlan(plan)) log(`plan: ${line}`);
 
   const checks: CheckResult[] = [];
@@ -319,7 +325,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
     }
 
     supervisor = new Supervisor({ env: serviceEnv, logDir, log });
-    for (const name of SERVICES) supervisor.start(name);
+    for (const name of everyInstance) supervisor.start(name);
 
     const pool = new Pool({ connectionString: env.DATABASE_URL, max: 2, connectionTimeoutMillis: 2000 });
     pool.on('error', () => undefined);
@@ -373,10 +379,16 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
 
     const kill = async (k: Kill) => {
       await reached(k.trigger);
-      log(`kill -9 ${k.service} (${k.trigger.gauge} at ${gauges.values[k.trigger.gauge]})`);
-      await supervisor!.kill(k.service);
+      const id = instanceId(k.service, k.instance);
+      log(`${k.signal === 'SIGKILL' ? 'kill -9' : 'SIGTERM'} ${id} (${k.trigger.gauge} at ${gauges.values[k.trigger.gauge]})`);
+      if (k.signal === 'SIGKILL') await supervisor!.kill(id);
+      else {
+        // Once it has started: a process stopped while it starts has nothing to drain and simply ends.
+        await supervisor!.started(id);
+        log(`${id} exited with ${await supervisor!.terminate(id)} on SIGTERM`);
+      }
       await sleep(k.downMs);
-      supervisor!.ensureRunning(k.service);
+      supervisor!.ensureRunning(id);
     };
     const stackFault = async (fault: StackFault) => {
       const server = fault === 'broker-restart' ? 'kafka' : fault === 'postgres-outage' ? 'postgres' : 'smtp';
@@ -416,10 +428,12 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
     // The last windows close when their partitions go idle; by default after an hour of silence.
     // A restart with a short idle timeout (a configuration change, drained on SIGTERM) closes them now.
     // (Once it has started: a process stopped while it starts has nothing to drain and simply ends.)
-    await supervisor.started('window');
-    const windowStop = await supervisor.stop('window');
-    if (windowStop !== 0) problems('window restarts cleanly', 1, [`window exited with ${windowStop} on SIGTERM`]);
-    supervisor.start('window', { PDM_WINDOW_IDLE_TIMEOUT: '2s' });
+    const windows = instancesOf('window', instances);
+    for (const id of windows) await supervisor.started(id);
+    const windowStops = await Promise.all(windows.map(async (id) => ({ id, code: await supervisor!.stop(id) })));
+    const unclean = windowStops.filter((w) => w.code !== 0).map((w) => `${w.id} exited with ${w.code} on SIGTERM`);
+    if (unclean.length > 0) problems('window restarts cleanly', windows.length, unclean);
+    for (const id of windows) supervisor.start(id, { PDM_WINDOW_IDLE_TIMEOUT: '2s' });
     log('faults over; window restarted with a 2 s idle timeout to close the last windows');
 
     // The offline computation and the schema check of the readings, from the topic itself.
@@ -610,14 +624,14 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
       await primary.end();
     }
 
-    for (const name of SERVICES) await supervisor.started(name);
+    for (const name of everyInstance) await supervisor.started(name);
     const exits = await supervisor.stopAll();
+    // The SIGTERMs of the run (a member leaving its group while the others work) and the final stop.
+    const stops: Array<[string, number | null]> = [...supervisor.stopCodes.map((s): [InstanceId, number | null] => [s.instance, s.code]), ...Object.entries(exits)];
     problems(
       'shutdown: every service stops cleanly on SIGTERM',
-      Object.keys(exits).length,
-      Object.entries(exits)
-        .filter(([, code]) => code !== 0)
-        .map(([name, code]) => `${name} exited with ${code}`),
+      stops.length,
+      stops.filter(([, code]) => code !== 0).map(([name, code]) => `${name} exited with ${code}`),
     );
   } catch (err) {
     failed = true;
@@ -630,7 +644,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosSummary
     seed: options.seed,
     simulate: `pdmctl ${simulateArgs.join(' ')}`,
     counts,
-    chaos: { kills: supervisor?.kills ?? {}, exits: supervisor?.exits ?? {}, stackFaults: stackFaultsDone },
+    chaos: { instances, kills: supervisor?.kills ?? {}, stops: supervisor?.stops ?? {}, exits: supervisor?.exits ?? {}, stackFaults: stackFaultsDone },
     checks,
     truth,
     seconds: (Date.now() - started) / 1000,

@@ -1,5 +1,5 @@
 import { BAD_KINDS } from './bad-input';
-import { SERVICES, describePlan, planChaos } from './plan';
+import { SERVICES, describePlan, instanceId, instancesOf, planChaos, serviceOf } from './plan';
 
 describe('the chaos plan', () => {
   const options = { killsPerService: 3, badPerKind: 2, machines: 20 };
@@ -38,5 +38,54 @@ describe('the chaos plan', () => {
     expect(plan.bad.map((b) => b.at)).toEqual([...plan.bad.map((b) => b.at)].sort((a, b) => a - b));
     for (const b of plan.bad) expect(b.machine >= 0 && b.machine < 20 && b.at > 0 && b.at < 1).toBe(true);
     expect(describePlan(plan)).toHaveLength(SERVICES.length * 3 + 2);
+  });
+});
+
+describe('the chaos plan with several instances per service', () => {
+  const options = { killsPerService: 1, badPerKind: 2, machines: 6 };
+
+  test('one instance plans what the suite always planned: every kill a kill -9 of instance 1', () => {
+    const single = planChaos(11, options);
+    expect(planChaos(11, { ...options, instances: 1 })).toEqual(single);
+    expect(single.kills.every((k) => k.signal === 'SIGKILL' && k.instance === 1)).toBe(true);
+  });
+
+  test('the stack faults and bad records stay those of the seed; a seed replays the same instances', () => {
+    const single = planChaos(11, options);
+    const three = planChaos(11, { ...options, instances: 3 });
+    expect({ ...three, kills: [] }).toEqual({ ...single, kills: [] });
+    expect(planChaos(11, { ...options, instances: 3 })).toEqual(three);
+    const instancesBySeed = new Set(Array.from({ length: 20 }, (_, seed) => JSON.stringify(planChaos(seed, { ...options, instances: 3 }).kills.map((k) => k.instance))));
+    expect(instancesBySeed.size).toBeGreaterThan(1);
+  });
+
+  test.each([2, 3, 5])('%i instances: per service its kill -9 on one instance, one SIGTERM on another, in the order of their points', (instances) => {
+    for (let seed = 0; seed < 30; seed++) {
+      const plan = planChaos(seed, { ...options, killsPerService: 2, instances });
+      for (const service of SERVICES) {
+        const own = plan.kills.filter((k) => k.service === service);
+        const kills = own.filter((k) => k.signal === 'SIGKILL');
+        const terms = own.filter((k) => k.signal === 'SIGTERM');
+        expect([kills.length, terms.length]).toEqual([2, 1]);
+        for (const k of own) expect(k.instance >= 1 && k.instance <= instances).toBe(true);
+        // The SIGTERM leaves the group while the instance killed first is not the one stopped.
+        expect(terms[0]!.instance).not.toBe(kills[0]!.instance);
+        const points = own.map((k) => k.trigger.at);
+        expect([...points].sort((a, b) => a - b)).toEqual(points);
+        if (service === 'sink-email') expect(terms[0]!.trigger.at).toBe(3);
+      }
+    }
+  });
+
+  test('names of instances and their service', () => {
+    expect(instancesOf('sink-email', 3)).toEqual(['sink-email#1', 'sink-email#2', 'sink-email#3']);
+    expect(serviceOf(instanceId('sink-postgres', 2))).toBe('sink-postgres');
+    expect(() => serviceOf('nothing#1' as never)).toThrow(/not an instance of a service/);
+  });
+
+  test('the description names each fault, its signal and its instance', () => {
+    const lines = describePlan(planChaos(5, { ...options, instances: 3 }));
+    expect(lines.filter((l) => l.startsWith('kill -9 '))).toHaveLength(4);
+    expect(lines.filter((l) => /^SIGTERM (window|inference|sink-postgres|sink-email)#[123] at /.test(l))).toHaveLength(4);
   });
 });

@@ -21,6 +21,7 @@ const program = new Command()
   .option('--interval <duration>', 'event time between two readings of a machine', '2s')
   .option('--from <iso>', 'first event time', '2026-03-02T00:00:00Z')
   .option('--partitions <n>', 'partitions of every topic', '6')
+  .option('--instances <n>', 'processes of each service in its group; above 1, each service also gets one SIGTERM on another instance than its kill -9', '1')
   .option('--kills <n>', 'kill -9 of each service', '3')
   .option('--outage <seconds>', 'how long Postgres and the SMTP server are each stopped', '30')
   .option('--bad <n>', 'bad records of each kind mixed into the readings', '5')
@@ -52,6 +53,7 @@ async function main(): Promise<number> {
     interval: String(flags.interval),
     from: String(flags.from),
     partitions: whole('partitions', flags.partitions),
+    instances: Math.max(1, whole('instances', flags.instances)),
     killsPerService: whole('kills', flags.kills),
     outageSeconds: whole('outage', flags.outage),
     badPerKind: whole('bad', flags.bad),

@@ -67,3 +67,16 @@ describe('decoding with the registry\'s schemas', () => {
     expect((result as { reason: string }).reason).toMatch(reason);
   });
 });
+
+describe('the summary with several instances per service', () => {
+  test('kills and SIGTERMs per instance', () => {
+    const text = renderSummary({
+      ...summary([[]]),
+      chaos: { instances: 3, kills: { 'window#2': 1, 'inference#1': 1 }, stops: { 'window#3': 1, 'inference#2': 1 }, exits: { 'sink-email#1': 1 }, stackFaults: [] },
+    });
+    expect(text).toContain('| instances of each service | 3 |');
+    expect(text).toContain('| restarts: kill -9 | 2 (window#2 1, inference#1 1) |');
+    expect(text).toContain('| restarts: SIGTERM | 2 (window#3 1, inference#2 1) |');
+    expect(text).toContain('| restarts: exited on their own | 1 (sink-email#1 1) |');
+  });
+});

@@ -28,9 +28,13 @@ export interface ChaosSummary {
     deadLetters: number;
   };
   chaos: {
-    /** kill -9 per service. */
+    /** Processes of each service in its group (absent: 1). */
+    instances?: number;
+    /** kill -9 per instance (`window#2`). */
     kills: Record<string, number>;
-    /** Services that exited on their own and were started again (as a supervisor would). */
+    /** SIGTERM during the run per instance (the final stop not counted). */
+    stops?: Record<string, number>;
+    /** Instances that exited on their own and were started again (as a supervisor would). */
     exits: Record<string, number>;
     stackFaults: string[];
   };
@@ -63,7 +67,7 @@ function truthRows(truth: ChaosSummary['truth']): string[] {
 export function renderSummary(summary: ChaosSummary, maxProblemsPerCheck = 10): string {
   const { counts, chaos } = summary;
   const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-  const perService = (r: Record<string, number>) =>
+  const perInstance = (r: Record<string, number>) =>
     Object.entries(r)
       .filter(([, v]) => v > 0)
       .map(([k, v]) => `${k} ${v}`)
@@ -82,8 +86,10 @@ export function renderSummary(summary: ChaosSummary, maxProblemsPerCheck = 10): 
     `| alert transitions | ${n(counts.alerts)} |`,
     `| mails (deliveries) | ${n(counts.mails)} (${n(counts.deliveries)}) |`,
     `| dead letters | ${n(counts.deadLetters)} |`,
-    `| restarts: kill -9 | ${sum(chaos.kills)} (${perService(chaos.kills)}) |`,
-    `| restarts: exited on their own | ${sum(chaos.exits)} (${perService(chaos.exits)}) |`,
+    ...(chaos.instances === undefined ? [] : [`| instances of each service | ${chaos.instances} |`]),
+    `| restarts: kill -9 | ${sum(chaos.kills)} (${perInstance(chaos.kills)}) |`,
+    ...(chaos.stops === undefined ? [] : [`| restarts: SIGTERM | ${sum(chaos.stops)} (${perInstance(chaos.stops)}) |`]),
+    `| restarts: exited on their own | ${sum(chaos.exits)} (${perInstance(chaos.exits)}) |`,
     `| stack faults | ${chaos.stackFaults.join(', ') || 'none'} |`,
     ...truthRows(summary.truth),
     `| **mismatches** | **${n(mismatches(summary))}** |`,

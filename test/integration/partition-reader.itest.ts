@@ -74,7 +74,7 @@ describe('partition reader (changelog restore)', () => {
       const result = await reader.read(empty, 0, () => {
         throw new Error('no records expected');
       });
-      expect(result).toEqual({ records: 0, endOffset: '0', fetches: 0 });
+      expect(result).toEqual({ records: 0, endOffset: '0', fetches: 0, skipped: 0 });
     } finally {
       await reader.close();
       await admin.deleteTopics({ topics: [empty] });

@@ -99,9 +99,10 @@ export async function openConfluentPartitionReader(connection: KafkaConnection, 
     async read(topic, partition, onRecords, readOptions = {}) {
       const { first, end } = await offsets(connection, topic, partition);
       const from = readOptions.fromOffset !== undefined && readOptions.fromOffset > first ? readOptions.fromOffset : first;
-      if (from >= end) return { records: 0, endOffset: end.toString(), fetches: 0 };
+      // librdkafka steps over the offsets of an aborted transaction's emptied batch itself: nothing is skipped here.
+      if (from >= end) return { records: 0, endOffset: end.toString(), fetches: 0, skipped: 0 };
       const { records, fetches } = await readRange(connection, { topic, partition, from, end, maxBytes }, onRecords);
-      return { records, endOffset: end.toString(), fetches };
+      return { records, endOffset: end.toString(), fetches, skipped: 0 };
     },
     endOffset: async (topic, partition) => (await offsets(connection, topic, partition)).end,
     close: async () => undefined,

@@ -123,7 +123,13 @@ export async function runStage(options: StageOptions): Promise<StageRunner> {
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     if (payload.batchSize === 0 && payload.topic === options.inputTopic && tasks.has(payload.partition)) lag?.emptyFetch(payload.partition, payload.offsetLag);
   });
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => tasks.assign(payload.memberAssignment[options.inputTopic] ?? []));
+  // A new member id means the coordinator had dropped this member (kafkajs joins afresh after UNKNOWN_MEMBER_ID).
+  let memberId: string | undefined;
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const rejoined = memberId !== undefined && payload.memberId !== memberId;
+    memberId = payload.memberId;
+    tasks.assign(payload.memberAssignment[options.inputTopic] ?? [], rejoined);
+  });
   const runConfig: ConsumerRunConfig = { autoCommit: false, eachBatchAutoResolve: false, eachBatch: eachBatchOf(tasks, lag) };
   consumer.on(consumer.events.CRASH, ({ payload }) => tasks.consumerCrashed(payload.error, payload.restart, () => consumer.run(runConfig)));
 

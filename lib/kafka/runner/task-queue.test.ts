@@ -168,6 +168,32 @@ describe('the task queue (exactly once)', () => {
     expect(driver.seen).toEqual(['open 0', 'process 0 [0-1]', 'close 0']);
   });
 
+  test('a member dropped from the group and joining again trusts none of its tasks: each closes, fences again and restores what the member that had it meanwhile committed', async () => {
+    const kafka = new FakeKafka();
+    const first = countingStage(kafka);
+    const other = countingStage(kafka);
+    const firstMember = new StageTestDriver(first.stage, { kafka });
+    const otherMember = new StageTestDriver(other.stage, { kafka });
+    const input = readings('a', [1, 2, 3, 4]);
+    firstMember.pipe(0, input.slice(0, 2));
+    otherMember.pipe(0, input.slice(0, 3));
+    await firstMember.assign([0]);
+    expect(await firstMember.poll(0)).toBeUndefined();
+    // Generations go by without the first member (busy past its session): the other has the partition and commits a3.
+    await otherMember.assign([0]);
+    expect(await otherMember.poll(0)).toBeUndefined();
+    await otherMember.assign([]);
+    expect(kafka.offsets.get(0)).toBe('3');
+    // The first member joins again under a new member id and is given the partition back: its old task's state (a = 2) is stale.
+    await firstMember.assign([0], true);
+    expect(first.state.get(0)).toEqual(new Map([['a', 3]]));
+    firstMember.pipe(0, input.slice(2));
+    expect(await firstMember.poll(0)).toBeUndefined();
+    expect(kafka.values('changelog')).toEqual(['1', '2', '3', '4']);
+    expect(kafka.offsets.get(0)).toBe('4');
+    expect(firstMember.seen).toEqual(['open 0', 'process 0 [0-1]', 'close 0', 'open 0', 'process 0 [3-3]']);
+  });
+
   test('a failed open is tried again after a backoff, for as long as the partition is assigned', async () => {
     const { driver } = setUp();
     driver.kafka.failNext('connect');

@@ -52,6 +52,8 @@ export interface TaskQueueOptions {
 
 export class TaskQueue {
   private readonly tasks = new Map<number, Task>();
+  /** A partition's task being closed: its next task opens after it (the stage's close must not undo the new task's restore). */
+  private readonly closing = new Map<number, Promise<void>>();
   /** The partitions of the group's last assignment to this member (none while it is out of the group). */
   private assigned = new Set<number>();
   private readonly timers = new Set<() => void>();
@@ -88,12 +90,19 @@ export class TaskQueue {
    * comes back, its committer fences again (the member that had it meanwhile fenced the old one)
    * and the state is restored anew. Assigned partitions open now, as Kafka Streams does, not at
    * their first batch: a partition with nothing new to read still has open windows to close.
+   *
+   * `rejoined`: this member had been dropped from the group (it joined again under a new member
+   * id), so generations went by without it, its partitions may have been another member's
+   * meanwhile, and none of its tasks can be trusted: every one closes and what is assigned now
+   * opens anew (fence, restore). Keeping them lost readings: a window instance busy past its
+   * session kept partition 2 across a generation in which another instance processed it, and its
+   * stale state then overwrote the other's (the chaos suite with 3 instances, seed 226173).
    */
-  assign(partitions: Iterable<number>): void {
+  assign(partitions: Iterable<number>, rejoined = false): void {
     this.rejoins = 0;
     this.assigned = new Set(partitions);
-    this.options.logger.info({ partitions: [...this.assigned].sort((a, b) => a - b) }, 'partitions assigned');
-    for (const task of [...this.tasks.values()]) if (!this.assigned.has(task.partition)) void this.close(task, 'revoked');
+    this.options.logger.info({ partitions: [...this.assigned].sort((a, b) => a - b), ...(rejoined ? { rejoined } : {}) }, 'partitions assigned');
+    for (const task of [...this.tasks.values()]) if (rejoined || !this.assigned.has(task.partition)) void this.close(task, rejoined ? 'rejoined' : 'revoked');
     for (const partition of this.assigned) this.openAhead(partition);
   }
 
@@ -202,7 +211,9 @@ export class TaskQueue {
 
   private open(partition: number, heartbeat: () => Promise<void>): Task {
     const { stage, committer, clock, logger } = this.options;
+    const previous = this.closing.get(partition);
     const ready = (async () => {
+      await previous;
       const startedMs = clock.now();
       const taskCommitter = await committer.openTask(partition);
       await stage.open?.(partition, { heartbeat });
@@ -232,11 +243,18 @@ export class TaskQueue {
     if (this.tasks.get(task.partition) === task) this.tasks.delete(task.partition);
     // A failed task reopens and keeps reporting its lag; a partition gone to another member does not.
     if (why === 'revoked' || why === 'stopped') this.options.onReleased?.(task.partition);
-    return task.enqueue(async () => {
-      this.options.stage.close?.(task.partition);
-      const committer = await task.ready.catch(() => undefined);
-      await committer?.close();
-      this.options.logger.debug({ partition: task.partition, why }, 'partition task closed');
-    });
+    const closed = task
+      .enqueue(async () => {
+        this.options.stage.close?.(task.partition);
+        const committer = await task.ready.catch(() => undefined);
+        await committer?.close();
+        this.options.logger.debug({ partition: task.partition, why }, 'partition task closed');
+      })
+      .finally(() => {
+        if (this.closing.get(task.partition) === settled) this.closing.delete(task.partition);
+      });
+    const settled = closed.catch(() => undefined);
+    this.closing.set(task.partition, settled);
+    return closed;
   }
 }

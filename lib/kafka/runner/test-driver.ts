@@ -190,9 +190,11 @@ export class StageTestDriver {
     this.input.set(partition, log);
   }
 
-  /** The group assigns these partitions to this member (and no others). */
-  async assign(partitions: number[]): Promise<void> {
-    this.tasks.assign(partitions);
+  /** The group assigns these partitions to this member (and no others); `rejoined`: under a new member id, after generations without it. */
+  async assign(partitions: number[], rejoined = false): Promise<void> {
+    // A new member's consumer starts every partition at its committed offset.
+    if (rejoined) this.position.clear();
+    this.tasks.assign(partitions, rejoined);
     await settle();
   }
 
