@@ -1,5 +1,3 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { progressBar } from '../lib/progress';
 import { loadCurrent, modelsDir } from '../models/store';
 import { InferenceCore, type DeployedModels } from '../processors/inference/inference.core';
@@ -40,12 +38,6 @@ const cpuMicros = (): number => {
   const { user, system } = process.cpuUsage();
   return user + system;
 };
-
-/** A full collection, when the flag can be set at run time (it can in Node): heap figures without garbage. */
-function collect(): void {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-}
 
 export async function inferenceCoreBench(options: CoreBenchOptions, env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
   const { machines, liveHours } = options;
@@ -101,12 +93,7 @@ export async function inferenceCoreBench(options: CoreBenchOptions, env: NodeJS.
       }
     }
     if (!core.machines.has(machineId(0))) throw new Error('the core kept no machine: nothing was measured');
-    // What the machines hold: the heap with them, less the heap once they are forgotten.
-    collect();
-    const withMachines = process.memoryUsage();
-    core.machines.clear();
-    collect();
-    printCore(print, { machines, liveHours, windows, assessed, steps, bytes, heap: { with: withMachines, without: process.memoryUsage() } });
+    printCore(print, { machines, liveHours, windows, assessed, steps, bytes });
   } finally {
     await models.detector?.model.close();
     await models.forecaster?.model.close();
@@ -121,19 +108,16 @@ interface CoreFigures {
   assessed: number;
   steps: Steps;
   bytes: { assessment: number; changelog: number; snapshots: number; deltas: number };
-  heap: { with: NodeJS.MemoryUsage; without: NodeJS.MemoryUsage };
 }
 
 function printCore(print: (line: string) => void, f: CoreFigures): void {
   const total = f.steps.decode + f.steps.core + f.steps.assessment + f.steps.changelog;
   const per = (micros: number) => `${(micros / f.windows).toFixed(1).padStart(6)} µs`;
-  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
-  const held = (u: NodeJS.MemoryUsage) => u.heapUsed + u.arrayBuffers;
   print(`inference core, no Kafka: ${fmt(f.machines)} machines, ${f.liveHours} live hours (${fmt(f.windows)} windows, ${fmt(f.assessed)} assessed), CPU time of one process`);
   print(`  rate         ${fmt((1e6 * f.windows) / total).padStart(8)} machine-windows/s on one core   (${(total / f.windows).toFixed(1)} µs a window)`);
   print(`  decode       ${per(f.steps.decode)}   Avro window record`);
   print(`  core         ${per(f.steps.core)}   history, the three models, decisions, assessment objects`);
   print(`  assessment   ${per(f.steps.assessment)}   Avro encode, ${fmt(f.bytes.assessment / f.windows)} bytes a window`);
   print(`  changelog    ${per(f.steps.changelog)}   ${fmt(f.bytes.changelog / f.windows)} bytes a window (${fmt(f.bytes.snapshots)} snapshots, ${fmt(f.bytes.deltas)} deltas)`);
-  print(`  state        ${kib((held(f.heap.with) - held(f.heap.without)) / f.machines)} per machine held (JS heap and typed arrays, with the machines less without, after full collections; RSS is more: see bench inference)`);
+  print('  memory       per machine as resident: see `pdmctl bench inference` (a process of its own, with Kafka)');
 }

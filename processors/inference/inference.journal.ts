@@ -1,7 +1,7 @@
 import type { WindowFeatures } from '../../schemas';
 import type { MachineBaseline } from './baseline';
 import type { MachineState } from './inference.core';
-import { deltaKey, encodeDelta, encodeMachine, encodeRow, machineKey } from './inference.state';
+import { deltaKey, encodeDelta, encodeMachine, encodeRow, machineKey, rowBytes } from './inference.state';
 import type { LearnedLimits } from './limits';
 import { rowOf, type HistoryLayout } from './lookback';
 
@@ -27,8 +27,13 @@ interface Journal {
   limits: LearnedLimits | undefined;
   baseline: MachineBaseline | undefined;
   memory: Float32Array | undefined;
-  /** The rows remembered since the snapshot, encoded. */
-  rows: Buffer[];
+  /**
+   * The rows remembered since the snapshot, encoded back to back: `count` of them in a buffer of
+   * `maxRows`, made at the first delta. One buffer of its own per machine (Buffer.alloc, never
+   * the shared pool): small pooled Buffers kept for hours would each hold an 8 KiB pool slab.
+   */
+  rows: Buffer | undefined;
+  count: number;
 }
 
 const memoryOf = (baseline: MachineBaseline | undefined) => (baseline?.phase === 'watching' ? baseline.memory : undefined);
@@ -55,15 +60,19 @@ export class ChangelogJournal {
       journal.baseline === baseline &&
       journal.memory === memoryOf(baseline) &&
       baseline?.phase !== 'learning' &&
-      journal.rows.length + windows.length <= this.maxRows;
+      journal.count + windows.length <= this.maxRows;
     if (deltaWill) {
       const width = layout.channels.length;
       const sorted = windows.length === 1 ? windows : [...windows].sort((a, b) => a.windowStart - b.windowStart);
-      for (const w of sorted) journal.rows.push(encodeRow({ startMs: w.windowStart, windowMs: w.windowEnd - w.windowStart, row: rowOf(w, layout) }, width));
-      return [{ key: deltaKey(machineId), value: encodeDelta(state, journal.rows) }];
+      const size = rowBytes(width);
+      journal.rows ??= Buffer.alloc(this.maxRows * size);
+      for (const w of sorted) encodeRow({ startMs: w.windowStart, windowMs: w.windowEnd - w.windowStart, row: rowOf(w, layout) }, width, journal.rows, size * journal.count++);
+      return [{ key: deltaKey(machineId), value: encodeDelta(state, journal.rows.subarray(0, size * journal.count)) }];
     }
-    this.journals.set(machineId, { layout, limits: state.limits, baseline, memory: memoryOf(baseline), rows: [] });
+    // The rows' buffer is kept for the next deltas while the rows are as wide.
+    const rows = journal?.layout.channels.length === layout.channels.length ? journal.rows : undefined;
+    this.journals.set(machineId, { layout, limits: state.limits, baseline, memory: memoryOf(baseline), rows, count: 0 });
     const snapshot = { key: machineKey(machineId), value: encodeMachine(state) };
-    return journal && journal.rows.length === 0 ? [snapshot] : [snapshot, { key: deltaKey(machineId), value: null }];
+    return journal && journal.count === 0 ? [snapshot] : [snapshot, { key: deltaKey(machineId), value: null }];
   }
 }

@@ -206,25 +206,26 @@ interface DeltaHeader {
   rows: number;
 }
 
-/** One remembered window as a delta carries it: start and length (float64), then the row (float32). Encoded once, when remembered. */
-export function encodeRow({ startMs, windowMs, row }: JournalRow, width: number): Buffer {
-  const out = Buffer.allocUnsafe(16 + 4 * width);
-  out.writeDoubleLE(startMs, 0);
-  out.writeDoubleLE(windowMs, 8);
-  for (let c = 0; c < width; c++) out.writeFloatLE(row[c]!, 16 + 4 * c);
-  return out;
+/** Bytes of one remembered window in a delta: start and length (float64), then the row (float32). */
+export const rowBytes = (width: number): number => 16 + 4 * width;
+
+/** Writes one remembered window at `offset` of `out`, as a delta carries it. Encoded once, when remembered. */
+export function encodeRow({ startMs, windowMs, row }: JournalRow, width: number, out: Buffer, offset: number): void {
+  out.writeDoubleLE(startMs, offset);
+  out.writeDoubleLE(windowMs, offset + 8);
+  for (let c = 0; c < width; c++) out.writeFloatLE(row[c]!, offset + 16 + 4 * c);
 }
 
-/** A delta: the machine's moving parts now, and the rows remembered since its snapshot (`encodeRow`, in order). */
-export function encodeDelta(state: MachineState, rows: readonly Buffer[]): Buffer {
+/** A delta: the machine's moving parts now, and the rows remembered since its snapshot (`encodeRow`, in order, back to back). */
+export function encodeDelta(state: MachineState, rows: Buffer): Buffer {
   const width = state.history.layout.channels.length;
   const baseline = state.baseline?.phase === 'watching' ? `,"baseline":${baselineMovingJson(state.baseline)}` : '';
-  const json = `{"alerts":${JSON.stringify(storedConditions(state.alerts))},"width":${width},"rows":${rows.length}${baseline}}`;
+  const json = `{"alerts":${JSON.stringify(storedConditions(state.alerts))},"width":${width},"rows":${rows.length / rowBytes(width)}${baseline}}`;
   const head = Buffer.allocUnsafe(5 + Buffer.byteLength(json));
   head[0] = DELTA_FORMAT;
   head.writeUInt32LE(head.length - 5, 1);
   head.write(json, 5, 'utf8');
-  return Buffer.concat([head, ...rows]);
+  return Buffer.concat([head, rows]);
 }
 
 /** Replays a delta onto the state of the snapshot it extends (in that snapshot's layout). */
@@ -247,6 +248,13 @@ export function applyDelta(state: MachineState, value: Buffer): void {
   if (header.baseline && state.baseline?.phase === 'watching') Object.assign(state.baseline, header.baseline);
 }
 
+/** A copy of `value` in an ArrayBuffer of its own (never a slice of a fetched batch or of Buffer's shared pool). */
+function ownCopy(value: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(value.length);
+  value.copy(copy);
+  return copy;
+}
+
 /**
  * Rebuilds a partition's machines from its changelog, records in offset order. Each window is
  * reduced to the layout's row as it is read: 10,000 machines' weeks of decoded window records
@@ -259,9 +267,12 @@ export class InferenceRestorer {
   private readonly alerts = new Map<string, MachineAlerts>();
   private readonly limits = new Map<string, LearnedLimits>();
   private readonly baselines = new Map<string, MachineBaseline>();
-  /** Decoded as read: a restore holds each machine once, not its record and then its state. */
-  private readonly snapshots = new Map<string, MachineState>();
-  /** The last delta of each machine, applied onto its snapshot at the end (it may be read before the snapshot it extends). */
+  /**
+   * The last snapshot and delta of each machine, as read: decoded at the end, since most records
+   * of a changelog not yet compacted are older versions. Copied into memory of their own, so that
+   * they do not hold the fetched batches they were read from.
+   */
+  private readonly snapshots = new Map<string, Buffer>();
   private readonly deltas = new Map<string, Buffer>();
   private nextOffset: bigint | null = null;
 
@@ -274,10 +285,10 @@ export class InferenceRestorer {
       // A snapshot is the machine's whole state: what format 1 said of it before is superseded.
       const machineId = text.slice(1);
       for (const legacy of [this.windows, this.alerts, this.limits, this.baselines]) legacy.delete(machineId);
-      if (value) this.snapshots.set(machineId, decodeMachine(value));
+      if (value) this.snapshots.set(machineId, ownCopy(value));
       else this.snapshots.delete(machineId);
     } else if (text.startsWith('D')) {
-      if (value) this.deltas.set(text.slice(1), value);
+      if (value) this.deltas.set(text.slice(1), ownCopy(value));
       else this.deltas.delete(text.slice(1));
     } else if (text.startsWith('W')) {
       const [machineId, start] = text.slice(1).split('\u0000') as [string, string];
@@ -308,7 +319,9 @@ export class InferenceRestorer {
    */
   result(): { machines: Map<string, MachineState>; nextOffset: bigint | null; legacyKeys: Map<string, Buffer[]> } {
     const machines = new Map<string, MachineState>();
-    for (const [machineId, state] of this.snapshots) {
+    for (const [machineId, snapshot] of this.snapshots) {
+      const state = decodeMachine(snapshot);
+      this.snapshots.delete(machineId);
       const delta = this.deltas.get(machineId);
       if (delta) applyDelta(state, delta);
       const { channels, keep } = state.history.layout;
