@@ -149,7 +149,7 @@ export function changelogSpec(name: string, partitions: number, description: str
     'cleanup.policy': 'compact',
     'min.cleanable.dirty.ratio': '0.1',
     'segment.ms': String(60 * 1000),
-    'segment.bytes': String(16 * 1024 * 1024),
+    'segment.bytes': String(4 * 1024 * 1024),
     'min.compaction.lag.ms': '0',
     'delete.retention.ms': String(60 * 60 * 1000),
   };
