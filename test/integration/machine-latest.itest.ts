@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { ApiQueries } from '../../api/queries';
+import { assessmentsQuery, machineQuery, machinesQuery } from '../../api/validation';
 import { createLogger } from '../../lib/logger';
 import { createRegistry } from '../../lib/metrics';
 import { FEATURES, type MachineAssessment, type WindowFeatures } from '../../schemas';
@@ -17,7 +19,8 @@ import { testEnv, uniqueName, waitFor } from './servers';
  * own: 010 fills it from a database that has rows; the sink (pdm_writer) keeps it equal to what
  * the rows say through out-of-order, replayed and duplicated batches, none of which moves a
  * pointer backwards; the retention's drop of a day recomputes the machines it touched; pdm_analyst
- * reads it on the follower and can't write it.
+ * reads it on the follower and can't write it; the API's reads through it answer what the rows
+ * say across a long stop and when a row it points at was deleted by hand.
  */
 
 const env = testEnv();
@@ -184,5 +187,32 @@ describe('pdm.machine_latest', () => {
     } finally {
       await Promise.all([follower.end(), primary.end()]);
     }
+  });
+
+  test('the API reads through it: a page across a long stop, and a pointed-at row deleted by hand, answer what the rows say', async () => {
+    const api = new ApiQueries(owner, schema, () => Date.UTC(2026, 0, 21));
+    // m2 comes back on the 20th after two weeks off: its page must reach back across the gap.
+    await flush(windowFeaturesRecord, [window('m2', Date.UTC(2026, 0, 20, 5))]);
+    await flush(assessmentsRecord, [assessment('m2', Date.UTC(2026, 0, 20, 5), 'ok', true, false)]);
+    const m2 = await api.machine('m2', machineQuery.parse({ limit: '3' }));
+    expect(m2!.windows.map((w) => w.windowStart)).toEqual(['2026-01-20T05:00:00.000Z', '2026-01-06T23:00:00.000Z', '2026-01-06T22:00:00.000Z']);
+    const scores = await api.assessments('m2', assessmentsQuery.parse({ limit: '2' }));
+    expect(scores.items.map((a) => a.windowEnd)).toEqual(['2026-01-20T06:00:00.000Z', '2026-01-06T00:00:00.000Z']);
+
+    // Rows deleted by hand (no trigger runs on DELETE): the pointers are stale, the answers are not.
+    await owner.query(`DELETE FROM ${schema}.window_features WHERE machine_id = 'm1' AND window_start = '2026-01-06 23:00Z'`);
+    await owner.query(`DELETE FROM ${schema}.assessments WHERE machine_id = 'm1' AND window_end >= '2026-01-06 12:00Z'`);
+    const m1 = await api.machine('m1', machineQuery.parse({ limit: '1' }));
+    expect(m1!.lastWindow.windowStart).toBe('2026-01-06T22:00:00.000Z');
+    expect(m1!.windows.map((w) => w.windowStart)).toEqual(['2026-01-06T22:00:00.000Z']);
+    expect(m1!.latestAssessment!.windowEnd).toBe('2026-01-06T11:00:00.000Z');
+    expect(m1!.latestAnomaly!.windowEnd).toBe('2026-01-06T11:00:00.000Z');
+    const list = await api.machines(machinesQuery.parse({ limit: '10' }));
+    expect(list.items.map((m) => [m.machineId, m.lastWindow.windowStart])).toEqual([
+      ['m1', '2026-01-06T22:00:00.000Z'],
+      ['m2', '2026-01-20T05:00:00.000Z'],
+      ['s1', '2026-01-08T12:00:00.000Z'],
+    ]);
+    expect(await api.machine('m3', machineQuery.parse({ limit: '1' }))).toBeUndefined();
   });
 });
