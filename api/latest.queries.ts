@@ -102,12 +102,21 @@ export class LatestQueries {
     return rows.map(pointerOf);
   }
 
-  /** The end of the fleet's last window (by start), or undefined when there is none. */
-  async fleetLastEnd(): Promise<unknown> {
+  /**
+   * The end of the fleet's last window (by start), or undefined when there is none: the newest
+   * entry of window_features' time index among the days since `sinceMs` (a few partitions), or,
+   * when none of the fleet wrote since, from machine_latest (a scan of every machine; that table
+   * has no index on time, so that its rows are updated in place).
+   */
+  async fleetLastEnd(sinceMs: number): Promise<unknown> {
     const { rows } = await this.db.query(
-      `SELECT last_window_end FROM ${this.s}.machine_latest WHERE last_window_start IS NOT NULL ORDER BY last_window_start DESC LIMIT 1`,
+      `SELECT coalesce(
+         (SELECT window_end FROM ${this.s}.window_features WHERE window_start >= $1::timestamptz ORDER BY window_start DESC LIMIT 1),
+         (SELECT last_window_end FROM ${this.s}.machine_latest WHERE last_window_start IS NOT NULL ORDER BY last_window_start DESC LIMIT 1)
+       ) AS window_end`,
+      [new Date(sinceMs).toISOString()],
     );
-    return rows[0]?.last_window_end;
+    return rows[0]?.window_end ?? undefined;
   }
 
   /** The last window of each machine of `pointers` that has one, in the order of `pointers`. */

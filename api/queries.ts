@@ -66,6 +66,8 @@ export function alertsFilter(query: Omit<AlertsQuery, 'limit'>): { where: string
 
 /** Machines whose state a request computes at a time, when it filters by state or counts the fleet. */
 export const STATE_SCAN_CHUNK = 1000;
+/** The fleet's last window is looked for among the windows that started since this long before now first (machine_latest otherwise). */
+export const FLEET_LOOKBACK_MS = 2 * 86_400_000;
 /** How long a fleet count is reused: the console asks on every change, many consoles at once. */
 export const FLEET_CACHE_MS = 2000;
 
@@ -211,7 +213,7 @@ export class ApiQueries {
   }
 
   private async summaryContext(nowMs: number): Promise<SummaryContext> {
-    const [end, silences] = await Promise.all([this.latest.fleetLastEnd(), this.actions.silences(nowMs, true)]);
+    const [end, silences] = await Promise.all([this.latest.fleetLastEnd(nowMs - FLEET_LOOKBACK_MS), this.actions.silences(nowMs, true)]);
     return { nowMs, fleetLastEndMs: end === undefined ? undefined : Date.parse(isoTime(end)), silences };
   }
 
