@@ -90,13 +90,19 @@ export class ActionQueries {
 
   /**
    * The newest alert transition or mail, window and action, as the follower has them: each an
-   * index's last entry. GET /events reports when one moves.
+   * index's last entry. The window's is looked for among those that started since `sinceMs` (the
+   * days since, not every day partition of window_features), and in pdm.machine_latest when none
+   * did. GET /events reports when one moves.
    */
-  async changes(): Promise<ChangeEvent> {
+  async changes(sinceMs: number): Promise<ChangeEvent> {
     const { rows } = await this.db.query(
       `SELECT greatest((SELECT max(created_at) FROM ${this.s}.alerts), (SELECT max(claimed_at) FROM ${this.s}.notifications)) AS alerts,
-              (SELECT window_end FROM ${this.s}.window_features ORDER BY window_start DESC LIMIT 1) AS windows,
+              coalesce(
+                (SELECT window_end FROM ${this.s}.window_features WHERE window_start >= $1::timestamptz ORDER BY window_start DESC LIMIT 1),
+                (SELECT last_window_end FROM ${this.s}.machine_latest WHERE last_window_start IS NOT NULL ORDER BY last_window_start DESC LIMIT 1)
+              ) AS windows,
               (SELECT max(requested_at) FROM ${this.s}.alert_actions) AS actions`,
+      [new Date(sinceMs).toISOString()],
     );
     const row = rows[0] ?? {};
     const at = (value: unknown) => (value === null || value === undefined ? null : isoTime(value));

@@ -8,7 +8,7 @@ import type { RunningService, ServiceDefinition } from '../lib/service';
 import { apiSettings } from './api.settings';
 import { ChangeFeed } from './events';
 import { openApiDocument } from './openapi';
-import { ApiQueries } from './queries';
+import { ApiQueries, FLEET_LOOKBACK_MS } from './queries';
 import { apiRoutes } from './routes';
 import { controlWrites } from './writes';
 import { openAlertControlPublisher } from '../producers/control.publisher';
@@ -54,7 +54,7 @@ export const apiService: ServiceDefinition = {
     // An idle connection the server dropped: the pool discards it; the next query reconnects.
     pool.on('error', (err) => log.warn({ err: err.message }, 'an idle database connection failed'));
     const queries = new ApiQueries(pool, settings.schema, clock);
-    const changes = new ChangeFeed({ changes: () => queries.actions.changes(), logger: log });
+    const changes = new ChangeFeed({ changes: () => queries.actions.changes(clock() - FLEET_LOOKBACK_MS), logger: log });
     const consoleDir = existsSync(path.join(CONSOLE_DIR, 'index.html')) ? CONSOLE_DIR : undefined;
     if (!consoleDir) log.warn({ dir: CONSOLE_DIR }, 'the console is not built: run `npm run build:console`; the API answers without it');
     // Acknowledgements and silences go to pdm.alert-control.v1; the producer opens at the first one.

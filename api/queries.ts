@@ -1,15 +1,25 @@
-import { WINDOW_COLUMNS } from '../models/data/windows-table';
 import { findAlertToAck, type AlertToAck } from '../lib/alert-lookup';
 import { matches as matchesMachine } from '../lib/control-request';
 import { ActionQueries } from './actions.queries';
+import { ASSESSMENT_COLUMNS, LatestQueries, lookbackFromMs, windowSelect, type LatestPointer } from './latest.queries';
 import { machineState } from './machine-state';
 import { cursorTime, page, type Page, type Queryable } from './page';
-import { MACHINE_STATES, type AlertView, type AssessmentPoint, type AssessmentView, type FleetView, type MachineDetail, type MachineSummary, type SilenceView, type WindowView } from './schemas';
+import {
+  MACHINE_STATES,
+  type AlertView,
+  type AssessmentPoint,
+  type FleetView,
+  type MachineDetail,
+  type MachineSummary,
+  type SilenceView,
+  type WindowView,
+} from './schemas';
 import { encodeCursor, type AlertsQuery, type AssessmentsQuery, type MachineQuery, type MachinesQuery } from './validation';
-import { alertView, anomalyView, assessmentPoint, assessmentView, forecastView, isoTime, windowView } from './views';
+import { alertView, anomalyView, assessmentPoint, forecastView, isoTime, windowView, type Row } from './views';
 
 export type { Page, Queryable } from './page';
 export type { MachineDetail } from './schemas';
+export { windowSelect } from './latest.queries';
 
 /**
  * The read API's SQL, on the follower. Every list is keyset-paginated: rows come in a fixed order
@@ -18,29 +28,25 @@ export type { MachineDetail } from './schemas';
  * the page's last row. A page therefore costs an index range scan wherever it starts, and rows
  * written meanwhile neither shift nor repeat the pages after it (unlike OFFSET).
  *
- * Indexes used (sinks/postgres/migrations/): the primary keys of window_features
- * (machine_id, window_start) and window_extras (machine_id, window_start, channel), and assessments (machine_id, window_end) for a machine's latest and
- * its ranges, forecasts' (machine_id, made_at, ...) for the latest forecast, and alerts'
- * alerts_created_at, alerts_machine_created_at and alerts_dedup_key.
+ * Indexes used (sinks/postgres/migrations/): machine_latest's primary key for the fleet's machines
+ * and where each one's latest rows are (latest.queries.ts); the primary keys of window_features
+ * (machine_id, window_start), window_extras (machine_id, window_start, channel), assessments
+ * (machine_id, window_end) and forecasts (machine_id, made_at, ...), each read with its
+ * partitions' time bounded (009: one partition a day); alerts' alerts_created_at,
+ * alerts_machine_created_at and alerts_dedup_key.
  */
 
 /** At most this many transitions of one machine come with GET /machines/:id; GET /alerts?machine= pages through all. */
 export const ALERT_HISTORY_LIMIT = 100;
 
 const ALERT_COLUMNS = 'alert_id, dedup_key, machine_id, status, severity, kind, feature, window_end, predicted_breach_at, score, threshold, model_name, model_version, message, created_at, drivers';
-const ASSESSMENT_COLUMNS = 'machine_id, window_start, window_end, warming_up, anomaly_score, anomaly_threshold, detector_model, detector_version, forecaster_model, forecaster_version, state, deviation_score, deviation_threshold, drivers';
-
-/**
- * The columns of window rows of `alias` (a pdm.window_features), with its extra channels as one
- * jsonb object `extras` ({} when it has none): one primary-key range of window_extras per window.
- */
-export const windowSelect = (schema: string, alias: string): string =>
-  `${WINDOW_COLUMNS.map((c) => `${alias}.${c}`).join(', ')}, ` +
-  `(SELECT coalesce(jsonb_object_agg(x.channel, ` +
-  `jsonb_build_object('count', x.count, 'mean', x.mean, 'min', x.min, 'max', x.max, 'stddev', x.stddev)), '{}'::jsonb) ` +
-  `FROM ${schema}.window_extras x WHERE x.machine_id = ${alias}.machine_id AND x.window_start = ${alias}.window_start) AS extras`;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+/** A time cursor's instant to the millisecond (an upper end of a page), Infinity without one. */
+const cursorMs = (text: string | undefined): number => {
+  const ms = text === undefined ? NaN : Date.parse(text);
+  return Number.isNaN(ms) ? Infinity : ms;
+};
 
 /** The WHERE clause and values of GET /alerts' filters and cursor. Pure. */
 export function alertsFilter(query: Omit<AlertsQuery, 'limit'>): { where: string; values: unknown[] } {
@@ -60,6 +66,8 @@ export function alertsFilter(query: Omit<AlertsQuery, 'limit'>): { where: string
 
 /** Machines whose state a request computes at a time, when it filters by state or counts the fleet. */
 export const STATE_SCAN_CHUNK = 1000;
+/** The fleet's last window is looked for among the windows that started since this long before now first (machine_latest otherwise). */
+export const FLEET_LOOKBACK_MS = 2 * 86_400_000;
 /** How long a fleet count is reused: the console asks on every change, many consoles at once. */
 export const FLEET_CACHE_MS = 2000;
 
@@ -74,6 +82,7 @@ export class ApiQueries {
   /** The schema, quoted for SQL. */
   private readonly s: string;
   readonly actions: ActionQueries;
+  private readonly latest: LatestQueries;
   private fleetCache: { atMs: number; value?: FleetView; pending?: Promise<FleetView> } | undefined;
 
   /** `schema` is a validated identifier (api.settings.ts). */
@@ -84,12 +93,14 @@ export class ApiQueries {
   ) {
     this.s = `"${schema}"`;
     this.actions = new ActionQueries(db, this.s);
+    this.latest = new LatestQueries(db, this.s);
   }
 
   /** Ready when the follower answers and the tables are there (migrations applied); else why not. */
   async problem(): Promise<string | undefined> {
     const { rows } = await this.db.query(
-      `SELECT t AS missing FROM unnest(ARRAY['window_features', 'window_extras', 'alerts', 'assessments', 'forecasts', 'notifications', 'alert_actions']) AS t
+      `SELECT t AS missing
+       FROM unnest(ARRAY['window_features', 'window_extras', 'alerts', 'assessments', 'forecasts', 'notifications', 'alert_actions', 'machine_latest']) AS t
        WHERE to_regclass(format('%I.%I', $1::text, t)) IS NULL`,
       [this.schema],
     );
@@ -142,15 +153,15 @@ export class ApiQueries {
   /**
    * GET /machines: each machine's last window, latest assessment, active alerts, silence and state,
    * by machine id; `q` and `state` filter. A state is computed, not stored: with a state filter,
-   * the states of STATE_SCAN_CHUNK machines at a time are computed from what they need alone,
-   * until the page is full; then only the page's machines are read whole.
+   * the states of STATE_SCAN_CHUNK machines at a time are computed from what they need alone
+   * (pdm.machine_latest and the alerts), until the page is full; then only the page's machines are read whole.
    */
   async machines(query: MachinesQuery): Promise<Page<MachineSummary>> {
     const context = await this.summaryContext(this.clock());
-    let ids: string[] | undefined;
+    let pointers: LatestPointer[];
     let more = false;
     if (query.state) {
-      ids = [];
+      const ids: string[] = [];
       for (let after = query.cursor?.[0] ?? ''; ; ) {
         const chunk = await this.states(after, STATE_SCAN_CHUNK, context, query.q);
         ids.push(...chunk.filter((m) => query.state!.includes(m.state)).map((m) => m.machineId));
@@ -158,69 +169,34 @@ export class ApiQueries {
         after = chunk[chunk.length - 1]!.machineId;
       }
       more = ids.length > query.limit;
-      ids = ids.slice(0, query.limit);
+      const found = await this.latest.pointers(ids.slice(0, query.limit));
+      pointers = ids.slice(0, query.limit).flatMap((id) => found.get(id) ?? []);
+    } else {
+      pointers = await this.latest.after(query.cursor?.[0] ?? '', query.limit + 1, query.q);
+      more = pointers.length > query.limit;
+      pointers.splice(query.limit);
     }
-    const windows = ids ? await this.lastWindowsOf(ids) : await this.lastWindows(query.cursor?.[0] ?? '', query.limit + 1, query.q);
-    if (!ids) {
-      more = windows.length > query.limit;
-      windows.splice(query.limit);
-    }
-    const items = await this.summaries(windows, context, true);
+    const windows = await this.latest.lastWindows(pointers);
+    const items = await this.summaries(windows, pointers, context, true);
     return { items, nextCursor: more && items.length > 0 ? encodeCursor('machines', [items[items.length - 1]!.machineId]) : null };
-  }
-
-  /** The ids of up to `limit` machines after `after` (whose id contains `q`, in any case): a loose index scan of window_features' primary key. */
-  private idsAfter(q: string | undefined, values: unknown[]): string {
-    const match = q === undefined ? '' : `AND strpos(lower(machine_id), lower($${values.push(q)})) > 0`;
-    return `WITH RECURSIVE ids(machine_id) AS (
-         SELECT min(machine_id) FROM ${this.s}.window_features WHERE machine_id > $1
-         UNION ALL
-         SELECT (SELECT min(f.machine_id) FROM ${this.s}.window_features f WHERE f.machine_id > ids.machine_id) FROM ids WHERE ids.machine_id IS NOT NULL
-       )
-       SELECT machine_id FROM ids WHERE machine_id IS NOT NULL ${match} LIMIT $2`;
-  }
-
-  /** The last window of up to `limit` machines after `after` by id (those whose id contains `q`, in any case). */
-  private async lastWindows(after: string, limit: number, q?: string): Promise<WindowView[]> {
-    const values: unknown[] = [after, limit];
-    const ids = this.idsAfter(q, values);
-    const { rows } = await this.db.query(
-      `SELECT w.* FROM (${ids}) AS machine
-       CROSS JOIN LATERAL (SELECT ${windowSelect(this.s, 'f')} FROM ${this.s}.window_features f WHERE f.machine_id = machine.machine_id ORDER BY f.window_start DESC LIMIT 1) AS w
-       ORDER BY w.machine_id`,
-      values,
-    );
-    return rows.map(windowView);
-  }
-
-  /** The last window of each of `ids`, by id. */
-  private async lastWindowsOf(ids: readonly string[]): Promise<WindowView[]> {
-    if (ids.length === 0) return [];
-    const { rows } = await this.db.query(
-      `SELECT w.* FROM unnest($1::text[]) AS machine(machine_id)
-       CROSS JOIN LATERAL (SELECT ${windowSelect(this.s, 'f')} FROM ${this.s}.window_features f WHERE f.machine_id = machine.machine_id ORDER BY f.window_start DESC LIMIT 1) AS w
-       ORDER BY w.machine_id`,
-      [ids],
-    );
-    return rows.map(windowView);
   }
 
   /**
    * The state of up to `limit` machines after `after` by id, from what it needs alone: the last
-   * window's start and end, the latest assessment's state and warm-up, the active alerts' count;
-   * one query (no window's statistics, no alert's fields).
+   * window's start and end, the latest assessment's state and warm-up (pdm.machine_latest), the
+   * active alerts' count; one query (no window's statistics, no alert's fields).
    */
   private async states(after: string, limit: number, context: SummaryContext, q?: string): Promise<Array<{ machineId: string; state: MachineSummary['state']; activeAlerts: number }>> {
     const values: unknown[] = [after, limit];
-    const ids = this.idsAfter(q, values);
+    const match = q === undefined ? '' : `AND strpos(lower(m.machine_id), lower($${values.push(q)})) > 0`;
     const { rows } = await this.db.query(
-      `SELECT m.machine_id, w.window_start, w.window_end, a.machine_id IS NOT NULL AS assessed, a.state, a.warming_up,
+      `SELECT m.machine_id, m.last_window_start AS window_start, m.last_window_end AS window_end, m.last_assessment_end IS NOT NULL AS assessed,
+         m.last_assessment_state AS state, m.last_assessment_warming_up AS warming_up,
          (SELECT count(*) FROM (SELECT DISTINCT ON (x.dedup_key) x.status FROM ${this.s}.alerts x WHERE x.machine_id = m.machine_id
                                 ORDER BY x.dedup_key, x.created_at DESC, x.alert_id DESC) latest WHERE latest.status = 'FIRING')::int AS active
-       FROM (${ids}) AS m
-       CROSS JOIN LATERAL (SELECT f.window_start, f.window_end FROM ${this.s}.window_features f WHERE f.machine_id = m.machine_id ORDER BY f.window_start DESC LIMIT 1) AS w
-       LEFT JOIN LATERAL (SELECT x.machine_id, x.state, x.warming_up FROM ${this.s}.assessments x WHERE x.machine_id = m.machine_id ORDER BY x.window_end DESC LIMIT 1) AS a ON true
-       ORDER BY m.machine_id`,
+       FROM ${this.s}.machine_latest m
+       WHERE m.machine_id > $1 AND m.last_window_start IS NOT NULL ${match}
+       ORDER BY m.machine_id LIMIT $2`,
       values,
     );
     return rows.map((r) => {
@@ -237,25 +213,32 @@ export class ApiQueries {
   }
 
   private async summaryContext(nowMs: number): Promise<SummaryContext> {
-    const [last, silences] = await Promise.all([
-      this.db.query(`SELECT window_end FROM ${this.s}.window_features ORDER BY window_start DESC LIMIT 1`),
-      this.actions.silences(nowMs, true),
-    ]);
-    const end = last.rows[0]?.window_end;
+    const [end, silences] = await Promise.all([this.latest.fleetLastEnd(nowMs - FLEET_LOOKBACK_MS), this.actions.silences(nowMs, true)]);
     return { nowMs, fleetLastEndMs: end === undefined ? undefined : Date.parse(isoTime(end)), silences };
   }
 
-  /** Each machine of `lastWindows` summarised; `decorate`: its active alerts with their acknowledgements and mails. */
-  private async summaries(lastWindows: readonly WindowView[], context: SummaryContext, decorate: boolean): Promise<MachineSummary[]> {
+  /** Each machine of `lastWindows` summarised (`pointers`: theirs); `decorate`: its active alerts with their acknowledgements and mails. */
+  private async summaries(
+    lastWindows: readonly WindowView[],
+    pointers: readonly LatestPointer[],
+    context: SummaryContext,
+    decorate: boolean,
+  ): Promise<MachineSummary[]> {
     const ids = lastWindows.map((w) => w.machineId);
-    const [assessments, active] = await Promise.all([this.latestAssessments(ids), this.activeAlerts(ids)]);
+    const listed = pointers.filter((p) => ids.includes(p.machineId));
+    const [assessments, active] = await Promise.all([this.latest.latestAssessments(listed), this.activeAlerts(ids)]);
     const alerts = decorate ? await this.actions.decorate([...active.values()].flat()) : [...active.values()].flat();
     const alertsOf = new Map<string, AlertView[]>();
     for (const alert of alerts) alertsOf.set(alert.machineId, [...(alertsOf.get(alert.machineId) ?? []), alert]);
     return lastWindows.map((lastWindow) => this.summary(lastWindow, assessments.get(lastWindow.machineId) ?? null, alertsOf.get(lastWindow.machineId) ?? [], context));
   }
 
-  private summary(lastWindow: WindowView, latestAssessment: AssessmentView | null, activeAlerts: AlertView[], context: SummaryContext): MachineSummary {
+  private summary(
+    lastWindow: WindowView,
+    latestAssessment: MachineSummary['latestAssessment'],
+    activeAlerts: AlertView[],
+    context: SummaryContext,
+  ): MachineSummary {
     const { machineId } = lastWindow;
     const state = machineState({
       activeAlerts: activeAlerts.length,
@@ -270,53 +253,90 @@ export class ApiQueries {
 
   /** GET /machines/:id, or undefined for a machine with no window. */
   async machine(machineId: string, query: MachineQuery): Promise<MachineDetail | undefined> {
-    const last = await this.db.query(`SELECT ${windowSelect(this.s, 'f')} FROM ${this.s}.window_features f WHERE machine_id = $1 ORDER BY window_start DESC LIMIT 1`, [machineId]);
-    if (last.rows.length === 0) return undefined;
-    const values: unknown[] = [machineId];
-    const param = (value: unknown) => `$${values.push(value)}`;
-    const clauses = ['machine_id = $1'];
-    if (query.from !== undefined) clauses.push(`window_start >= ${param(iso(query.from))}::timestamptz`);
-    if (query.to !== undefined) clauses.push(`window_start < ${param(iso(query.to))}::timestamptz`);
-    if (query.cursor) clauses.push(`window_start < ${param(query.cursor[0])}::timestamptz`);
-    const [windows, context, anomaly, forecast, history] = await Promise.all([
-      this.db.query(`SELECT ${windowSelect(this.s, 'f')}, ${cursorTime('f.window_start')} AS cursor_time FROM ${this.s}.window_features f WHERE ${clauses.join(' AND ')} ORDER BY window_start DESC LIMIT ${param(query.limit + 1)}`, values),
+    const pointer = (await this.latest.pointers([machineId])).get(machineId);
+    const [last] = pointer ? await this.latest.lastWindows([pointer]) : [];
+    if (!pointer || !last) return undefined;
+    const [windows, context, anomalyRow, forecast, history] = await Promise.all([
+      this.windowPage(pointer, query),
       this.summaryContext(this.clock()),
-      this.db.query(`SELECT ${ASSESSMENT_COLUMNS} FROM ${this.s}.assessments WHERE machine_id = $1 AND anomaly_score IS NOT NULL ORDER BY window_end DESC LIMIT 1`, [machineId]),
-      this.db.query(
-        `SELECT f.made_at, f.target_start, f.feature, f.mean, f.lower, f.upper, f.limit_lower, f.limit_upper, f.model_version, a.forecaster_model
-         FROM ${this.s}.forecasts f LEFT JOIN ${this.s}.assessments a ON a.machine_id = f.machine_id AND a.window_end = f.made_at
-         WHERE f.machine_id = $1 AND f.made_at = (SELECT max(made_at) FROM ${this.s}.forecasts WHERE machine_id = $1)
-         ORDER BY f.feature, f.target_start`,
-        [machineId],
-      ),
+      this.latest.latestAnomaly(pointer),
+      this.latest.latestForecast(pointer),
       this.db.query(`SELECT ${ALERT_COLUMNS} FROM ${this.s}.alerts WHERE machine_id = $1 ORDER BY created_at DESC, alert_id DESC LIMIT ${ALERT_HISTORY_LIMIT}`, [machineId]),
     ]);
-    const [summary] = await this.summaries([windowView(last.rows[0]!)], context, true);
-    const windowPage = page(windows.rows, query.limit, windowView, (r) => encodeCursor('windows', [String(r.cursor_time)]));
-    const anomalyRow = anomaly.rows[0];
+    const [summary] = await this.summaries([last], [pointer], context, true);
     const latestAnomaly = anomalyRow ? anomalyView(anomalyRow) : null;
     return {
       ...summary!,
-      windows: windowPage.items,
-      nextCursor: windowPage.nextCursor,
+      windows: windows.items,
+      nextCursor: windows.nextCursor,
       latestAnomaly: latestAnomaly && anomalyRow ? { windowEnd: isoTime(anomalyRow.window_end), ...latestAnomaly } : null,
-      latestForecast: forecastView(forecast.rows),
+      latestForecast: forecastView(forecast),
       alerts: await this.actions.decorate(history.rows.map(alertView)),
     };
   }
 
-  /** GET /machines/:id/assessments: its score history newest first, `from` and `to` on the window start. */
+  /**
+   * The machine page's windows, newest first: first within a lookback from its last window (or
+   * the page's upper end) that holds the page at its window length, so the planner keeps those
+   * days' partitions only; without that bound when the lookback holds fewer (gaps, old pages).
+   */
+  private async windowPage(pointer: LatestPointer, query: MachineQuery): Promise<Page<WindowView>> {
+    const lowerMs = lookbackFromMs({
+      beforeMs: Math.min(Date.parse(pointer.windowStart!) + 1, query.to ?? Infinity, cursorMs(query.cursor?.[0])),
+      windowMs: Date.parse(pointer.windowEnd!) - Date.parse(pointer.windowStart!),
+      limit: query.limit,
+      fromMs: query.from,
+    });
+    const read = async (fromMs: number | undefined): Promise<Row[]> => {
+      const values: unknown[] = [pointer.machineId];
+      const param = (value: unknown) => `$${values.push(value)}`;
+      const clauses = ['f.machine_id = $1'];
+      const extras: string[] = [];
+      if (fromMs !== undefined) extras.push(`>= ${param(iso(fromMs))}::timestamptz`);
+      if (query.to !== undefined) extras.push(`< ${param(iso(query.to))}::timestamptz`);
+      if (query.cursor) extras.push(`< ${param(query.cursor[0])}::timestamptz`);
+      clauses.push(...extras.map((bound) => `f.window_start ${bound}`));
+      const select = windowSelect(this.s, 'f', extras.length > 0 ? extras.join(' AND x.window_start ') : undefined);
+      const { rows } = await this.db.query(
+        `SELECT ${select}, ${cursorTime('f.window_start')} AS cursor_time FROM ${this.s}.window_features f
+         WHERE ${clauses.join(' AND ')} ORDER BY f.window_start DESC LIMIT ${param(query.limit + 1)}`,
+        values,
+      );
+      return rows;
+    };
+    let rows = lowerMs === undefined ? [] : await read(lowerMs);
+    if (rows.length <= query.limit) rows = await read(query.from);
+    return page(rows, query.limit, windowView, (r) => encodeCursor('windows', [String(r.cursor_time)]));
+  }
+
+  /**
+   * GET /machines/:id/assessments: its score history newest first, `from` and `to` on the window
+   * start. Bounded by window_end (the partitions' key) as windowPage is: a lookback from the latest
+   * assessment first, and always `window_end > from` (an assessment ends after it starts).
+   */
   async assessments(machineId: string, query: AssessmentsQuery): Promise<Page<AssessmentPoint>> {
-    const values: unknown[] = [machineId];
-    const param = (value: unknown) => `$${values.push(value)}`;
-    const clauses = ['machine_id = $1'];
-    if (query.from !== undefined) clauses.push(`window_start >= ${param(iso(query.from))}::timestamptz`);
-    if (query.to !== undefined) clauses.push(`window_start < ${param(iso(query.to))}::timestamptz`);
-    if (query.cursor) clauses.push(`window_end < ${param(query.cursor[0])}::timestamptz`);
-    const { rows } = await this.db.query(
-      `SELECT ${ASSESSMENT_COLUMNS}, ${cursorTime('window_end')} AS cursor_time FROM ${this.s}.assessments WHERE ${clauses.join(' AND ')} ORDER BY window_end DESC LIMIT ${param(query.limit + 1)}`,
-      values,
-    );
+    const pointer = (await this.latest.pointers([machineId])).get(machineId);
+    if (!pointer?.assessmentEnd) return { items: [], nextCursor: null };
+    const windowMs = pointer.windowStart && pointer.windowEnd ? Date.parse(pointer.windowEnd) - Date.parse(pointer.windowStart) : NaN;
+    const beforeMs = Math.min(Date.parse(pointer.assessmentEnd) + 1, cursorMs(query.cursor?.[0]));
+    const lowerMs = lookbackFromMs({ beforeMs, windowMs, limit: query.limit, fromMs: query.from });
+    const read = async (endFromMs: number | undefined): Promise<Row[]> => {
+      const values: unknown[] = [machineId];
+      const param = (value: unknown) => `$${values.push(value)}`;
+      const clauses = ['machine_id = $1'];
+      if (query.from !== undefined) clauses.push(`window_start >= ${param(iso(query.from))}::timestamptz`, `window_end > $${values.length}::timestamptz`);
+      if (query.to !== undefined) clauses.push(`window_start < ${param(iso(query.to))}::timestamptz`);
+      if (query.cursor) clauses.push(`window_end < ${param(query.cursor[0])}::timestamptz`);
+      if (endFromMs !== undefined) clauses.push(`window_end >= ${param(iso(endFromMs))}::timestamptz`);
+      const { rows } = await this.db.query(
+        `SELECT ${ASSESSMENT_COLUMNS}, ${cursorTime('window_end')} AS cursor_time FROM ${this.s}.assessments
+         WHERE ${clauses.join(' AND ')} ORDER BY window_end DESC LIMIT ${param(query.limit + 1)}`,
+        values,
+      );
+      return rows;
+    };
+    let rows = lowerMs === undefined ? [] : await read(lowerMs);
+    if (rows.length <= query.limit) rows = await read(undefined);
     return page(rows, query.limit, assessmentPoint, (r) => encodeCursor('assessments', [String(r.cursor_time)]));
   }
 
@@ -332,17 +352,6 @@ export class ApiQueries {
   /** The alert an acknowledgement of `idOrDedupKey` is about (lib/alert-lookup.ts, as `pdmctl alerts ack` finds it), or undefined. */
   alertToAck(idOrDedupKey: string): Promise<AlertToAck | undefined> {
     return findAlertToAck(this.db, this.schema, idOrDedupKey);
-  }
-
-  /** The latest assessment of each of `machineIds` that has one. */
-  private async latestAssessments(machineIds: readonly string[]): Promise<Map<string, AssessmentView>> {
-    if (machineIds.length === 0) return new Map();
-    const { rows } = await this.db.query(
-      `SELECT a.* FROM unnest($1::text[]) AS m(machine_id)
-       CROSS JOIN LATERAL (SELECT ${ASSESSMENT_COLUMNS} FROM ${this.s}.assessments x WHERE x.machine_id = m.machine_id ORDER BY x.window_end DESC LIMIT 1) AS a`,
-      [machineIds],
-    );
-    return new Map(rows.map((r) => [String(r.machine_id), assessmentView(r)]));
   }
 
   /**

@@ -22,7 +22,7 @@ import { fmt } from './process';
  * points, as the inference writes them) over `days` days ending when yesterday began (UTC), written in
  * time order through the sink's own path (PostgresSink, multi-row upserts of 500 records in one
  * transaction, the day's partitions made first) into a schema with all migrations, and the same
- * into a schema migrated up to 008 (the tables unpartitioned). Then: rows/s of each, bytes per row
+ * into a schema with every migration but 009 (the tables unpartitioned). Then: rows/s of each, bytes per row
  * as stored (table + indexes), and the oldest day removed both ways: the retention's
  * drop_day_partitions against DELETE of the same rows (and the VACUUM that makes their space
  * reusable), with the WAL each writes (what the follower replays). Last, the million-machine volume
@@ -122,6 +122,23 @@ function sinkFor(pool: pg.Pool, schema: string, partitioned: boolean, endMs: num
   return new PostgresSink({ pool, schema, maxRowsPerStatement: 500, retry, clock: Date.now, sleep, logger, metrics, partitions });
 }
 
+/**
+ * DROP SCHEMA ... CASCADE locks every table and index of the schema in one transaction: with a
+ * year of day partitions (1,460 tables) that is more than the server's lock table holds ("out of
+ * shared memory"). So the partitions go first, 100 a transaction, those holding foreign keys first.
+ */
+async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
+  const { rows } = await pool.query(
+    `SELECT c.relname FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid WHERE c.relnamespace = $1::regnamespace AND c.relkind = 'r'
+     ORDER BY (c.relname LIKE 'window_extras%' OR c.relname LIKE 'forecasts%') DESC, c.relname`,
+    [schema],
+  ).catch(() => ({ rows: [] as Array<{ relname: string }> }));
+  for (let i = 0; i < rows.length; i += 100) {
+    await pool.query(rows.slice(i, i + 100).map((r) => `DROP TABLE IF EXISTS "${schema}"."${String(r.relname)}";`).join('\n'));
+  }
+  await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
 /** The fleet into both schemas, in the order part, plain (windows), plain, part (assessments): neither has all the warm caches. */
 async function writeFleets(
   pool: pg.Pool,
@@ -196,20 +213,23 @@ async function deleteDay(pool: pg.Pool, schema: string, day: string): Promise<Re
   return { rows, ms, walBytes: await walSince(pool, lsn), vacuumMs: performance.now() - vacuumStarted };
 }
 
-/** Two schemas of the bench's own: all migrations, and up to 008 (before the partitions). */
+/**
+ * Two schemas of the bench's own: all migrations, and all but 009 (the partitions): the same
+ * tables unpartitioned, with 010's pdm.machine_latest, which the API's queries read.
+ */
 async function makeSchemas(databaseUrl: string, env: NodeJS.ProcessEnv, stamp: string): Promise<{ part: string; plain: string }> {
   const part = `bench_pg_${stamp}_part`;
   const plain = `bench_pg_${stamp}_plain`;
   const passwords = { writerPassword: env.PDM_WRITER_PASSWORD, analystPassword: env.PDM_ANALYST_PASSWORD };
   await migrate({ url: databaseUrl, schema: part, ...passwords });
-  const before009 = fs.mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-mig-'));
+  const without009 = fs.mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-mig-'));
   try {
-    for (const file of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '009')) {
-      fs.copyFileSync(path.join(MIGRATIONS_DIR, file), path.join(before009, file));
+    for (const file of fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && !f.startsWith('009_'))) {
+      fs.copyFileSync(path.join(MIGRATIONS_DIR, file), path.join(without009, file));
     }
-    await migrate({ url: databaseUrl, schema: plain, dir: before009, ...passwords });
+    await migrate({ url: databaseUrl, schema: plain, dir: without009, ...passwords });
   } finally {
-    fs.rmSync(before009, { recursive: true, force: true });
+    fs.rmSync(without009, { recursive: true, force: true });
   }
   return { part, plain };
 }
@@ -220,7 +240,7 @@ const perRow = (w: Written, table: string): number => (w.rows[table] ? w.bytes[t
 
 function printWritten(print: (line: string) => void, part: Written, plain: Written, forecasts: boolean): void {
   print(`  written through the sink (upserts of 500 records a transaction, time order), records/s:`);
-  for (const line of formatTable(['', 'partitioned by day', 'unpartitioned (008)'], [
+  for (const line of formatTable(['', 'partitioned by day', 'unpartitioned (no 009)'], [
     ['windows (window_features + window_extras)', fmt(part.windowsPerSecond), fmt(plain.windowsPerSecond)],
     [
       forecasts ? 'assessments (assessments + 36 forecasts)' : 'assessments (a forecast on the latest only)',
@@ -270,7 +290,7 @@ export async function postgresBench(options: PostgresBenchOptions, env: NodeJS.P
   const days = daysBetween(endMs - hours * HOUR, endMs - 1);
   print(`bench postgres: ${fmt(options.machines)} machines × ${options.days} days of hourly windows and assessments (${days[0]} to ${days.at(-1)}),`);
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, load ${os.loadavg()[0]!.toFixed(1)}`;
-  print(`  into ${part} (day partitions) and ${plain} (migrated to 008), machine: ${machine}`);
+  print(`  into ${part} (day partitions) and ${plain} (all migrations but 009), machine: ${machine}`);
   print('');
   try {
     const { part: partWritten, plain: plainWritten } = await writeFleets(pool, { part, plain }, plans, hours, endMs, options.forecasts);
@@ -286,7 +306,7 @@ export async function postgresBench(options: PostgresBenchOptions, env: NodeJS.P
     if (options.forecasts) printMillion(print, partWritten);
   } finally {
     if (options.keep) print(`  kept ${part} and ${plain}`);
-    else for (const schema of [part, plain]) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    else for (const schema of [part, plain]) await dropSchema(pool, schema).catch((err: Error) => print(`  could not drop ${schema}: ${err.message}`));
     await pool.end();
   }
 }

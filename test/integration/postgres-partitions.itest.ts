@@ -105,7 +105,7 @@ describe('day partitions', () => {
     expect(before.window_features!.n).toBe(3 * 72);
 
     const applied = await migrate({ url: env.databaseUrl, schema, ...passwords });
-    expect(applied.map((m) => m.file)).toEqual(['009_day_partitions.sql']);
+    expect(applied.map((m) => m.file)).toEqual(['009_day_partitions.sql', '010_machine_latest.sql']);
     for (const [t, key] of Object.entries(KEYS)) expect(await snapshot(t, key)).toEqual(before[t]);
 
     const tables = Object.keys(KEYS);

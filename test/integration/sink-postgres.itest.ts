@@ -221,7 +221,15 @@ describe('pdmctl run sink-postgres', () => {
       alerts: await snapshot('alerts', 'alert_id'),
       assessments: await snapshot('assessments', 'machine_id, window_end'),
       forecasts: await snapshot('forecasts', 'machine_id, made_at, target_start, feature'),
+      latest: await snapshot('machine_latest', 'machine_id'),
     };
+    // pdm.machine_latest (010) says what the rows say: each machine's newest window, assessment and forecast.
+    const disagreeing = `SELECT count(*)::int AS n FROM ${schema}.machine_latest m WHERE
+      last_window_start IS DISTINCT FROM (SELECT max(window_start) FROM ${schema}.window_features x WHERE x.machine_id = m.machine_id)
+      OR last_assessment_end IS DISTINCT FROM (SELECT max(window_end) FROM ${schema}.assessments x WHERE x.machine_id = m.machine_id)
+      OR last_forecast_at IS DISTINCT FROM (SELECT max(made_at) FROM ${schema}.forecasts x WHERE x.machine_id = m.machine_id)`;
+    expect((await owner.query(disagreeing)).rows[0].n).toBe(0);
+    expect(before.latest.length).toBe(new Set(before.windows.map((w) => w.machine_id)).size);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
@@ -242,6 +250,7 @@ describe('pdmctl run sink-postgres', () => {
     expect(await snapshot('alerts', 'alert_id')).toEqual(before.alerts);
     expect(await snapshot('assessments', 'machine_id, window_end')).toEqual(before.assessments);
     expect(await snapshot('forecasts', 'machine_id, made_at, target_start, feature')).toEqual(before.forecasts);
+    expect(await snapshot('machine_latest', 'machine_id')).toEqual(before.latest);
     replay.child.kill('SIGTERM');
     expect(await replay.exited).toBe(0);
   });
@@ -280,6 +289,7 @@ describe('pdmctl run sink-postgres', () => {
         `DELETE FROM ${schema}.alerts WHERE alert_id = '${id}'`,
         `DELETE FROM ${schema}.forecasts`,
         `UPDATE ${schema}.assessments SET warming_up = 'x'`,
+        `UPDATE ${schema}.machine_latest SET last_window_start = NULL`,
         `TRUNCATE ${schema}.window_features`,
         `CREATE TABLE ${schema}.mine (a int)`,
         'CREATE TABLE public.mine (a int)',
