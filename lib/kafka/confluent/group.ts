@@ -1,5 +1,5 @@
 import { atLeastOnceCommitter, transactionalCommitter, type Committer } from '../runner/committers';
-import { headersAsText, systemClock } from '../runner/group';
+import { headersAsText, stageRunnerOf, systemClock } from '../runner/group';
 import { lagTracker, transactionMetrics, type LagTracker, type TransactionMetrics } from '../runner/metrics';
 import { TaskQueue } from '../runner/task-queue';
 import type { AtLeastOncePort, IncomingRecord, StageOptions, StageRunner, TransactionalProducerPort } from '../runner/types';
@@ -129,16 +129,5 @@ export async function runStageOnConfluent(options: StageOptions): Promise<StageR
   await consumer.connect();
   await consumer.subscribe({ topics: [options.inputTopic] });
   await consumer.run({ eachBatchAutoResolve: false, eachBatch: eachBatchOf(tasks, lag) });
-  return {
-    get commits() {
-      return tasks.commits;
-    },
-    openPartitions: () => tasks.openPartitions(),
-    async stop() {
-      tasks.halt();
-      await consumer.disconnect();
-      await tasks.closeAll();
-      await committer.close();
-    },
-  };
+  return stageRunnerOf(tasks, consumer, committer);
 }

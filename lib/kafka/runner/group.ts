@@ -102,6 +102,26 @@ function eachBatchOf(tasks: TaskQueue, lag: LagTracker | undefined): ConsumerRun
   };
 }
 
+/**
+ * The running stage as its host sees it, whichever client consumes: stopping halts the tasks,
+ * leaves the group (a client's disconnect waits for the batch in flight), then closes the tasks and
+ * their producers.
+ */
+export function stageRunnerOf(tasks: TaskQueue, consumer: { disconnect(): Promise<void> }, committer: Committer): StageRunner {
+  return {
+    get commits() {
+      return tasks.commits;
+    },
+    openPartitions: () => tasks.openPartitions(),
+    async stop() {
+      tasks.halt();
+      await consumer.disconnect();
+      await tasks.closeAll();
+      await committer.close();
+    },
+  };
+}
+
 /** Runs a stage on its input topic's partitions in a consumer group, with the delivery it asks for. */
 export async function runStage(options: StageOptions): Promise<StageRunner> {
   const kafka = createKafka(options.connection, { logger: options.logger });
@@ -137,17 +157,5 @@ export async function runStage(options: StageOptions): Promise<StageRunner> {
   await consumer.subscribe({ topic: options.inputTopic, fromBeginning: true });
   await consumer.run(runConfig);
 
-  return {
-    get commits() {
-      return tasks.commits;
-    },
-    openPartitions: () => tasks.openPartitions(),
-    async stop() {
-      tasks.halt();
-      // Disconnecting waits for the batch in flight, then leaves the group.
-      await consumer.disconnect();
-      await tasks.closeAll();
-      await committer.close();
-    },
-  };
+  return stageRunnerOf(tasks, consumer, committer);
 }
