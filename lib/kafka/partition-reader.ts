@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { PdmError } from '../errors';
 import { createKafka, kafkaClientName, type KafkaConnection } from './client';
 import { openConfluentPartitionReader } from './confluent/partition-reader';
-import { headersAsText, type IncomingRecord } from './runner';
+import { incomingRecord, type IncomingRecord } from './runner';
 
 /**
  * Reads one partition from its start to its last stable offset, read_committed, outside any
@@ -161,7 +161,7 @@ function recordsBelow(batch: KafkajsBatch, end: bigint): IncomingRecord[] {
   const chunk: IncomingRecord[] = [];
   for (const m of batch.messages) {
     if (BigInt(m.offset) >= end) break;
-    chunk.push({ key: m.key, value: m.value, headers: headersAsText(m.headers), offset: m.offset, timestampMs: Number(m.timestamp) });
+    chunk.push(incomingRecord(m));
   }
   return chunk;
 }

@@ -75,13 +75,11 @@ export const restoredConditions = (stored: readonly StoredCondition[]): MachineA
 
 export function encodeAlerts(alerts: MachineAlerts): Buffer | null {
   if (alerts.conditions.size === 0) return null;
-  const stored: StoredCondition[] = [...alerts.conditions.entries()].map(([key, c]) => ({ key, kind: c.kind, feature: c.feature, run: c.run, firing: c.firing }));
-  return framed(Buffer.from(JSON.stringify(stored), 'utf8'));
+  return framed(Buffer.from(JSON.stringify(storedConditions(alerts)), 'utf8'));
 }
 
 export function decodeAlerts(value: Buffer): MachineAlerts {
-  const stored = JSON.parse(body(value, 'alert conditions').toString('utf8')) as StoredCondition[];
-  return { conditions: new Map(stored.map((c) => [c.key, { kind: c.kind, feature: c.feature, run: c.run, firing: c.firing }])) };
+  return restoredConditions(JSON.parse(body(value, 'alert conditions').toString('utf8')) as StoredCondition[]);
 }
 
 export const encodeProgress = (nextOffset: bigint): Buffer => framed(Buffer.from(nextOffset.toString(), 'utf8'));

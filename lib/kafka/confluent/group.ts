@@ -1,8 +1,8 @@
 import { atLeastOnceCommitter, transactionalCommitter, type Committer } from '../runner/committers';
-import { headersAsText, stageRunnerOf, systemClock } from '../runner/group';
+import { incomingRecord, stageRunnerOf, systemClock } from '../runner/group';
 import { lagTracker, transactionMetrics, type LagTracker, type TransactionMetrics } from '../runner/metrics';
 import { TaskQueue } from '../runner/task-queue';
-import type { AtLeastOncePort, IncomingRecord, StageOptions, StageRunner, TransactionalProducerPort } from '../runner/types';
+import type { AtLeastOncePort, StageOptions, StageRunner, TransactionalProducerPort } from '../runner/types';
 import { createConfluentKafka, toConfluentMessages, type ConfluentBatchPayload, type ConfluentConsumer, type ConfluentKafka } from './client';
 
 /**
@@ -81,13 +81,7 @@ function committerFor(kafka: ConfluentKafka, consumer: ConfluentConsumer, option
 function eachBatchOf(tasks: TaskQueue, lag: LagTracker | undefined) {
   return async ({ batch, resolveOffset, isRunning, isStale }: ConfluentBatchPayload): Promise<void> => {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-    const records: IncomingRecord[] = batch.messages.map((m) => ({
-      key: m.key,
-      value: m.value,
-      headers: headersAsText(m.headers),
-      offset: m.offset,
-      timestampMs: Number(m.timestamp),
-    }));
+    const records = batch.messages.map(incomingRecord);
     const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
     // librdkafka reports -1001 while it does not know the watermark yet: count the batch as the end then.
     const highWatermark = BigInt(batch.highWatermark) >= 0n ? batch.highWatermark : nextOffset;

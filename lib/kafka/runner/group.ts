@@ -23,6 +23,15 @@ export const headersAsText = (headers: IHeaders | undefined): Record<string, str
   return out;
 };
 
+/** A fetched message as the stages see it, from either client (their messages share these fields). */
+export const incomingRecord = (m: { key: Buffer | null; value: Buffer | null; headers?: IHeaders; offset: string; timestamp: string }): IncomingRecord => ({
+  key: m.key,
+  value: m.value,
+  headers: headersAsText(m.headers),
+  offset: m.offset,
+  timestampMs: Number(m.timestamp),
+});
+
 /** Wall-clock time for the runner: monotonic milliseconds, and timers that never keep the process alive. */
 export const systemClock: RunnerClock = {
   now: () => performance.now(),
@@ -79,13 +88,7 @@ function committerFor(kafka: Kafka, consumer: Consumer, options: StageOptions, m
 function eachBatchOf(tasks: TaskQueue, lag: LagTracker | undefined): ConsumerRunConfig['eachBatch'] {
   return async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-    const records: IncomingRecord[] = batch.messages.map((m) => ({
-      key: m.key,
-      value: m.value,
-      headers: headersAsText(m.headers),
-      offset: m.offset,
-      timestampMs: Number(m.timestamp),
-    }));
+    const records = batch.messages.map(incomingRecord);
     const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
     lag?.fetched(batch.partition, batch.highWatermark, batch.firstOffset() ?? batch.messages[0]!.offset);
     // kafkajs heartbeats only between batches: keep the membership alive while this one waits

@@ -10,7 +10,7 @@ import { runStageOnConfluent } from '../confluent/group';
 import { runStage as runStageOnKafkajs } from './group';
 import type { StageOptions, StageRunner } from './types';
 
-export { headersAsText } from './group';
+export { headersAsText, incomingRecord } from './group';
 
 /** Runs a stage on its input topic's partitions in a consumer group, on the client PDM_KAFKA_CLIENT names. */
 export const runStage = (options: StageOptions): Promise<StageRunner> =>
