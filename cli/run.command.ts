@@ -92,8 +92,11 @@ export async function runServices(names: ServiceName[], flags: RunFlags = {}): P
       logger.info({ health: `http://${host}:${bound}/health`, metrics: `http://${host}:${bound}/metrics` }, `${name} started`);
     }
   } catch (err) {
+    // A start that failed halfway (Kafka went away between two consumers) stops what it started;
+    // the process then exits non-zero even if a library left a timer or socket behind.
     await stopAll();
     release();
+    setTimeout(() => process.exit(), 2000).unref();
     throw err;
   }
 }

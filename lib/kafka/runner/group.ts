@@ -137,6 +137,9 @@ export async function runStage(options: StageOptions): Promise<StageRunner> {
     maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
     sessionTimeout: sessionTimeoutMs,
     heartbeatInterval: Math.min(3000, Math.floor(sessionTimeoutMs / 3)),
+    // kafkajs restarts a crashed consumer on a timer; once the runner stops it must not, or a
+    // consumer nobody owns goes on fetching while the stage releases its resources.
+    retry: { retries: 5, restartOnFailure: async () => !tasks.halted },
   });
   const metrics = options.metrics ? transactionMetrics(options.metrics.registry, options.metrics.stage) : undefined;
   const lag = metrics ? lagTracker(metrics, options.inputTopic) : undefined;

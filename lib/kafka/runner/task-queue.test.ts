@@ -277,6 +277,16 @@ describe('at least once', () => {
     expect(driver.committedOffset(0)).toBe('2');
   });
 
+  test('a batch that arrives after the runner halted is not processed: the stage is releasing its resources', async () => {
+    const { driver } = setUp();
+    driver.pipe(0, readings('a', [1]));
+    await driver.assign([0]);
+    await driver.stop();
+    expect((await driver.poll(0))?.message).toMatch(/stopping/);
+    expect(driver.seen).toEqual(['open 0', 'close 0']);
+    expect(driver.committedOffset(0)).toBeUndefined();
+  });
+
   test('a failed offset commit after the outputs were sent repeats the batch: at least once, not exactly', async () => {
     const { driver } = setUp({ delivery: 'at-least-once' });
     driver.pipe(0, readings('a', [1]));

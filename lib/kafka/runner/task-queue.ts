@@ -108,6 +108,10 @@ export class TaskQueue {
 
   /** One batch of a partition, processed after the task's earlier work and committed with its offsets; throws if it was not. */
   async processBatch(partition: number, records: IncomingRecord[], batch: BatchInfo, heartbeat: () => Promise<void>): Promise<void> {
+    // A batch fetched after the runner halted comes from a consumer the client started again
+    // behind its back (kafkajs restarts a crashed consumer on a timer the disconnect can miss):
+    // the stage's resources are being released, so the batch is left to the partition's next owner.
+    if (this.stopping) throw new Error(`partition ${partition}: the runner is stopping, its batch is left to the next owner`);
     const task = this.tasks.get(partition) ?? this.open(partition, heartbeat);
     try {
       await task.enqueue(async () => {
@@ -184,7 +188,12 @@ export class TaskQueue {
     this.fatal(error);
   }
 
-  /** No more punctuations, retries or rejoins: the runner is stopping (its consumer is leaving the group). */
+  /** The runner is stopping: the client must not start its consumer again after a crash. */
+  get halted(): boolean {
+    return this.stopping;
+  }
+
+  /** No more batches, punctuations, retries or rejoins: the runner is stopping (its consumer is leaving the group). */
   halt(): void {
     this.stopping = true;
     for (const cancel of this.timers) cancel();
