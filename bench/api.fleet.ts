@@ -106,7 +106,7 @@ export function assessmentOf(plan: MachinePlan, i: number): MachineAssessment {
     ...base,
     warmingUp: null,
     anomaly: { score: 2 + 3 * unit(plan.index, i, 5) + (high ? 4 : 0), threshold: 7, modelName: 'pdm-anomaly', modelVersion: 'v2' },
-    forecast: i === plan.windows - 1 ? forecastAt(windowEnd, plan.index) : null,
+    forecast: i === plan.windows - 1 ? forecastAt(plan.index) : null,
     state: high ? 'at-risk' : plan.off && i >= plan.windows - OFF_WINDOWS ? 'off' : 'ok',
     deviation: {
       score: deviation,
@@ -121,16 +121,15 @@ export function assessmentOf(plan: MachinePlan, i: number): MachineAssessment {
   };
 }
 
-export function forecastAt(windowEndMs: number, m: number): MachineAssessment['forecast'] {
-  const points = FEATURES.flatMap((feature, f) =>
-    Array.from({ length: FORECAST_STEPS }, (_, k) => {
-      const mean = 10 * (f + 1) + unit(m, k, f);
-      const width = 1 + k / 10;
-      const limitUpper = feature === 'tempA' ? 80 : null;
-      return { feature, windowStart: windowEndMs + k * HOUR, mean, lower: mean - width, upper: mean + width, limitLower: null, limitUpper };
-    }),
-  );
-  return { modelName: 'pdm-forecaster', modelVersion: 'v1', points };
+export function forecastAt(m: number): MachineAssessment['forecast'] {
+  const series = FEATURES.map((feature, f) => {
+    const steps = Array.from({ length: FORECAST_STEPS }, (_, k) => k);
+    const mean = steps.map((k) => 10 * (f + 1) + unit(m, k, f));
+    const width = steps.map((k) => 1 + k / 10);
+    const limitUpper = feature === 'tempA' ? 80 : null;
+    return { feature, mean, lower: mean.map((v, k) => v - width[k]!), upper: mean.map((v, k) => v + width[k]!), limitLower: null, limitUpper };
+  });
+  return { modelName: 'pdm-forecaster', modelVersion: 'v1', stepMillis: HOUR, series };
 }
 
 /** A machine's alert transitions, oldest first: none for most. */

@@ -24,7 +24,7 @@ import { fmt, restoredPartitions, rssMiB, runService, stop } from './process';
  *    Its rate is printed apart: most of those windows are too early for a model.
  * 2. Live: then, hour by hour, every machine's next window is produced as one burst, as the window
  *    processor emits them when stream time passes the hour, and the bench waits until each has its
- *    assessment on pdm.assessments.v1 (read_committed) before the next hour. machine-windows/s is
+ *    assessment on pdm.assessments.v2 (read_committed) before the next hour. machine-windows/s is
  *    the windows over the time from each burst's first send to its last assessment; latency is per
  *    window, from the send of its record to its assessment (and, for the machines whose fault
  *    develops, to its alert) being read by a consumer: produce, processing, transaction commit and

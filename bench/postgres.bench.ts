@@ -50,7 +50,7 @@ interface Written {
 /** Every assessment past the warm-up with its forecast, as the inference writes them (the api bench gives only the latest one). */
 function assessmentWithForecast(plan: MachinePlan, i: number): MachineAssessment {
   const a = assessmentOf(plan, i);
-  return a.warmingUp === null && a.forecast === null ? { ...a, forecast: forecastAt(a.windowEnd, plan.index) } : a;
+  return a.warmingUp === null && a.forecast === null ? { ...a, forecast: forecastAt(plan.index) } : a;
 }
 
 /** The median of `runs` timings of `read`, in ms. */

@@ -4,11 +4,18 @@ describe('topic specs', () => {
   const specs = topicSpecs();
   const byName = Object.fromEntries(specs.map((s) => [s.name, s]));
 
-  test('are the topics of the contract, with their names as written there (and pdm.assessments.v1 and the control topics, added since)', () => {
+  test('are the topics of the contract, with their names as written there (and the assessments and the control topics, added since)', () => {
     expect(specs.map((s) => s.name)).toEqual([
-      'pdm.sensor-readings.v1', 'pdm.window-features.v1', 'pdm.alerts.v1', 'pdm.assessments.v1', 'pdm.late-readings.v1', 'pdm.dead-letter.v1', 'pdm.machine-control.v1',
+      'pdm.sensor-readings.v1', 'pdm.window-features.v1', 'pdm.alerts.v1', 'pdm.assessments.v2', 'pdm.assessments.v1', 'pdm.late-readings.v1', 'pdm.dead-letter.v1', 'pdm.machine-control.v1',
       'pdm.alert-control.v1',
     ]);
+  });
+
+  test('pdm.assessments.v2 carries the compact record; the deprecated v1 keeps its own, with the same key and retention', () => {
+    const [v2, v1] = [byName['pdm.assessments.v2']!, byName['pdm.assessments.v1']!];
+    expect([v2.valueSchema, v1.valueSchema]).toEqual(['machine-assessment-v2.avsc', 'machine-assessment.avsc']);
+    expect(v2.keySchema).toBe(v1.keySchema);
+    expect(v2.config).toEqual(v1.config);
   });
 
   test.each([

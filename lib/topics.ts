@@ -35,7 +35,9 @@ export const TOPICS = {
   readings: 'pdm.sensor-readings.v1',
   windowFeatures: 'pdm.window-features.v1',
   alerts: 'pdm.alerts.v1',
-  assessments: 'pdm.assessments.v1',
+  assessments: 'pdm.assessments.v2',
+  /** Deprecated: written only with PDM_INFERENCE_ASSESSMENTS_V1=true, for consumers not yet on v2. */
+  assessmentsV1: 'pdm.assessments.v1',
   lateReadings: 'pdm.late-readings.v1',
   deadLetter: 'pdm.dead-letter.v1',
   machineControl: 'pdm.machine-control.v1',
@@ -101,8 +103,15 @@ const TOPIC_TABLE: readonly TopicEntry[] = [
     contractName: TOPICS.assessments,
     config: deletedAfterDays(30),
     keySchema: 'machine-id.avsc',
+    valueSchema: 'machine-assessment-v2.avsc',
+    description: 'per machine and window: anomaly score and forecast of the coming windows (a series per feature)',
+  },
+  {
+    contractName: TOPICS.assessmentsV1,
+    config: deletedAfterDays(30),
+    keySchema: 'machine-id.avsc',
     valueSchema: 'machine-assessment.avsc',
-    description: 'per machine and window: anomaly score and forecast of the coming windows',
+    description: 'deprecated: the assessments with a record per forecast point, only with PDM_INFERENCE_ASSESSMENTS_V1=true',
   },
   {
     contractName: TOPICS.lateReadings,

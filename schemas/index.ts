@@ -10,7 +10,8 @@ export type { AlertControl } from './types/alert-control';
 import type { IoPdmstreamV1 as AlertControlTypes } from './types/alert-control';
 export type AlertAction = AlertControlTypes.AlertAction;
 export type { AlertEvent } from './types/alert-event';
-export type { MachineAssessment } from './types/machine-assessment';
+export type { MachineAssessment } from './types/machine-assessment-v2';
+export type { MachineAssessment as MachineAssessmentV1 } from './types/machine-assessment';
 export type { MachineControl } from './types/machine-control';
 import type { IoPdmstreamV1 as ControlTypes } from './types/machine-control';
 export type MachineAction = ControlTypes.MachineAction;
@@ -26,7 +27,9 @@ export const SCHEMA_FILES = {
   windowKey: 'window-key.avsc',
   windowFeatures: 'window-features.avsc',
   alertEvent: 'alert-event.avsc',
-  machineAssessment: 'machine-assessment.avsc',
+  machineAssessment: 'machine-assessment-v2.avsc',
+  /** pdm.assessments.v1's record (a record per forecast point), deprecated. */
+  machineAssessmentV1: 'machine-assessment.avsc',
   machineControl: 'machine-control.avsc',
   alertControl: 'alert-control.avsc',
 } as const;

@@ -33,7 +33,7 @@ describe('a forecast read against limits', () => {
   const tempLimits = { 'tempA.mean': { lower: null, upper: 60 }, 'tempA.max': { lower: null, upper: 80 } };
 
   test.each([
-    ['all within: points, no breach', output([40, 41, 42], [50, 51, 52], [5, 5, 5]), tempLimits, []],
+    ['all within: a series per channel, no breach', output([40, 41, 42], [50, 51, 52], [5, 5, 5]), tempLimits, []],
     ['the mean crosses at step 2', output([40, 55, 61], [50, 51, 52], [5, 5, 5]), tempLimits, [{ feature: 'tempA', atMs: T0 + 2 * HOUR, value: 61, pointCrosses: true }]],
     ['two channels of one feature: one breach, the earliest', output([40, 55, 61], [79.5, 90, 90], [5, 5, 5]), tempLimits, [{ feature: 'tempA', atMs: T0 + HOUR, value: 90, pointCrosses: true }]],
     ['only an interval crosses: the breach at its edge', output([40, 41, 42], [79.5, 79, 79], [5, 5, 5]), tempLimits, [{ feature: 'tempA', atMs: T0, value: 80.5, pointCrosses: false }]],
@@ -41,21 +41,19 @@ describe('a forecast read against limits', () => {
     ['a lower limit', output([40, 41, 42], [50, 51, 52], [5, 2, 1]), { 'current.mean': { lower: 3, upper: null } }, [{ feature: 'current', atMs: T0 + HOUR, value: 2, direction: 'below', pointCrosses: true }]],
     ['no limits at all', output([400, 400, 400], [500, 500, 500], [5, 5, 5]), {}, []],
   ])('%s', (_label, out, limits, expected) => {
-    const { breaches, points } = interpretForecast(out, shape, limits, T0);
+    const { breaches, series } = interpretForecast(out, shape, limits, T0);
     expect(breaches).toHaveLength(expected.length);
     expected.forEach((e, i) => expect(breaches[i]).toMatchObject(e));
-    expect(points).toHaveLength(shape.horizon * shape.channels.length);
+    expect(series).toHaveLength(shape.channels.length);
+    expect(series.every((s) => s.mean.length === shape.horizon)).toBe(true);
   });
 
-  test('points: one per channel and step, named by feature for a mean, with the limit in force', () => {
-    const { points } = interpretForecast(output([40, 41, 42], [50, 51, 52], [5, 6, 7]), shape, tempLimits, T0);
-    expect(points.filter((p) => p.feature === 'tempA').map((p) => [p.windowStart - T0, p.mean, p.lower, p.upper, p.limitUpper])).toEqual([
-      [0, 40, 39, 41, 60],
-      [HOUR, 41, 40, 42, 60],
-      [2 * HOUR, 42, 41, 43, 60],
-    ]);
-    expect(points.filter((p) => p.feature === 'tempA.max').map((p) => p.mean)).toEqual([50, 51, 52]);
-    expect(points.filter((p) => p.feature === 'current').map((p) => [p.mean, p.limitLower, p.limitUpper])).toEqual([[5, null, null], [6, null, null], [7, null, null]]);
+  test('series: one per channel, a value per step, named by feature for a mean, with the limit in force', () => {
+    const { series } = interpretForecast(output([40, 41, 42], [50, 51, 52], [5, 6, 7]), shape, tempLimits, T0);
+    expect(series.map((s) => s.feature)).toEqual(['tempA', 'tempA.max', 'current']);
+    expect(series[0]).toEqual({ feature: 'tempA', mean: [40, 41, 42], lower: [39, 40, 41], upper: [41, 42, 43], limitLower: null, limitUpper: 60 });
+    expect(series[1]!.mean).toEqual([50, 51, 52]);
+    expect(series[2]).toMatchObject({ mean: [5, 6, 7], limitLower: null, limitUpper: null });
   });
 
   test('names and bounded features', () => {

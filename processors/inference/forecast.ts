@@ -1,14 +1,14 @@
-import type { IoPdmstreamV1 as AssessmentTypes } from '../../schemas/types/machine-assessment';
+import type { IoPdmstreamV2 as AssessmentTypes } from '../../schemas/types/machine-assessment-v2';
 import type { ForecastBreach } from './alerts';
 import { featureOfChannel } from './baseline';
 import type { Limit } from './limits';
 
 /**
- * What a forecaster's output says about one machine, without I/O: the forecast points the
- * assessment carries, and for each bounded feature the earliest step at which it crosses its limit.
+ * What a forecaster's output says about one machine, without I/O: the forecast series the
+ * assessment carries (one per channel, an array over the steps), and for each bounded feature the earliest step at which it crosses its limit.
  */
 
-export type ForecastPoint = AssessmentTypes.ForecastPoint;
+export type ForecastSeries = AssessmentTypes.ForecastSeries;
 
 /** The forecaster's outputs for one machine: [horizon * channels] each, step-major (`h * C + c`). */
 export interface ForecastOutput {
@@ -62,39 +62,39 @@ export function firstBreach(
 
 const namesOf = new WeakMap<readonly string[], string[]>();
 /** `forecastName` of each channel, once per channel list (a deployed model's is one array for its life). */
-function pointNames(channels: readonly string[]): string[] {
+function seriesNames(channels: readonly string[]): string[] {
   let names = namesOf.get(channels);
   if (!names) namesOf.set(channels, (names = channels.map(forecastName)));
   return names;
 }
 
 /**
- * One machine's forecast read against its limits: a point per channel and step (step h is the
+ * One machine's forecast read against its limits: a series per channel (step h of each is the
  * window starting at `windowEndMs + h * windowMs`), and one breach per feature, the earliest among
  * its channels.
  */
-export function interpretForecast(output: ForecastOutput, shape: ForecastShape, limits: Record<string, Limit>, windowEndMs: number): { breaches: ForecastBreach[]; points: ForecastPoint[] } {
+export function interpretForecast(output: ForecastOutput, shape: ForecastShape, limits: Record<string, Limit>, windowEndMs: number): { breaches: ForecastBreach[]; series: ForecastSeries[] } {
   const { channels, horizon: H, windowMs } = shape;
   const C = channels.length;
   const breaches: ForecastBreach[] = [];
-  const points: ForecastPoint[] = [];
-  const names = pointNames(channels);
+  const series: ForecastSeries[] = [];
+  const names = seriesNames(channels);
   for (let c = 0; c < C; c++) {
     const channel = channels[c]!;
     const limit = limits[channel];
-    const one = { forecast: new Float64Array(H), lower: new Float64Array(H), upper: new Float64Array(H) };
+    const one = { mean: new Array<number>(H), lower: new Array<number>(H), upper: new Array<number>(H) };
     for (let h = 0; h < H; h++) {
-      const mean = (one.forecast[h] = output.forecast[h * C + c]!);
-      const lower = (one.lower[h] = output.lower[h * C + c]!);
-      const upper = (one.upper[h] = output.upper[h * C + c]!);
-      points.push({ feature: names[c]!, windowStart: windowEndMs + h * windowMs, mean, lower, upper, limitLower: limit?.lower ?? null, limitUpper: limit?.upper ?? null });
+      one.mean[h] = output.forecast[h * C + c]!;
+      one.lower[h] = output.lower[h * C + c]!;
+      one.upper[h] = output.upper[h * C + c]!;
     }
+    series.push({ feature: names[c]!, ...one, limitLower: limit?.lower ?? null, limitUpper: limit?.upper ?? null });
     if (!bounded(limit)) continue;
-    const breach = firstBreach(featureOfChannel(channel), one, limit, windowEndMs, windowMs);
+    const breach = firstBreach(featureOfChannel(channel), { forecast: one.mean, lower: one.lower, upper: one.upper }, limit, windowEndMs, windowMs);
     if (!breach) continue;
     const existing = breaches.findIndex((b) => b.feature === breach.feature);
     if (existing < 0) breaches.push(breach);
     else if (breach.atMs < breaches[existing]!.atMs) breaches[existing] = breach;
   }
-  return { breaches, points };
+  return { breaches, series };
 }

@@ -6,6 +6,7 @@ import { simulateWindows } from '../../models/data/simulated';
 import { openOnnxModel } from '../../models/runtime';
 import { loadCurrent } from '../../models/store';
 import type { AlertEvent, WindowFeatures } from '../../schemas';
+import { forecastPoints } from '../../schemas/assessments';
 import type { AlertPolicy } from './alerts';
 import { InferenceCore, deploy, type DeployedModels } from './inference.core';
 
@@ -128,8 +129,10 @@ test('each window gets an assessment: why not while a model warms up, then its s
       expect(core.machines.get(machine)!.limits!.learnedAtMs).toBe(learnedAt);
       expect(assessment!.warmingUp).toBeNull();
       expect(assessment!.anomaly).toMatchObject({ modelName: models.detector!.manifest.name, threshold: models.detector!.manifest.thresholds.score });
-      expect(assessment!.forecast.points).toHaveLength(forecaster.horizon * forecaster.channels.length);
-      const tempA = assessment!.forecast.points.filter((p) => p.feature === 'tempA');
+      expect(assessment!.forecast.stepMillis).toBe(forecaster.windowMs);
+      const points = forecastPoints(assessment!);
+      expect(points).toHaveLength(forecaster.horizon * forecaster.channels.length);
+      const tempA = points.filter((p) => p.feature === 'tempA');
       expect(tempA.map((p) => p.windowStart)).toEqual(Array.from({ length: forecaster.horizon }, (_, h) => own[i]!.windowEnd + h * forecaster.windowMs));
       expect(tempA.every((p) => p.lower <= p.mean && p.mean <= p.upper)).toBe(true);
       const learnedTempA = core.machines.get(machine)!.limits!.limits['tempA.mean']!.upper;
@@ -152,5 +155,5 @@ test('with PDM_LIMITS=manifest the forecast is held against the fleet limits', a
   const last = result.assessments.at(-1)!;
   expect(result.learned.size).toBe(0);
   expect(core.machines.get(machine)!.limits).toBeUndefined();
-  expect(last.forecast!.points.find((p) => p.feature === 'current')!.limitUpper).toBe(models.forecaster!.manifest.limits['current.mean']!.upper);
+  expect(last.forecast!.series.find((p) => p.feature === 'current')!.limitUpper).toBe(models.forecaster!.manifest.limits['current.mean']!.upper);
 }, 120_000);

@@ -9,7 +9,7 @@ import { coversChannels, DEFAULT_LIMIT_POLICY, learnLimits, type LearnedLimits, 
 import { emptyHistory, modelInput, remember, reshape, type HistoryLayout, type MachineHistory } from './lookback';
 import type { Channel } from '../../models/features';
 import { stableRunner, type StableRunner } from './stable-batches';
-import { boundedFeatures, interpretForecast, type ForecastPoint } from './forecast';
+import { boundedFeatures, interpretForecast, type ForecastSeries } from './forecast';
 
 /**
  * The inference step without Kafka: final windows in, alert transitions out. For every machine it
@@ -63,7 +63,7 @@ export interface CoreResult {
   transitions: AlertEvent[];
   /** Machines whose newest window could not be assessed yet, with why (warming up, gaps). */
   warmingUp: Map<string, string>;
-  /** What each window of the batch came to: score, forecast, or why not (pdm.assessments.v1). */
+  /** What each window of the batch came to: score, forecast, or why not (pdm.assessments.v2). */
   assessments: MachineAssessment[];
   /** Machines that learned their limits in this batch. */
   learned: Set<string>;
@@ -215,7 +215,10 @@ export class InferenceCore {
         windowEnd: window.windowEnd,
         warmingUp: notReady.get(window.machineId) ?? null,
         anomaly: anomaly && models.detector ? { ...anomaly, modelName: models.detector.manifest.name, modelVersion: models.detector.manifest.version } : null,
-        forecast: forecast && models.forecaster ? { modelName: models.forecaster.manifest.name, modelVersion: models.forecaster.manifest.version, points: forecast.points } : null,
+        forecast:
+          forecast && models.forecaster
+            ? { modelName: models.forecaster.manifest.name, modelVersion: models.forecaster.manifest.version, stepMillis: models.forecaster.manifest.windowMs, series: forecast.series }
+            : null,
         state: condition,
         deviation: deviation?.scored && models.baseline ? { ...deviation.scored, modelName: models.baseline.name, modelVersion: models.baseline.version } : null,
       });
@@ -349,15 +352,15 @@ export class InferenceCore {
     deployed: DeployedModel | undefined,
     result: CoreResult,
     notReady: Map<string, string>,
-  ): Promise<Map<string, { breaches: ForecastBreach[]; features: string[]; points: ForecastPoint[] }>> {
-    const found = new Map<string, { breaches: ForecastBreach[]; features: string[]; points: ForecastPoint[] }>();
+  ): Promise<Map<string, { breaches: ForecastBreach[]; features: string[]; series: ForecastSeries[] }>> {
+    const found = new Map<string, { breaches: ForecastBreach[]; features: string[]; series: ForecastSeries[] }>();
     if (!deployed || due.length === 0) return found;
     const { manifest } = deployed;
     const features = boundedFeatures(manifest.channels, manifest.limits);
     for (const ran of await this.run(due, deployed, result, 'forecaster', notReady)) {
       const { window, at } = ran;
-      const { breaches, points } = interpretForecast({ forecast: at('forecast'), lower: at('lower'), upper: at('upper') }, manifest, this.limitsOf(ran, manifest, result), window.windowEnd);
-      found.set(window.machineId, { breaches, features, points });
+      const { breaches, series } = interpretForecast({ forecast: at('forecast'), lower: at('lower'), upper: at('upper') }, manifest, this.limitsOf(ran, manifest, result), window.windowEnd);
+      found.set(window.machineId, { breaches, features, series });
     }
     return found;
   }

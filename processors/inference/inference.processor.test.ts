@@ -3,7 +3,8 @@
  */
 import { Registry } from '../../lib/metrics';
 import { createLogger } from '../../lib/logger';
-import { SCHEMA_FILES, avroType, type WindowFeatures } from '../../schemas';
+import { SCHEMA_FILES, avroType, type MachineAssessment, type MachineAssessmentV1, type WindowFeatures } from '../../schemas';
+import { assessmentV1 } from '../../schemas/assessments';
 import type { AlertPolicy } from './alerts';
 import { DEFAULT_BASELINE_POLICY } from './baseline';
 import { openBaselineModel, type BaselineModel } from './baseline.model';
@@ -25,13 +26,14 @@ beforeAll(async () => {
 });
 afterAll(() => baseline.close());
 
-function processor() {
+function processor(v1 = false) {
   return new InferenceProcessor({
-    policy, topics, models: () => ({ baseline }),
+    policy, topics: v1 ? { ...topics, assessmentsV1: 'assessments-v1' } : topics, models: () => ({ baseline }),
     decodeWindow: async (value) => windowType.fromBuffer(value) as WindowFeatures,
     encodeMachineId: (id) => Buffer.from(id),
     encodeAlert: (a) => Buffer.from(JSON.stringify(a)),
     encodeAssessment: (a) => Buffer.from(JSON.stringify(a)),
+    ...(v1 ? { encodeAssessmentV1: (a: MachineAssessmentV1) => Buffer.from(`v1 ${JSON.stringify(a)}`) } : {}),
     clock: () => 0, metrics: new Registry(), logger: createLogger({ level: 'silent' }),
   });
 }
@@ -56,6 +58,20 @@ test('a batch writes one snapshot per machine it touched, and the progress; a ma
   // The next batch of the same machine, still learning its normal: its snapshot only, no more tombstones.
   const next = await p.process(0, records([window('old-1', 4)], 3), { highWatermark: '4', nextOffset: '4' });
   expect(next.find((b) => b.topic === 'changelog')!.records.map((r) => String(r.key))).toEqual([String(machineKey('old-1')), 'P']);
+});
+
+test('pdm.assessments.v1 (deprecated) is written only when asked for: the same assessments, a record per forecast point, the same keys', async () => {
+  const batch = records([window('lathe-1', 0), window('pump-2', 0)], 0);
+  const opened = (p: InferenceProcessor) => {
+    p.open(0, new InferenceRestorer(historyLayout({ baseline })).result());
+    return p;
+  };
+  const plain = await opened(processor()).process(0, batch, { highWatermark: '2', nextOffset: '2' });
+  expect(plain.map((b) => b.topic)).toEqual(['alerts', 'assessments', 'dead', 'changelog']);
+  const both = await opened(processor(true)).process(0, batch, { highWatermark: '2', nextOffset: '2' });
+  const [v2, v1] = ['assessments', 'assessments-v1'].map((topic) => both.find((b) => b.topic === topic)!.records);
+  expect(v1!.map((r) => String(r.key))).toEqual(['lathe-1', 'pump-2']);
+  expect(v1!.map((r) => String(r.value))).toEqual(v2!.map((r) => `v1 ${JSON.stringify(assessmentV1(JSON.parse(String(r.value)) as MachineAssessment))}`));
 });
 
 test('restored from its changelog after any batch (snapshots, deltas, tombstones), a processor continues exactly as the live one', async () => {

@@ -4,7 +4,8 @@ import type { OutgoingRecord, TopicBatch } from '../../lib/kafka/producer';
 import type { Logger } from '../../lib/logger';
 import { metricOnce, Counter, Gauge, Histogram, stageMetrics, type Registry } from '../../lib/metrics';
 import { SerdeError, type Decoder, type Encoder } from '../../lib/serde';
-import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
+import type { AlertEvent, MachineAssessment, MachineAssessmentV1, WindowFeatures } from '../../schemas';
+import { assessmentV1 } from '../../schemas/assessments';
 import type { AlertPolicy } from './alerts';
 import type { LimitPolicy } from './limits';
 import { InferenceCore, historyLayout, type DeployedModels, type MachineState } from './inference.core';
@@ -27,6 +28,8 @@ export interface InferenceTopics {
   input: string;
   alerts: string;
   assessments: string;
+  /** The deprecated pdm.assessments.v1, when it is still written. */
+  assessmentsV1?: string;
   deadLetter: string;
   changelog: string;
 }
@@ -41,6 +44,8 @@ export interface InferenceProcessorOptions {
   encodeMachineId: Encoder<string>;
   encodeAlert: Encoder<AlertEvent>;
   encodeAssessment: Encoder<MachineAssessment>;
+  /** With `topics.assessmentsV1`: its record, a point per feature and step. */
+  encodeAssessmentV1?: Encoder<MachineAssessmentV1>;
   clock: () => number;
   metrics: Registry;
   logger: Logger;
@@ -149,13 +154,20 @@ export class InferenceProcessor {
     const assessments: OutgoingRecord[] = result.assessments.map((a) => ({ key: this.options.encodeMachineId(a.machineId), value: this.options.encodeAssessment(a) }));
     if (assessments.length > 0) this.metrics.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.assessments }, assessments.length);
     if (deadLetters.length > 0) this.metrics.stage.recordsOut.inc({ stage: STAGE, topic: this.options.topics.deadLetter }, deadLetters.length);
-    this.metrics.seconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    return [
+    const outputs: TopicBatch[] = [
       { topic: this.options.topics.alerts, records: alerts },
       { topic: this.options.topics.assessments, records: assessments },
       { topic: this.options.topics.deadLetter, records: deadLetters },
       { topic: this.options.topics.changelog, records: changelog },
     ];
+    const { assessmentsV1 } = this.options.topics;
+    const encodeV1 = this.options.encodeAssessmentV1;
+    if (assessmentsV1 && encodeV1) {
+      outputs.push({ topic: assessmentsV1, records: result.assessments.map((a, i) => ({ key: assessments[i]!.key, value: encodeV1(assessmentV1(a)) })) });
+      if (assessments.length > 0) this.metrics.stage.recordsOut.inc({ stage: STAGE, topic: assessmentsV1 }, assessments.length);
+    }
+    this.metrics.seconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return outputs;
   }
 
   private async decode(partition: number, record: IncomingRecord, out: DeadLetter[]): Promise<WindowFeatures | undefined> {

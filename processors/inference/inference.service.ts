@@ -4,7 +4,7 @@ import { restoredStage, type Stage, type StageScope } from '../../lib/stage-host
 import { hostProcessor } from '../runtime';
 import { TOPICS, prefixedTopics, keySubject, valueSubject } from '../../lib/topics';
 import { modelsDir } from '../../models/store';
-import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
+import { SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type MachineAssessmentV1, type WindowFeatures } from '../../schemas';
 import { InferenceProcessor, STAGE, type InferenceTopics } from './inference.processor';
 import { decisionSettings, inferenceSettings, type InferenceSettings } from './inference.settings';
 import { InferenceRestorer } from './inference.state';
@@ -50,22 +50,28 @@ async function wireInference(scope: StageScope, settings: InferenceSettings, top
     encodeMachineId: await machineId(topics.alerts),
     encodeAlert: await serde.encoder<AlertEvent>(valueSubject(topics.alerts), avroType(SCHEMA_FILES.alertEvent), schemaText(SCHEMA_FILES.alertEvent)),
     encodeAssessment: await serde.encoder<MachineAssessment>(valueSubject(topics.assessments), avroType(SCHEMA_FILES.machineAssessment), schemaText(SCHEMA_FILES.machineAssessment)),
+    ...(topics.assessmentsV1
+      ? { encodeAssessmentV1: await serde.encoder<MachineAssessmentV1>(valueSubject(topics.assessmentsV1), avroType(SCHEMA_FILES.machineAssessmentV1), schemaText(SCHEMA_FILES.machineAssessmentV1)) }
+      : {}),
     clock: scope.clock, metrics: scope.metrics, logger: scope.log,
   });
-  return { stage: inferenceStage(processor), running: { output: [topics.alerts, topics.assessments], policy, limits, models: holder.describe() } };
+  const output = [topics.alerts, topics.assessments, ...(topics.assessmentsV1 ? [`${topics.assessmentsV1} (deprecated)`] : [])];
+  return { stage: inferenceStage(processor), running: { output, policy, limits, models: holder.describe() } };
 }
 
 export const inferenceService: ServiceDefinition = {
   name: STAGE,
   start(context) {
     const settings = inferenceSettings(context.env);
-    const { machineControl, ...outputs } = prefixedTopics(settings.prefix, { input: TOPICS.windowFeatures, alerts: TOPICS.alerts, assessments: TOPICS.assessments, deadLetter: TOPICS.deadLetter, machineControl: TOPICS.machineControl });
-    const topics = { ...outputs, changelog: settings.changelogTopic, machineControl };
+    const { machineControl, assessmentsV1, ...outputs } = prefixedTopics(settings.prefix, {
+      input: TOPICS.windowFeatures, alerts: TOPICS.alerts, assessments: TOPICS.assessments, assessmentsV1: TOPICS.assessmentsV1, deadLetter: TOPICS.deadLetter, machineControl: TOPICS.machineControl,
+    });
+    const topics = { ...outputs, changelog: settings.changelogTopic, machineControl, ...(settings.assessmentsV1 ? { assessmentsV1 } : {}) };
     return hostProcessor(context, settings, {
       name: STAGE,
       title: 'inference processor',
       input: topics.input,
-      outputs: [topics.alerts, topics.assessments, topics.deadLetter],
+      outputs: [topics.alerts, topics.assessments, ...(topics.assessmentsV1 ? [topics.assessmentsV1] : []), topics.deadLetter],
       changelog: 'inference processor state: recent windows and alert conditions per machine',
       wire: (scope) => wireInference(scope, settings, topics),
     });

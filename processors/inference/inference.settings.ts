@@ -34,6 +34,8 @@ export const schema = z.object({
     .describe("Control limit of the per-machine detector, in EWMA standard deviations of a channel's residual."),
   PDM_OFF_CURRENT: z.coerce.number().min(0).default(DEFAULT_BASELINE_POLICY.offCurrent)
     .describe('A machine reporting current is off when its window mean is at or below this (amperes).'),
+  PDM_INFERENCE_ASSESSMENTS_V1: z.enum(['on', 'off']).default('off')
+    .describe('Deprecated: also write every assessment to pdm.assessments.v1 (a record per forecast point), for consumers not yet on pdm.assessments.v2.'),
 });
 
 export interface InferenceSettings extends ProcessorSettings {
@@ -42,6 +44,8 @@ export interface InferenceSettings extends ProcessorSettings {
   /** Model names under MODELS_DIR by role; undefined: the role is not used. */
   models: { detector?: string; forecaster?: string };
   reloadIntervalMs: number;
+  /** Also write the deprecated pdm.assessments.v1. */
+  assessmentsV1: boolean;
 }
 
 /** The service's settings (the decisions' are `decisionSettings`, shared with the offline replay). */
@@ -55,6 +59,7 @@ export function inferenceSettings(env: NodeJS.ProcessEnv = process.env): Readonl
     changelogTopic: `${groupId}-inference-state-changelog`,
     models: { detector: raw.PDM_DETECTOR_MODEL || undefined, forecaster: raw.PDM_FORECASTER_MODEL || undefined },
     reloadIntervalMs: raw.PDM_MODEL_RELOAD_INTERVAL,
+    assessmentsV1: raw.PDM_INFERENCE_ASSESSMENTS_V1 === 'on',
   });
 }
 

@@ -85,10 +85,10 @@ const assessment = (over: Partial<MachineAssessment> = {}): MachineAssessment =>
   forecast: {
     modelName: 'pdm-forecaster',
     modelVersion: 'v4',
-    points: [
-      { feature: 'tempA', windowStart: t0, mean: 44, lower: 42.5, upper: 45.5, limitLower: null, limitUpper: 80 },
-      { feature: 'tempA', windowStart: t0 + HOUR, mean: 44.5, lower: 42, upper: 47, limitLower: null, limitUpper: 80 },
-      { feature: 'current', windowStart: t0, mean: 11.8, lower: 10.9, upper: 12.7, limitLower: 2, limitUpper: 20 },
+    stepMillis: HOUR,
+    series: [
+      { feature: 'tempA', mean: [44, 44.5], lower: [42.5, 42], upper: [45.5, 47], limitLower: null, limitUpper: 80 },
+      { feature: 'current', mean: [11.8], lower: [10.9], upper: [12.7], limitLower: 2, limitUpper: 20 },
     ],
   },
   ...over,
@@ -149,9 +149,10 @@ describe('assessment mapping', () => {
   test.each([
     ['a NaN score', assessment({ anomaly: { score: NaN, threshold: 7, modelName: 'd', modelVersion: 'v1' } }), 'anomaly.score is NaN'],
     ['an infinite threshold', assessment({ anomaly: { score: 1, threshold: Infinity, modelName: 'd', modelVersion: 'v1' } }), 'anomaly.threshold is Infinity'],
-    ['a NaN forecast bound', assessment({ forecast: { modelName: 'f', modelVersion: 'v1', points: [{ feature: 'accX', windowStart: t0, mean: 1, lower: NaN, upper: 2, limitLower: null, limitUpper: null }] } }), 'forecast accX at 2026-01-05T08:00:00.000Z: lower is NaN'],
-    ['an infinite limit', assessment({ forecast: { modelName: 'f', modelVersion: 'v1', points: [{ feature: 'accX', windowStart: t0, mean: 1, lower: 0, upper: 2, limitLower: -Infinity, limitUpper: null }] } }), 'limitLower is -Infinity'],
-    ['two points of one feature and window', assessment({ forecast: { modelName: 'f', modelVersion: 'v1', points: [assessment().forecast!.points[0]!, { ...assessment().forecast!.points[0]!, mean: 50 }] } }), 'two points for tempA at 2026-01-05T08:00:00.000Z'],
+    ['a NaN forecast bound', assessment({ forecast: { modelName: 'f', modelVersion: 'v1', stepMillis: HOUR, series: [{ feature: 'accX', mean: [1], lower: [NaN], upper: [2], limitLower: null, limitUpper: null }] } }), 'forecast accX at 2026-01-05T08:00:00.000Z: lower is NaN'],
+    ['an infinite limit', assessment({ forecast: { modelName: 'f', modelVersion: 'v1', stepMillis: HOUR, series: [{ feature: 'accX', mean: [1], lower: [0], upper: [2], limitLower: -Infinity, limitUpper: null }] } }), 'limitLower is -Infinity'],
+    ['two series of one feature', assessment({ forecast: { modelName: 'f', modelVersion: 'v1', stepMillis: HOUR, series: [assessment().forecast!.series[0]!, { ...assessment().forecast!.series[0]!, mean: [50, 51] }] } }), 'two points for tempA at 2026-01-05T08:00:00.000Z'],
+    ['a series shorter than its bounds', assessment({ forecast: { modelName: 'f', modelVersion: 'v1', stepMillis: HOUR, series: [{ feature: 'accX', mean: [1], lower: [0, 0], upper: [2, 2], limitLower: null, limitUpper: null }] } }), 'the forecast of accX has 1 means, 2 lower and 2 upper bounds'],
     ['a time JavaScript cannot represent', assessment({ windowEnd: 9e15 }), 'Invalid time value'],
   ])('%s is refused while mapping (the record is dead-lettered)', (_name, value, message) => {
     expect(() => assessmentRows(value)).toThrow(RangeError);

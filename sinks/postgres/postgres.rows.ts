@@ -1,6 +1,7 @@
 import { WINDOW_COLUMNS, windowToRow } from '../../models/data/windows-table';
 import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
 import { pgTimestamp } from '../../lib/pg-timestamp';
+import { forecastPoints } from '../../schemas/assessments';
 
 /**
  * Records as table rows, and batches as upsert statements. Pure: no I/O, no clock.
@@ -155,8 +156,8 @@ function finite(value: number, what: string): number {
 const finiteOrNull = (value: number | null | undefined, what: string): number | null => (value === null || value === undefined ? null : finite(value, what));
 
 /**
- * An assessment as one row of pdm.assessments and one row of pdm.forecasts per forecast point
- * (made_at = the assessment's window end). Throws RangeError for what can't be rows: a time
+ * An assessment as one row of pdm.assessments and one row of pdm.forecasts per forecast point, a
+ * feature's series expanded step by step (made_at = the assessment's window end). Throws RangeError for what can't be rows: a time
  * JavaScript can't represent, a value that is not a finite number, or two points of one feature
  * and forecast window (one upsert may not touch a row twice).
  */
@@ -179,7 +180,7 @@ export function assessmentRows(a: MachineAssessment): { assessment: SqlValue[]; 
     a.deviation ? JSON.stringify(a.deviation.drivers) : null,
   ];
   const seen = new Set<string>();
-  const forecasts = (a.forecast?.points ?? []).map((p): SqlValue[] => {
+  const forecasts = forecastPoints(a).map((p): SqlValue[] => {
     const targetStart = iso(p.windowStart);
     const key = `${p.feature}\u0000${p.windowStart}`;
     if (seen.has(key)) throw new RangeError(`the forecast has two points for ${p.feature} at ${targetStart}`);
@@ -190,7 +191,7 @@ export function assessmentRows(a: MachineAssessment): { assessment: SqlValue[]; 
   return { assessment, forecasts };
 }
 
-/** pdm.assessments.v1: one machine and window end is one assessment, with its forecast. */
+/** pdm.assessments.v2: one machine and window end is one assessment, with its forecast. */
 export const assessmentsRecord: RecordSpec<MachineAssessment> = {
   tables: [assessmentsTable, forecastsTable],
   toRows: (a) => {

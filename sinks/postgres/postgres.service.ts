@@ -19,7 +19,7 @@ import { PartitionMaintainer } from './partition.maintainer';
 
 /**
  * `pdmctl run sink-postgres`: pdm.window-features.v1 into pdm.window_features, pdm.alerts.v1 into
- * pdm.alerts, pdm.assessments.v1 into pdm.assessments and pdm.forecasts, pdm.machine-control.v1
+ * pdm.alerts, pdm.assessments.v2 into pdm.assessments and pdm.forecasts, pdm.machine-control.v1
  * into pdm.machine_control, and pdm.alert-control.v1 into pdm.alert_actions, at least once and
  * idempotently.
  *

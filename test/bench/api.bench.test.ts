@@ -1,4 +1,5 @@
 import { FEATURES } from '../../schemas';
+import { forecastPoints } from '../../schemas/assessments';
 import { alertActionsTable } from '../../sinks/postgres/alert-control.rows';
 import { assessmentRows, windowExtrasRows, windowFeaturesTable } from '../../sinks/postgres/postgres.rows';
 import { actionsOf, alertsOf, assessmentOf, machineName, machinePlan, notificationRows, notificationsTable, windowOf } from '../../bench/api.fleet';
@@ -52,8 +53,8 @@ describe('the seeded fleet', () => {
     expect(assessmentOf(plan, WARM_UP_WINDOWS)).toMatchObject(scored);
     const last = assessmentOf(plan, plan.windows - 1);
     expect(last.state).toBe('off');
-    expect(last.forecast!.points).toHaveLength(FEATURES.length * FORECAST_STEPS);
-    expect(last.forecast!.points[0]!.windowStart).toBe(last.windowEnd);
+    expect(last.forecast!.series.map((s) => s.mean.length)).toEqual(FEATURES.map(() => FORECAST_STEPS));
+    expect(forecastPoints(last)[0]!.windowStart).toBe(last.windowEnd);
     const rows = assessmentRows(last);
     expect(rows.forecasts).toHaveLength(36);
     expect(assessmentOf(plans[5]!, plans[5]!.windows - 1)).toMatchObject({ state: 'at-risk' });

@@ -1,4 +1,5 @@
 import type { AlertEvent, MachineAssessment } from '../../schemas';
+import { forecastPoints } from '../../schemas/assessments';
 import { alertFromRow, assessmentFromRows, canonicalAlert, canonicalAssessment, compareKeyed } from './records';
 
 const T0 = Date.UTC(2026, 2, 5, 8);
@@ -53,16 +54,16 @@ const assessment: MachineAssessment = {
   forecast: {
     modelName: 'pdm-forecaster',
     modelVersion: 'v1',
-    points: [
-      { feature: 'tempA', windowStart: T0, mean: 41, lower: 40, upper: 42, limitLower: null, limitUpper: 60 },
-      { feature: 'current', windowStart: T0, mean: 10, lower: 9, upper: 11, limitLower: 1, limitUpper: 20 },
-      { feature: 'current', windowStart: T0 + HOUR, mean: 10.5, lower: 9, upper: 12, limitLower: 1, limitUpper: 20 },
+    stepMillis: HOUR,
+    series: [
+      { feature: 'tempA', mean: [41], lower: [40], upper: [42], limitLower: null, limitUpper: 60 },
+      { feature: 'current', mean: [10, 10.5], lower: [9, 9], upper: [11, 12], limitLower: 1, limitUpper: 20 },
     ],
   },
 };
 
 const forecastRows = (a: MachineAssessment) =>
-  a.forecast!.points.map((p) => ({ machine_id: a.machineId, made_at: new Date(a.windowEnd), target_start: new Date(p.windowStart), feature: p.feature, mean: p.mean, lower: p.lower, upper: p.upper, limit_lower: p.limitLower, limit_upper: p.limitUpper, model_version: a.forecast!.modelVersion }));
+  forecastPoints(a).map((p) => ({ machine_id: a.machineId, made_at: new Date(a.windowEnd), target_start: new Date(p.windowStart), feature: p.feature, mean: p.mean, lower: p.lower, upper: p.upper, limit_lower: p.limitLower, limit_upper: p.limitUpper, model_version: a.forecast!.modelVersion }));
 
 const assessmentRow = (a: MachineAssessment) => ({
   machine_id: a.machineId,

@@ -1,4 +1,5 @@
-import type { AlertEvent, MachineAssessment } from '../../schemas';
+import type { AlertEvent, MachineAssessment, MachineAssessmentV1 } from '../../schemas';
+import { forecastPoints } from '../../schemas/assessments';
 
 /**
  * Records as an analyst reads them back from the follower, and the comparison of two sets of
@@ -37,8 +38,8 @@ export function alertFromRow(row: Row): AlertEvent {
   };
 }
 
-/** A row of pdm.assessments and its rows of pdm.forecasts as the MachineAssessment they came from. */
-export function assessmentFromRows(row: Row, forecasts: readonly Row[]): MachineAssessment {
+/** A row of pdm.assessments and its rows of pdm.forecasts as the assessment they came from, its forecast as points (as pdm.forecasts keeps it). */
+export function assessmentFromRows(row: Row, forecasts: readonly Row[]): MachineAssessmentV1 {
   const anomaly = row.anomaly_score === null ? null : { score: num(row.anomaly_score), threshold: num(row.anomaly_threshold), modelName: str(row.detector_model), modelVersion: str(row.detector_version) };
   const forecast =
     row.forecaster_model === null
@@ -55,9 +56,9 @@ export function assessmentFromRows(row: Row, forecasts: readonly Row[]): Machine
 export const canonicalAlert = (a: AlertEvent): string =>
   JSON.stringify([a.alertId, a.dedupKey, a.machineId, a.status, a.severity, a.kind, a.feature ?? null, a.windowEnd, a.predictedBreachAt ?? null, a.score, a.threshold, a.modelName, a.modelVersion, a.message, a.createdAt]);
 
-/** An assessment as plain data; forecast points in (window, feature) order, which a table does not keep. */
-export function canonicalAssessment(a: MachineAssessment): string {
-  const points = [...(a.forecast?.points ?? [])]
+/** An assessment as plain data, its forecast as points in (window, feature) order, which a table does not keep. */
+export function canonicalAssessment(a: MachineAssessment | MachineAssessmentV1): string {
+  const points = (a.forecast && 'points' in a.forecast ? [...a.forecast.points] : forecastPoints(a as MachineAssessment))
     .map((p) => [p.windowStart, p.feature, p.mean, p.lower, p.upper, p.limitLower ?? null, p.limitUpper ?? null] as const)
     .sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0));
   const anomaly = a.anomaly ? [a.anomaly.score, a.anomaly.threshold, a.anomaly.modelName, a.anomaly.modelVersion] : null;

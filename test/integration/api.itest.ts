@@ -3,6 +3,7 @@ import { openApiDocument } from '../../api/openapi';
 import { createRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import { FEATURES, SCHEMA_FILES, avroType, type AlertControl, type AlertEvent, type MachineAssessment, type WindowFeatures } from '../../schemas';
+import { forecastPoints } from '../../schemas/assessments';
 import { migrate } from '../../sinks/postgres/migrations';
 import { makeDayPartitions } from '../../sinks/postgres/partition.maintainer';
 import { daysOfRows } from '../../sinks/postgres/partitions';
@@ -91,10 +92,11 @@ const ALERTS: AlertEvent[] = [
   ...Array.from({ length: 10 }, (_, i) => [alert('m-f', 'ANOMALY', null, 'FIRING', 'INFO', at(3), `k${i}`), alert('m-f', 'ANOMALY', null, 'RESOLVED', 'INFO', at(4), `k${i}`)]).flat(),
 ];
 
-const forecast = (windowEnd: number, base: number): MachineAssessment['forecast'] => ({
+const forecast = (base: number): MachineAssessment['forecast'] => ({
   modelName: 'pdm-forecaster',
   modelVersion: 'v4',
-  points: ['tempA', 'current'].flatMap((feature) => [0, 1, 2].map((k) => ({ feature, windowStart: windowEnd + k * HOUR, mean: base + k, lower: base + k - 1, upper: base + k + 1, limitLower: null, limitUpper: 80 }))),
+  stepMillis: HOUR,
+  series: ['tempA', 'current'].map((feature) => ({ feature, mean: [base, base + 1, base + 2], lower: [base - 1, base, base + 1], upper: [base + 1, base + 2, base + 3], limitLower: null, limitUpper: 80 })),
 });
 
 const assessment = (machineId: string, h: number, over: Partial<MachineAssessment> = {}): MachineAssessment => ({
@@ -114,7 +116,7 @@ const assessment = (machineId: string, h: number, over: Partial<MachineAssessmen
 // before scored. m-d: never assessed. The others: assessed, fine.
 const ASSESSMENTS: MachineAssessment[] = [
   ...Array.from({ length: 30 }, (_, h) =>
-    assessment('m-a', h, h < 5 ? { warmingUp: 'pdm-forecaster: too little history', anomaly: null } : h === 29 ? { anomaly: { score: 9.5, threshold: 7, modelName: 'pdm-anomaly', modelVersion: 'v2' }, forecast: forecast(at(30), 60) } : h === 28 ? { forecast: forecast(at(29), 50) } : {}),
+    assessment('m-a', h, h < 5 ? { warmingUp: 'pdm-forecaster: too little history', anomaly: null } : h === 29 ? { anomaly: { score: 9.5, threshold: 7, modelName: 'pdm-anomaly', modelVersion: 'v2' }, forecast: forecast(60) } : h === 28 ? { forecast: forecast(50) } : {}),
   ),
   assessment('m-b', 1, { warmingUp: 'pdm-forecaster: too little history' }),
   assessment('m-b', 2, { warmingUp: 'pdm-forecaster: too little history', anomaly: null }),
@@ -142,7 +144,7 @@ async function insertRows(table: string, rows: Array<Record<string, unknown>>): 
   }
 }
 
-const FORECAST_ROWS = ASSESSMENTS.reduce((n, a) => n + (a.forecast?.points.length ?? 0), 0);
+const FORECAST_ROWS = ASSESSMENTS.reduce((n, a) => n + forecastPoints(a).length, 0);
 
 async function insert(table: TableShape, rows: SqlValue[][]): Promise<void> {
   // Written here, not by the sink: the days' partitions are made first, as the sink does.

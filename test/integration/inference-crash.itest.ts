@@ -26,7 +26,7 @@ import { testEnv, uniqueName, useIsolatedTopics } from './servers';
  * at random points while it works through two weeks of simulated machines' windows (faults
  * included), and restarted. The alert transitions on pdm.alerts.v1 (read_committed) must be
  * exactly those of an uninterrupted run of the same decisions over the same windows: none lost,
- * none twice, every field equal. So must the assessments on pdm.assessments.v1, whose forecasts
+ * none twice, every field equal. So must the assessments on pdm.assessments.v2, whose forecasts
  * carry the limits each machine learned: a limit lost in a restore would show there.
  */
 

@@ -51,9 +51,9 @@ const assessment = (machineId: string, windowStart: number, state: string, score
   deviation: null,
   anomaly: scored ? { score: 2.5, threshold: 9, modelName: 'pdm-anomaly', modelVersion: 'v2' } : null,
   forecast: forecast
-    ? { modelName: 'pdm-forecaster', modelVersion: 'v4', points: [{ feature: 'tempA', windowStart: windowStart + HOUR, mean: 40, lower: 39, upper: 41, limitLower: null, limitUpper: 80 }] }
+    ? { modelName: 'pdm-forecaster', modelVersion: 'v4', stepMillis: HOUR, series: [{ feature: 'tempA', mean: [40], lower: [39], upper: [41], limitLower: null, limitUpper: 80 }] }
     : null,
-}) as MachineAssessment;
+});
 
 const flush = async <T>(spec: RecordSpec<T>, items: T[]) =>
   expect(await sink.flush(spec.tables, items.map((item) => ({ rows: spec.toRows(item), item })))).toEqual([]);

@@ -7,6 +7,7 @@ import { createRegistry } from '../../lib/registry';
 import { Serde } from '../../lib/serde';
 import { keySubject, TOPICS, valueSubject } from '../../lib/topics';
 import { FEATURES, SCHEMA_FILES, avroType, schemaText, type AlertEvent, type MachineAssessment, type WindowFeatures, type WindowKey } from '../../schemas';
+import { forecastPoints } from '../../schemas/assessments';
 import { consumeAll } from './consume';
 import { killServices, startService, testEnv, uniqueName, useIsolatedTopics, useOwnSchema, waitFor, type RunningService } from './servers';
 
@@ -80,7 +81,11 @@ const assessment = (machineId: string, windowEnd: number, steps: number, over: P
   forecast: {
     modelName: 'pdm-forecaster',
     modelVersion: 'v4',
-    points: ['tempA', 'current'].flatMap((feature) => Array.from({ length: steps }, (_, k) => ({ feature, windowStart: windowEnd + k * HOUR, mean: 40 + k, lower: 39 + k, upper: 41 + k, limitLower: feature === 'current' ? 1 : null, limitUpper: 80 }))),
+    stepMillis: HOUR,
+    series: ['tempA', 'current'].map((feature) => {
+      const k = Array.from({ length: steps }, (_, i) => i);
+      return { feature, mean: k.map((i) => 40 + i), lower: k.map((i) => 39 + i), upper: k.map((i) => 41 + i), limitLower: feature === 'current' ? 1 : null, limitUpper: 80 };
+    }),
   },
   ...over,
 });
@@ -136,7 +141,7 @@ describe('pdmctl run sink-postgres', () => {
     Array.from({ length: 4 }, (_, h) => (i === 0 && h < 2 ? assessment(m, t0 + (h + 1) * HOUR, 0, { warmingUp: 'pdm-forecaster: too little history', anomaly: null, forecast: null }) : assessment(m, t0 + (h + 1) * HOUR, 6))),
   );
   const goodExtraRows = goodWindows.reduce((n, w) => n + Object.keys(w.extras).length, 0);
-  const goodForecastRows = goodAssessments.reduce((n, a) => n + (a.forecast?.points.length ?? 0), 0);
+  const goodForecastRows = goodAssessments.reduce((n, a) => n + forecastPoints(a).length, 0);
   const firstTotal = goodWindows.length + 3 + goodAlerts.length + goodAssessments.length + 2;
 
   test('window features, alerts and assessments land as rows; refused records are dead-lettered; a replay with a new group changes no row', async () => {
@@ -144,7 +149,8 @@ describe('pdmctl run sink-postgres', () => {
     const broken = { ...window(machines[0]!, t0 + 100 * HOUR, 1), windowEnd: t0 + 99 * HOUR };
     const early = { ...encode.window(window(machines[1]!, t0 + 50 * HOUR, 1)), headers: { 'pdm.window.final': 'false' } };
     const pastForecast = assessment(machines[1]!, t0 + 20 * HOUR, 2);
-    pastForecast.forecast!.points[1]!.windowStart = t0 + 10 * HOUR;
+    // Its second step ten hours before the window it was made at.
+    pastForecast.forecast!.stepMillis = -10 * HOUR;
     const notANumber = assessment(machines[2]!, t0 + 21 * HOUR, 1, { anomaly: { score: NaN, threshold: 9, modelName: 'pdm-anomaly', modelVersion: 'v2' } });
     await produce(
       [...goodWindows.map(encode.window), encode.window(broken), { key: Buffer.from('x'), value: Buffer.from('not avro') }, early],
