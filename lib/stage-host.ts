@@ -91,6 +91,7 @@ export interface RunnerSettings {
   sessionTimeoutMs: number;
   transactionTimeoutMs?: number;
   maxBytesPerPartition?: number;
+  partitionsConcurrently?: number;
 }
 
 /** What `wire` is given: the service's context, its connections, and a place for its clean-ups. */

@@ -18,6 +18,8 @@ export const schema = z.object({
     .describe('A transaction left open by a crashed instance is aborted after this long, which is how long its partitions may wait.'),
   PDM_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024)
     .describe('Most input bytes of one partition per fetch, and so per transaction.'),
+  PDM_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(1)
+    .describe("Input partitions processed at once by one instance, each still in order and in its own transaction: a partition computes while another's transaction commits."),
 });
 
 export interface ProcessorSettings {
@@ -26,6 +28,7 @@ export interface ProcessorSettings {
   sessionTimeoutMs: number;
   transactionTimeoutMs: number;
   maxBytesPerPartition: number;
+  partitionsConcurrently: number;
 }
 
 export function processorSettings(env: NodeJS.ProcessEnv = process.env): Readonly<ProcessorSettings> {
@@ -36,6 +39,7 @@ export function processorSettings(env: NodeJS.ProcessEnv = process.env): Readonl
     sessionTimeoutMs: raw.PDM_SESSION_TIMEOUT,
     transactionTimeoutMs: raw.PDM_TRANSACTION_TIMEOUT,
     maxBytesPerPartition: raw.PDM_FETCH_MAX_BYTES,
+    partitionsConcurrently: raw.PDM_PARTITIONS_CONCURRENTLY,
   });
 }
 

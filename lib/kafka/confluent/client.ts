@@ -30,7 +30,7 @@ export interface ConfluentBatchPayload {
 export interface ConfluentConsumer {
   connect(): Promise<void>;
   subscribe(subscription: { topics: string[] }): Promise<void>;
-  run(config: { eachBatch(payload: ConfluentBatchPayload): Promise<void>; eachBatchAutoResolve?: boolean }): Promise<void>;
+  run(config: { eachBatch(payload: ConfluentBatchPayload): Promise<void>; eachBatchAutoResolve?: boolean; partitionsConsumedConcurrently?: number }): Promise<void>;
   commitOffsets(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void>;
   disconnect(): Promise<void>;
 }

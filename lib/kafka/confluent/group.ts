@@ -122,6 +122,6 @@ export async function runStageOnConfluent(options: StageOptions): Promise<StageR
 
   await consumer.connect();
   await consumer.subscribe({ topics: [options.inputTopic] });
-  await consumer.run({ eachBatchAutoResolve: false, eachBatch: eachBatchOf(tasks, lag) });
+  await consumer.run({ eachBatchAutoResolve: false, partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1, eachBatch: eachBatchOf(tasks, lag) });
   return stageRunnerOf(tasks, consumer, committer);
 }

@@ -156,7 +156,12 @@ export async function runStage(options: StageOptions): Promise<StageRunner> {
     memberId = payload.memberId;
     tasks.assign(payload.memberAssignment[options.inputTopic] ?? [], rejoined);
   });
-  const runConfig: ConsumerRunConfig = { autoCommit: false, eachBatchAutoResolve: false, eachBatch: eachBatchOf(tasks, lag) };
+  const runConfig: ConsumerRunConfig = {
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
+    eachBatch: eachBatchOf(tasks, lag),
+  };
   consumer.on(consumer.events.CRASH, ({ payload }) => tasks.consumerCrashed(payload.error, payload.restart, () => consumer.run(runConfig)));
 
   await consumer.connect();

@@ -79,6 +79,12 @@ export interface StageOptions extends StageCallbacks {
   maxBytesPerPartition?: number;
   /** A member that stops heartbeating (killed) loses its partitions after this long. */
   sessionTimeoutMs?: number;
+  /**
+   * Partitions whose batches are processed at once (default 1). Each partition is still one task
+   * in order with its own transaction; more than one lets a partition compute while another's
+   * transaction commits.
+   */
+  partitionsConcurrently?: number;
 }
 
 export interface StageRunner {
