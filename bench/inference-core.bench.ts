@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { progressBar } from '../lib/progress';
 import { loadCurrent, modelsDir } from '../models/store';
 import { InferenceCore, type DeployedModels } from '../processors/inference/inference.core';
@@ -34,6 +36,16 @@ interface Steps {
   changelog: number;
 }
 
+/** The heap and typed arrays still reachable after a full garbage collection, in bytes: what the state holds, without the garbage and slack a resident set carries. */
+function retainedBytes(): { heap: number; arrays: number } {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  gc();
+  gc();
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return { heap: heapUsed, arrays: arrayBuffers };
+}
+
 const cpuMicros = (): number => {
   const { user, system } = process.cpuUsage();
   return user + system;
@@ -53,6 +65,7 @@ export async function inferenceCoreBench(options: CoreBenchOptions, env: NodeJS.
     const assessmentType = avroType(SCHEMA_FILES.machineAssessment);
     const lookback = forecaster.manifest.lookback;
     const fromMs = Date.UTC(2026, 0, 5);
+    const empty = retainedBytes();
     const hourOf = (i: number) => Array.from({ length: machines }, (_, m) => windowType.toBuffer(syntheticWindow(m, i, fromMs, m % 100 === 0 ? lookback + 2 : null)));
 
     const warm = progressBar(lookback, `warm-up: ${fmt(machines)} machines' first ${lookback} hours`);
@@ -93,7 +106,9 @@ export async function inferenceCoreBench(options: CoreBenchOptions, env: NodeJS.
       }
     }
     if (!core.machines.has(machineId(0))) throw new Error('the core kept no machine: nothing was measured');
-    printCore(print, { machines, liveHours, windows, assessed, steps, bytes });
+    const full = retainedBytes();
+    const retained = { heap: full.heap - empty.heap, arrays: full.arrays - empty.arrays };
+    printCore(print, { machines, liveHours, windows, assessed, steps, bytes, retained });
   } finally {
     await models.detector?.model.close();
     await models.forecaster?.model.close();
@@ -108,6 +123,8 @@ interface CoreFigures {
   assessed: number;
   steps: Steps;
   bytes: { assessment: number; changelog: number; snapshots: number; deltas: number };
+  /** Bytes the machines' state (the core's and the changelog journal's) keeps reachable. */
+  retained: { heap: number; arrays: number };
 }
 
 function printCore(print: (line: string) => void, f: CoreFigures): void {
@@ -119,5 +136,7 @@ function printCore(print: (line: string) => void, f: CoreFigures): void {
   print(`  core         ${per(f.steps.core)}   history, the three models, decisions, assessment objects`);
   print(`  assessment   ${per(f.steps.assessment)}   Avro encode, ${fmt(f.bytes.assessment / f.windows)} bytes a window`);
   print(`  changelog    ${per(f.steps.changelog)}   ${fmt(f.bytes.changelog / f.windows)} bytes a window (${fmt(f.bytes.snapshots)} snapshots, ${fmt(f.bytes.deltas)} deltas)`);
-  print('  memory       per machine as resident: see `pdmctl bench inference` (a process of its own, with Kafka)');
+  const kib = (n: number) => `${(n / f.machines / 1024).toFixed(1)} KiB`;
+  print(`  state        ${kib(f.retained.heap + f.retained.arrays).padStart(9)} per machine reachable after a full GC (JS heap ${kib(f.retained.heap)}, typed arrays ${kib(f.retained.arrays)})`);
+  print('               the resident set per machine, garbage and heap slack included, is `pdmctl bench inference`\'s');
 }

@@ -1,5 +1,5 @@
 import type { Manifest } from '../../models/contract';
-import { calendarOneHot } from '../../models/forecaster';
+import { CALENDAR_LENGTH, calendarOneHot } from '../../models/forecaster';
 import type { OnnxModel } from '../../models/runtime';
 import type { AlertEvent, MachineAssessment, WindowFeatures } from '../../schemas';
 import { assessWindow, emptyMachineAlerts, resolveAll, type AlertDriver, type AlertPolicy, type ForecastBreach, type MachineAlerts, type WindowAssessment } from './alerts';
@@ -304,9 +304,21 @@ export class InferenceCore {
   /** The model's outputs for each window whose input is ready, in runs of the model's stable slots. */
   private async run(due: readonly WindowFeatures[], deployed: DeployedModel, result: CoreResult, kind: 'detector' | 'forecaster', notReady: Map<string, string>): Promise<Ran[]> {
     const { manifest, runner } = deployed;
-    const ready: Array<{ window: WindowFeatures; x: Float32Array; mask: Float32Array; calendar?: Float32Array }> = [];
+    const outputs: Ran[] = [];
+    // Each window's lookback is written straight into the run's tensors, at its row's slot; a
+    // window that turns out not ready leaves its slot to the next one.
+    let batch = runner.newBatch();
+    let rows: Array<{ window: WindowFeatures; x: Float32Array; mask: Float32Array }> = [];
+    const flush = async () => {
+      const out = await runner.runBatch(batch, rows.length);
+      result.runs.push({ model: kind, batch: rows.length });
+      rows.forEach((r, i) => outputs.push({ window: r.window, at: (role) => out[i]![role]!, x: r.x, mask: r.mask }));
+      batch = runner.newBatch();
+      rows = [];
+    };
     for (const window of due) {
-      const input = modelInput(this.machines.get(window.machineId)!.history, manifest, window.windowStart, window.windowEnd - window.windowStart);
+      const into = { x: batch.x, mask: batch.mask, offset: batch.rowOffset(rows.length) };
+      const input = modelInput(this.machines.get(window.machineId)!.history, manifest, window.windowStart, window.windowEnd - window.windowStart, into);
       // A fleet model reads fixed channels at its own window size: a machine at another size, or
       // without one of those channels, is the per-machine detector's alone (nothing is invented).
       if (input.ready === false && input.observed === 0 && (window.windowEnd - window.windowStart !== manifest.windowMs)) continue;
@@ -316,15 +328,14 @@ export class InferenceCore {
         if (!notReady.has(window.machineId)) notReady.set(window.machineId, `${manifest.name}: ${input.reason}`);
         continue;
       }
-      ready.push({ window, x: input.x, mask: input.mask, calendar: manifest.calendar ? Float32Array.from(calendarOneHot(window.windowEnd)) : undefined });
+      if (batch.calendar) {
+        const at = batch.calendarOffset(rows.length);
+        batch.calendar.fill(0, at, at + CALENDAR_LENGTH).set(calendarOneHot(window.windowEnd), at);
+      }
+      rows.push({ window, x: input.x, mask: input.mask });
+      if (rows.length === runner.slots.length) await flush();
     }
-    const outputs: Ran[] = [];
-    for (let start = 0; start < ready.length; start += runner.slots.length) {
-      const chunk = ready.slice(start, start + runner.slots.length);
-      const out = await runner.run(chunk);
-      result.runs.push({ model: kind, batch: chunk.length });
-      chunk.forEach((r, i) => outputs.push({ window: r.window, at: (role) => out[i]![role]!, x: r.x, mask: r.mask }));
-    }
+    if (rows.length > 0) await flush();
     return outputs;
   }
 

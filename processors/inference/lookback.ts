@@ -134,9 +134,16 @@ export type ModelInput = { ready: true; x: Float32Array; mask: Float32Array; obs
  * `lastStartMs`: [L x C] values and mask, row-major, oldest window first. Not ready while the
  * observed share is below the manifest's `minObserved` (a machine warming up, or back from a
  * long silence), or when the window length is not the model's. A channel the history does not
- * keep counts as never observed.
+ * keep counts as never observed. `into`: written into a run's tensors at `offset` (a view on them
+ * is returned) instead of arrays of its own.
  */
-export function modelInput(history: MachineHistory, manifest: Pick<Manifest, 'channels' | 'lookback' | 'windowMs' | 'missing'>, lastStartMs: number, windowMs: number): ModelInput {
+export function modelInput(
+  history: MachineHistory,
+  manifest: Pick<Manifest, 'channels' | 'lookback' | 'windowMs' | 'missing'>,
+  lastStartMs: number,
+  windowMs: number,
+  into?: { x: Float32Array; mask: Float32Array; offset: number },
+): ModelInput {
   if (windowMs !== manifest.windowMs) return { ready: false, observed: 0, reason: `windows of ${windowMs} ms, the model takes ${manifest.windowMs} ms` };
   const columns = columnsOf(history.layout, manifest.channels);
   const C = columns.length;
@@ -154,7 +161,10 @@ export function modelInput(history: MachineHistory, manifest: Pick<Manifest, 'ch
       for (let c = 0; c < C; c++) if (columns[c]! >= 0) values[t * C + c] = history.values[slot * width + columns[c]!]!;
     }
   }
-  const { x, mask } = lookbackInputFlat(values, manifest.missing.fallback, { x: new Float32Array(L * C), mask: new Float32Array(L * C) });
+  const target = into
+    ? { x: into.x.subarray(into.offset, into.offset + L * C), mask: into.mask.subarray(into.offset, into.offset + L * C).fill(0) }
+    : { x: new Float32Array(L * C), mask: new Float32Array(L * C) };
+  const { x, mask } = lookbackInputFlat(values, manifest.missing.fallback, target);
   const observed = observedShare(mask);
   if (observed < manifest.missing.minObserved) {
     return { ready: false, observed, reason: `warming up: ${(observed * 100).toFixed(0)} % of the last ${manifest.lookback} windows observed, the model needs ${(manifest.missing.minObserved * 100).toFixed(0)} %` };

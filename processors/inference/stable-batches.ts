@@ -1,5 +1,5 @@
 import type { Manifest } from '../../models/contract';
-import type { ModelInputs, OnnxModel } from '../../models/runtime';
+import type { OnnxModel } from '../../models/runtime';
 
 /**
  * Batching without changing a single bit. onnxruntime's float32 kernels (MLAS) work on rows in
@@ -23,6 +23,21 @@ export interface StableRunner {
   readonly batch: number;
   /** One run: `rows` (at most slots.length) in, each row's outputs by role out. */
   run(rows: ReadonlyArray<{ x: Float32Array; mask: Float32Array; calendar?: Float32Array }>): Promise<Array<Record<string, Float32Array>>>;
+  /** The input tensors of one run, zeroed, for a caller to write its rows into in place (no per-row arrays). */
+  newBatch(): StableBatch;
+  /** Runs a batch whose first `rows` rows (at most slots.length) were written at their `rowOffset`s; each row's outputs by role (views on the run's output). */
+  runBatch(batch: StableBatch, rows: number): Promise<Array<Record<string, Float32Array>>>;
+}
+
+/** A run's input tensors: row j's [L x C] values and mask start at `rowOffset(j)`, its calendar at `j`'s slot × 31. */
+export interface StableBatch {
+  x: Float32Array;
+  mask: Float32Array;
+  calendar?: Float32Array;
+  /** Where row j's values begin in `x` and `mask` (its stable slot's). */
+  rowOffset(j: number): number;
+  /** Where row j's calendar begins. */
+  calendarOffset(j: number): number;
 }
 
 const CALENDAR = 31;
@@ -31,24 +46,35 @@ export async function stableRunner(model: OnnxModel, manifest: Pick<Manifest, 'l
   const size = manifest.lookback * manifest.channels.length;
   const withCalendar = manifest.calendar !== null;
 
-  const runAt = async (rows: ReadonlyArray<{ x: Float32Array; mask: Float32Array; calendar?: Float32Array }>, positions: readonly number[], n: number) => {
-    const inputs: ModelInputs = { x: new Float32Array(n * size), mask: new Float32Array(n * size), batch: n };
-    if (withCalendar) inputs.calendar = new Float32Array(n * CALENDAR);
-    rows.forEach((row, j) => {
-      const p = positions[j]!;
-      inputs.x.set(row.x, p * size);
-      inputs.mask.set(row.mask, p * size);
-      if (inputs.calendar && row.calendar) inputs.calendar.set(row.calendar, p * CALENDAR);
-    });
-    const out = await model.run(inputs);
-    return positions.slice(0, rows.length).map((p) => {
+  const emptyBatch = (positions: readonly number[], n: number): StableBatch & { n: number; positions: readonly number[] } => ({
+    n,
+    positions,
+    x: new Float32Array(n * size),
+    mask: new Float32Array(n * size),
+    ...(withCalendar ? { calendar: new Float32Array(n * CALENDAR) } : {}),
+    rowOffset: (j) => positions[j]! * size,
+    calendarOffset: (j) => positions[j]! * CALENDAR,
+  });
+  const runFilled = async (inputs: ReturnType<typeof emptyBatch>, rows: number) => {
+    const out = await model.run({ x: inputs.x, mask: inputs.mask, calendar: inputs.calendar, batch: inputs.n });
+    const roles = Object.entries(out);
+    return inputs.positions.slice(0, rows).map((p) => {
       const rowOut: Record<string, Float32Array> = {};
-      for (const [role, values] of Object.entries(out)) {
-        const per = values.length / n;
-        rowOut[role] = values.slice(p * per, (p + 1) * per);
+      for (const [role, values] of roles) {
+        const per = values.length / inputs.n;
+        rowOut[role] = values.subarray(p * per, (p + 1) * per);
       }
       return rowOut;
     });
+  };
+  const runAt = async (rows: ReadonlyArray<{ x: Float32Array; mask: Float32Array; calendar?: Float32Array }>, positions: readonly number[], n: number) => {
+    const inputs = emptyBatch(positions, n);
+    rows.forEach((row, j) => {
+      inputs.x.set(row.x, inputs.rowOffset(j));
+      inputs.mask.set(row.mask, inputs.rowOffset(j));
+      if (inputs.calendar && row.calendar) inputs.calendar.set(row.calendar, inputs.calendarOffset(j));
+    });
+    return runFilled(inputs, rows.length);
   };
 
   // Probe rows near the training data, deterministic.
@@ -87,5 +113,10 @@ export async function stableRunner(model: OnnxModel, manifest: Pick<Manifest, 'l
     slots: useSlots,
     batch: runBatch,
     run: (rows) => runAt(rows, useSlots, runBatch),
+    newBatch: () => emptyBatch(useSlots, runBatch),
+    runBatch: async (batch, rows) => {
+      if (rows > useSlots.length) throw new RangeError(`a run takes ${useSlots.length} rows, not ${rows}`);
+      return runFilled(batch as ReturnType<typeof emptyBatch>, rows);
+    },
   };
 }
